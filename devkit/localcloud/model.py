@@ -1,0 +1,129 @@
+"""What the local cloud needs to know about a stack, read from the expanded CloudFormation template.
+
+`template.py` produces a `StackSpec`; every other module consumes these plain, frozen dataclasses and never
+touches raw CloudFormation. Names (`physical_name`) are stable across runs: `<stack>-<LogicalId>`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    physical_name: str
+    code_uri: Path  # directory named by CodeUri (the crate for rust-cargolambda builds)
+    binary: str | None  # Metadata.BuildProperties.Binary: the cargo bin whose bootstrap runs this function
+    handler: str
+    runtime: str
+    architecture: str  # "x86_64" | "arm64"
+    memory_mb: int
+    timeout_s: float
+    environment: dict[str, str]  # Ref/GetAtt/Sub already resolved to local names and URLs
+    reserved_concurrency: int | None = None
+    # Lambda Managed Instances: PerExecutionEnvironmentMaxConcurrency. None → standard (one invocation per env).
+    max_concurrency_per_env: int | None = None
+    # LMI: environments started ahead of traffic.
+    min_environments: int = 0
+
+    @property
+    def is_managed_instances(self) -> bool:
+        return self.max_concurrency_per_env is not None
+
+
+@dataclass(frozen=True)
+class JwtAuthorizerSpec:
+    name: str
+    issuer: str  # resolved; may point at the local gateway (e.g. http://127.0.0.1:PORT)
+    audience: tuple[str, ...]
+    identity_source: str = "$request.header.Authorization"
+
+
+@dataclass(frozen=True)
+class CorsSpec:
+    allow_origins: tuple[str, ...] = ()
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    allow_credentials: bool = False
+    max_age: int | None = None
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    method: str  # "GET", ..., or "ANY"; "$default" routes use method "ANY" and path "$default"
+    path: str  # "/posts/{id}", "/files/{proxy+}", or "$default"
+    function: str  # logical id of the integrated function
+    authorizer: str | None = None  # name in HttpApiSpec.authorizers; None → open route
+    authorization_scopes: tuple[str, ...] = ()
+    payload_format_version: str = "2.0"
+    timeout_ms: int = 30_000
+
+    @property
+    def route_key(self) -> str:
+        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class HttpApiSpec:
+    logical_id: str
+    routes: tuple[RouteSpec, ...]
+    authorizers: dict[str, JwtAuthorizerSpec] = field(default_factory=dict)
+    cors: CorsSpec | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    logical_id: str
+    physical_name: str
+    key_schema: tuple[dict, ...]  # CloudFormation KeySchema entries, as-is
+    attribute_definitions: tuple[dict, ...]
+    global_secondary_indexes: tuple[dict, ...] = ()
+    local_secondary_indexes: tuple[dict, ...] = ()
+    ttl_attribute: str | None = None
+    billing_mode: str = "PAY_PER_REQUEST"
+    stream_view_type: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    logical_id: str
+    physical_name: str  # FIFO queues end in ".fifo"
+    fifo: bool = False
+    content_based_deduplication: bool = False
+    visibility_timeout_s: int = 30
+    message_retention_s: int = 345_600
+    receive_wait_time_s: int = 0
+    dead_letter_queue: str | None = None  # logical id of the DLQ
+    max_receive_count: int | None = None
+
+
+@dataclass(frozen=True)
+class EventSourceMappingSpec:
+    function: str  # logical id
+    queue: str  # logical id
+    batch_size: int = 10
+    maximum_batching_window_s: int = 0
+    report_batch_item_failures: bool = False
+    enabled: bool = True
+    maximum_concurrency: int | None = None
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    stack_name: str
+    region: str
+    account_id: str
+    functions: dict[str, FunctionSpec]
+    http_apis: dict[str, HttpApiSpec]
+    tables: dict[str, TableSpec]
+    queues: dict[str, QueueSpec]
+    event_source_mappings: tuple[EventSourceMappingSpec, ...]
+    outputs: dict[str, str] = field(default_factory=dict)  # resolved Outputs values
+    warnings: tuple[str, ...] = ()  # each unsupported resource/property, reported once
+
+    def function_arn(self, logical_id: str) -> str:
+        name = self.functions[logical_id].physical_name
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"

@@ -1,0 +1,14 @@
+//! Cross-cutting concerns shared by every service crate.
+//!
+//! Nothing here knows about a particular service, table or route: services pass names in through
+//! [`config::Env`], map their own error enums onto [`problem::Problem`], and mount [`health::router`].
+
+pub mod aws;
+pub mod config;
+pub mod health;
+pub mod json;
+pub mod problem;
+pub mod telemetry;
+
+pub use json::Json;
+pub use problem::Problem;
