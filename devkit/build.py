@@ -1,0 +1,156 @@
+"""Build Lambda bootstraps with cargo-lambda (zig linker → glibc old enough for provided.al2023).
+
+Output layout: `<target>/lambda/<profile>/<arch>/<binary>/bootstrap` and `bootstrap.zip` beside it.
+Profiles: `release` (deploys, benchmarks) and `ci` (fast builds for tests and the local cloud).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from devkit import paths
+
+ARCH_TARGETS = {"x86_64": "x86_64-unknown-linux-gnu", "arm64": "aarch64-unknown-linux-gnu"}
+FIXTURES_DIR = paths.ROOT / "tests" / "fixtures"
+
+
+class BuildError(RuntimeError):
+    """A build could not run or failed; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Artifact:
+    binary: str
+    bootstrap: Path
+    zip_path: Path
+
+    @property
+    def bootstrap_bytes(self) -> int:
+        return self.bootstrap.stat().st_size
+
+    @property
+    def zip_bytes(self) -> int:
+        return self.zip_path.stat().st_size
+
+
+def workspace_binaries(*, include_fixtures: bool = False) -> list[str]:
+    """Every `[[bin]]` in the workspace; test fixtures (tests/fixtures/*) only when asked."""
+    out = subprocess.run(
+        ["cargo", "metadata", "--no-deps", "--format-version", "1"],
+        cwd=paths.ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    names: list[str] = []
+    for package in json.loads(out)["packages"]:
+        is_fixture = Path(package["manifest_path"]).resolve().is_relative_to(FIXTURES_DIR)
+        if is_fixture and not include_fixtures:
+            continue
+        names += [t["name"] for t in package["targets"] if "bin" in t["kind"]]
+    return sorted(names)
+
+
+def _tool_env() -> dict[str, str]:
+    """PATH with this venv's bin first, so cargo-lambda finds the pip-installed zig."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def check_arch_available(arch: str) -> None:
+    if arch not in ARCH_TARGETS:
+        raise BuildError(f"unknown arch {arch!r}: choose one of {', '.join(ARCH_TARGETS)}")
+    target = ARCH_TARGETS[arch]
+    if shutil.which("rustup") is None:
+        return  # a non-rustup toolchain: let cargo report what is missing
+    installed = subprocess.run(
+        ["rustup", "target", "list", "--installed"], capture_output=True, text=True, check=False
+    ).stdout.split()
+    if target not in installed:
+        raise BuildError(f"{arch} needs the Rust standard library for {target}: run `rustup target add {target}`")
+
+
+def cargo_lambda() -> list[str]:
+    exe = Path(sys.executable).parent / "cargo-lambda"
+    if not exe.exists():
+        found = shutil.which("cargo-lambda")
+        if not found:
+            raise BuildError("cargo-lambda not found: run `./inv setup` (it installs cargo-lambda and zig from PyPI)")
+        exe = Path(found)
+    return [str(exe), "lambda"]
+
+
+def build_bootstraps(
+    binaries: list[str] | None = None,
+    *,
+    profile: str = "ci",
+    arch: str = "x86_64",
+    quiet: bool = False,
+) -> dict[str, Artifact]:
+    """Builds the given binaries (default: every service binary) and zips each bootstrap."""
+    check_arch_available(arch)
+    binaries = binaries or workspace_binaries()
+    out_dir = paths.lambda_dir(profile, arch)
+    cmd = [
+        *cargo_lambda(),
+        "build",
+        "--profile",
+        profile,
+        "--target",
+        ARCH_TARGETS[arch],
+        "--lambda-dir",
+        str(out_dir),
+    ]
+    for name in binaries:
+        cmd += ["--bin", name]
+    if quiet:
+        cmd.append("--quiet")
+    result = subprocess.run(cmd, cwd=paths.ROOT, env=_tool_env(), check=False)
+    if result.returncode != 0:
+        raise BuildError(f"cargo lambda build failed (exit {result.returncode}); the compiler output is above")
+    return {name: _zip(name, out_dir / name / "bootstrap") for name in binaries}
+
+
+def bootstrap_path(binary: str, *, profile: str = "ci", arch: str = "x86_64") -> Path:
+    return paths.lambda_dir(profile, arch) / binary / "bootstrap"
+
+
+def _zip(binary: str, bootstrap: Path) -> Artifact:
+    if not bootstrap.is_file():
+        raise BuildError(f"cargo-lambda reported success but {bootstrap} is missing")
+    zip_path = bootstrap.with_name("bootstrap.zip")
+    if not zip_path.exists() or zip_path.stat().st_mtime < bootstrap.stat().st_mtime:
+        info = zipfile.ZipInfo("bootstrap", date_time=(1980, 1, 1, 0, 0, 0))  # reproducible
+        info.external_attr = 0o100755 << 16  # -rwxr-xr-x: Lambda executes it
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with zipfile.ZipFile(zip_path, "w") as archive:
+            archive.writestr(info, bootstrap.read_bytes(), compresslevel=9)
+    return Artifact(binary, bootstrap, zip_path)
+
+
+def timed_build(binaries: list[str] | None, *, profile: str, arch: str) -> tuple[dict[str, Artifact], float]:
+    started = time.monotonic()
+    artifacts = build_bootstraps(binaries, profile=profile, arch=arch)
+    return artifacts, time.monotonic() - started
+
+
+def size_table(artifacts: dict[str, Artifact], seconds: float) -> str:
+    """Markdown table: function, bootstrap size, zip size, plus the build's wall time."""
+    lines = ["| binary | bootstrap | zip |", "|---|---:|---:|"]
+    for name, art in sorted(artifacts.items()):
+        lines.append(f"| {name} | {_human(art.bootstrap_bytes)} | {_human(art.zip_bytes)} |")
+    lines.append(f"\nbuild time: {seconds:.1f} s")
+    return "\n".join(lines)
+
+
+def _human(n: int) -> str:
+    return f"{n / 1024 / 1024:.2f} MiB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KiB"
