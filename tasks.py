@@ -1,0 +1,140 @@
+"""Tasks for the Rust-on-Lambda reference monorepo. Run them with ./inv (e.g. `./inv --list`, `./inv test`).
+
+Each task is a thin, documented CLI over the `devkit` package.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from invoke import Context, Exit, task
+
+from devkit import build as builder
+from devkit import glibc, paths
+from devkit.steps import Steps
+
+PY = sys.executable
+VENV_BIN = os.path.dirname(PY)
+
+
+def _tool(name: str) -> str:
+    return os.path.join(VENV_BIN, name)
+
+
+@task
+def setup(c: Context) -> None:
+    """Check and install what the build needs: Python deps (done by ./inv), cargo-lambda + zig, rustfmt, clippy."""
+    missing = [name for name in ("cargo-lambda", "ruff", "cfn-lint", "moto_server") if not os.path.exists(_tool(name))]
+    if missing:
+        raise Exit(f"missing from .venv: {', '.join(missing)} — delete .venv and re-run ./inv to reinstall")
+    if shutil.which("rustup"):
+        have = subprocess.run(["rustup", "component", "list", "--installed"], capture_output=True, text=True).stdout
+        for component in ("rustfmt", "clippy"):
+            if component not in have:
+                c.run(f"rustup component add {component}")
+    for name in ("cargo-fmt", "cargo-clippy"):
+        if not shutil.which(name):
+            raise Exit(f"{name} not found: run `rustup component add {name.removeprefix('cargo-')}`")
+    c.run(f"{_tool('cargo-lambda')} lambda --version", pty=False)
+    print("setup: ok")
+
+
+@task(
+    help={
+        "function": "Binary to build (repeatable); default: every service binary",
+        "arch": "x86_64 (default; what the local cloud runs) or arm64 (needs the aarch64 Rust std)",
+        "debug": "Unoptimised build (cargo's dev profile)",
+        "profile": "Cargo profile: release (default; deploys, benchmarks) or ci (fast builds for tests)",
+    },
+    iterable=["function"],
+)
+def build(
+    c: Context, function: list[str] | None = None, arch: str = "x86_64", debug: bool = False, profile: str = "release"
+) -> None:
+    """Build Lambda bootstraps with cargo-lambda for provided.al2023 and print their sizes."""
+    profile = "dev" if debug else profile
+    try:
+        artifacts, seconds = builder.timed_build(function or None, profile=profile, arch=arch)
+    except builder.BuildError as err:
+        raise Exit(f"build: {err}") from None
+    print(builder.size_table(artifacts, seconds))
+    bad = {name: glibc.inspect(a.bootstrap).problems() for name, a in artifacts.items()}
+    bad = {name: p for name, p in bad.items() if p}
+    if bad:
+        raise Exit("\n".join(f"build: {name} is not Lambda-compatible: {'; '.join(p)}" for name, p in bad.items()))
+    print(f"bootstraps: {paths.lambda_dir(profile, arch)}")
+
+
+def _lint_steps(steps: Steps) -> None:
+    steps.run("cargo fmt", ["cargo", "fmt", "--all", "--check"])
+    steps.run("cargo clippy", ["cargo", "clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
+    steps.run("ruff check", [_tool("ruff"), "check", "."])
+    steps.run("ruff format", [_tool("ruff"), "format", "--check", "."])
+    steps.run("cfn-lint", [_tool("cfn-lint"), str(paths.TEMPLATE)])
+
+
+def _finish(steps: Steps, what: str) -> None:
+    print(steps.summary())
+    if not steps.ok:
+        raise Exit(f"{what}: failed steps above", code=1)
+
+
+@task
+def lint(c: Context) -> None:
+    """cargo fmt --check, clippy -D warnings, ruff, ruff format --check, cfn-lint on the template."""
+    steps = Steps()
+    _lint_steps(steps)
+    _finish(steps, "lint")
+
+
+@task(
+    help={
+        "only": "Comma-separated subset of: lint, rust, build, python",
+        "k": "pytest -k expression (only the matching Python tests)",
+        "rust_filter": "Filter passed to cargo test",
+    }
+)
+def test(c: Context, only: str = "", k: str = "", rust_filter: str = "") -> None:
+    """The full suite: lint, cargo test, Lambda builds (ci profile), pytest (unit + local cloud e2e). One summary."""
+    parts = {p.strip() for p in only.split(",") if p.strip()} or {"lint", "rust", "build", "python"}
+    unknown = parts - {"lint", "rust", "build", "python"}
+    if unknown:
+        raise Exit(f"test: unknown --only part(s) {', '.join(sorted(unknown))}")
+    started = time.monotonic()
+    steps = Steps()
+    if "lint" in parts:
+        _lint_steps(steps)
+    if "rust" in parts:
+        steps.run("cargo test", ["cargo", "test", "--workspace", "--", *([rust_filter] if rust_filter else [])])
+    if "build" in parts:
+        steps.run("bootstraps (ci)", lambda: _build_for_tests())
+    if "python" in parts:
+        steps.run("pytest", [PY, "-m", "pytest", *(["-k", k] if k else [])])
+    print(f"\nelapsed: {time.monotonic() - started:.0f} s")
+    _finish(steps, "test")
+
+
+def _build_for_tests() -> str:
+    artifacts = builder.build_bootstraps(builder.workspace_binaries(include_fixtures=True), profile="ci")
+    return f"{len(artifacts)} bootstraps"
+
+
+@task
+def lock(c: Context) -> None:
+    """Re-resolve pyproject.toml's dependencies into requirements.lock (exact transitive pins)."""
+    import tomllib
+
+    deps = tomllib.loads((paths.ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    tmp = paths.ROOT / ".cache" / "lock-venv"
+    shutil.rmtree(tmp, ignore_errors=True)
+    c.run(f"{PY} -m venv {tmp}")
+    c.run(f"{tmp}/bin/pip install -q --disable-pip-version-check " + " ".join(f"'{d}'" for d in deps))
+    frozen = c.run(f"{tmp}/bin/pip freeze --exclude-editable", hide=True).stdout
+    header = "# Pinned transitive set for pyproject.toml. Regenerate with `./inv lock` after changing dependencies.\n"
+    (paths.ROOT / "requirements.lock").write_text(header + frozen)
+    shutil.rmtree(tmp, ignore_errors=True)
+    print("requirements.lock updated")
