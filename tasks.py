@@ -115,7 +115,13 @@ def test(c: Context, only: str = "", k: str = "", rust_filter: str = "") -> None
     if "python" in parts:
         steps.run("pytest", [PY, "-m", "pytest", *(["-k", k] if k else [])])
     print(f"\nelapsed: {time.monotonic() - started:.0f} s")
+    if steps.test_counts()["skipped"]:
+        steps.run("no skipped tests", lambda: _fail("a skipped test is a failing feature; see the skips above"))
     _finish(steps, "test")
+
+
+def _fail(message: str) -> str:
+    raise RuntimeError(message)
 
 
 def _build_for_tests() -> str:

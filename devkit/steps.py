@@ -7,10 +7,16 @@ printed and the caller exits non-zero if any step failed.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+# Closing lines of the test runners we drive, e.g. cargo's "test result: ok. 12 passed; 0 failed; ..." and
+# pytest's "==== 40 passed, 1 failed, 2 skipped in 3.1s ====".
+_COUNTS = re.compile(r"(\d+) (passed|failed|skipped|errors?)\b")
 
 
 @dataclass
@@ -19,6 +25,14 @@ class StepResult:
     ok: bool
     seconds: float
     detail: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _count_tests(line: str, counts: dict[str, int]) -> None:
+    if line.startswith("test result:") or (line.startswith("=") and " in " in line):
+        for number, kind in _COUNTS.findall(line):
+            key = "failed" if kind.startswith("error") else kind
+            counts[key] = counts.get(key, 0) + int(number)
 
 
 @dataclass
@@ -29,18 +43,27 @@ class Steps:
         print(f"\n━━ {name} ━━", flush=True)
         started = time.monotonic()
         detail = ""
+        counts: dict[str, int] = {}
         try:
             if callable(cmd):
                 detail = cmd() or ""
                 ok = True
             else:
-                merged = {**os.environ, **(env or {})}
-                ok = subprocess.run(list(cmd), env=merged, check=False).returncode == 0
+                ok = _stream(cmd, {**os.environ, **(env or {})}, counts)
         except Exception as exc:  # a step's own failure is reported, the remaining steps still run
             ok, detail = False, f"{type(exc).__name__}: {exc}"
             print(detail, flush=True)
-        self.results.append(StepResult(name, ok, time.monotonic() - started, detail))
+        if counts:
+            detail = ", ".join(f"{n} {k}" for k, n in counts.items())
+        self.results.append(StepResult(name, ok, time.monotonic() - started, detail, counts))
         return ok
+
+    def test_counts(self) -> dict[str, int]:
+        total: dict[str, int] = {"passed": 0, "failed": 0, "skipped": 0}
+        for result in self.results:
+            for kind, number in result.counts.items():
+                total[kind] = total.get(kind, 0) + number
+        return total
 
     @property
     def ok(self) -> bool:
@@ -53,5 +76,20 @@ class Steps:
             mark = "ok  " if r.ok else "FAIL"
             lines.append(f"{mark}  {r.name.ljust(width)}  {r.seconds:7.1f} s  {r.detail}".rstrip())
         passed = sum(r.ok for r in self.results)
-        lines.append(f"steps: {passed} passed, {len(self.results) - passed} failed")
+        lines.append(f"steps: {passed} of {len(self.results)} ok")
+        tests = self.test_counts()
+        failed = tests["failed"] + (len(self.results) - passed if not tests["failed"] else 0)
+        closing = f"tests: {tests['passed']} passed, {failed} failed"
+        lines.append(closing + (f", {tests['skipped']} skipped" if tests["skipped"] else ""))
         return "\n".join(lines)
+
+
+def _stream(cmd: Sequence[str], env: dict[str, str], counts: dict[str, int]) -> bool:
+    """Runs cmd, echoing its output live while counting test results from runners' closing lines."""
+    proc = subprocess.Popen(list(cmd), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        _count_tests(line.strip(), counts)
+    return proc.wait() == 0
