@@ -6,7 +6,9 @@
 pub mod aws;
 pub mod config;
 pub mod health;
+pub mod idempotency;
 pub mod json;
+pub mod pagination;
 pub mod problem;
 pub mod telemetry;
 

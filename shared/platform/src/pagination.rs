@@ -1,0 +1,344 @@
+//! Cursor pagination: `limit` parsing and opaque, tamper-checked `next_token`s.
+//!
+//! A store returns the position after its last item as a [`Cursor`] (for DynamoDB: the
+//! `LastEvaluatedKey`, see [`cursor_from_key`]/[`key_from_cursor`]). The router turns it into a token
+//! with [`PageCodec::encode`] and back with [`PageCodec::decode`]:
+//!
+//! ```text
+//! token = base64url(payload) "." base64url(HMAC-SHA256(key, "pagination.v1" 0x00 scope 0x00 payload))
+//! ```
+//!
+//! - the key comes from configuration (`PAGINATION_KEY`), so a token minted by another stage fails;
+//! - the `scope` names the listing (e.g. `posts`, `posts:author=42`), so a token from one listing
+//!   cannot be replayed against another (a "foreign" token);
+//! - any edited byte fails the MAC, which is compared in constant time.
+//!
+//! Tokens are opaque to clients but not secret: the payload is readable base64 of key attributes that
+//! the listing already shows. Every failure is the same 400 problem, with no hint of which check failed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::config::{ConfigError, Env};
+use crate::problem::Problem;
+
+/// Name of the environment variable holding the token key.
+pub const KEY_VAR: &str = "PAGINATION_KEY";
+/// Smallest accepted key, in bytes.
+pub const MIN_KEY_BYTES: usize = 32;
+/// Page size bounds and default.
+pub const MIN_LIMIT: u16 = 1;
+pub const MAX_LIMIT: u16 = 100;
+pub const DEFAULT_LIMIT: u16 = 20;
+/// Longest token accepted; anything longer is rejected before decoding.
+pub const MAX_TOKEN_CHARS: usize = 4096;
+
+const DOMAIN: &[u8] = b"pagination.v1";
+
+type HmacSha256 = Hmac<Sha256>;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PaginationError {
+    #[error("`next_token` is not a valid token for this listing")]
+    InvalidToken,
+    #[error("`limit` must be an integer from {MIN_LIMIT} to {MAX_LIMIT}")]
+    InvalidLimit,
+}
+
+impl From<PaginationError> for Problem {
+    fn from(err: PaginationError) -> Self {
+        Problem::client(StatusCode::BAD_REQUEST, err.to_string())
+    }
+}
+
+/// One key attribute of a position in a listing (DynamoDB key attributes are S, N or B).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CursorValue {
+    S(String),
+    N(String),
+    /// Binary, base64url without padding.
+    B(String),
+}
+
+/// The position after the last item of a page: attribute name → value, ordered for a stable encoding.
+pub type Cursor = BTreeMap<String, CursorValue>;
+
+/// One page of a listing as a store returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// `None` on the last page.
+    pub next: Option<Cursor>,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next: self.next,
+        }
+    }
+}
+
+/// Validated `limit` (default [`DEFAULT_LIMIT`]).
+pub fn parse_limit(raw: Option<&str>) -> Result<u16, PaginationError> {
+    match raw {
+        None => Ok(DEFAULT_LIMIT),
+        Some(raw) => raw
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|l| (MIN_LIMIT..=MAX_LIMIT).contains(l))
+            .ok_or(PaginationError::InvalidLimit),
+    }
+}
+
+/// Mints and checks `next_token`s. Cheap to clone.
+#[derive(Clone)]
+pub struct PageCodec {
+    key: Arc<[u8]>,
+}
+
+impl std::fmt::Debug for PageCodec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageCodec").finish_non_exhaustive()
+    }
+}
+
+impl PageCodec {
+    /// A codec with `key` (at least [`MIN_KEY_BYTES`] bytes).
+    pub fn new(key: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        let key = key.as_ref();
+        if key.len() < MIN_KEY_BYTES {
+            return Err(ConfigError::Invalid {
+                name: KEY_VAR.to_owned(),
+                reason: format!("must be at least {MIN_KEY_BYTES} bytes"),
+            });
+        }
+        Ok(Self { key: key.into() })
+    }
+
+    /// The codec keyed by `PAGINATION_KEY` (required).
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Self::new(env.required(KEY_VAR)?)
+    }
+
+    fn mac(&self, scope: &str, payload: &[u8]) -> HmacSha256 {
+        // new_from_slice accepts keys of any length for HMAC; the fallback is unreachable.
+        let mut mac = HmacSha256::new_from_slice(&self.key)
+            .unwrap_or_else(|_| HmacSha256::new(&Default::default()));
+        mac.update(DOMAIN);
+        mac.update(&[0]);
+        mac.update(scope.as_bytes());
+        mac.update(&[0]);
+        mac.update(payload);
+        mac
+    }
+
+    /// The token for `cursor` within the listing named `scope`.
+    pub fn encode(&self, scope: &str, cursor: &Cursor) -> String {
+        // A BTreeMap of strings always serialises.
+        let payload = serde_json::to_vec(cursor).unwrap_or_default();
+        let tag = self.mac(scope, &payload).finalize().into_bytes();
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&payload),
+            URL_SAFE_NO_PAD.encode(tag)
+        )
+    }
+
+    /// The cursor inside `token`, if it was minted by this key for this `scope` and is unmodified.
+    pub fn decode(&self, scope: &str, token: &str) -> Result<Cursor, PaginationError> {
+        if token.is_empty() || token.len() > MAX_TOKEN_CHARS {
+            return Err(PaginationError::InvalidToken);
+        }
+        let (payload, tag) = token.split_once('.').ok_or(PaginationError::InvalidToken)?;
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| PaginationError::InvalidToken)?;
+        let tag = URL_SAFE_NO_PAD
+            .decode(tag)
+            .map_err(|_| PaginationError::InvalidToken)?;
+        self.mac(scope, &payload)
+            .verify_slice(&tag)
+            .map_err(|_| PaginationError::InvalidToken)?;
+        serde_json::from_slice(&payload).map_err(|_| PaginationError::InvalidToken)
+    }
+
+    /// Optional token → optional cursor.
+    pub fn decode_opt(
+        &self,
+        scope: &str,
+        token: Option<&str>,
+    ) -> Result<Option<Cursor>, PaginationError> {
+        token.map(|t| self.decode(scope, t)).transpose()
+    }
+}
+
+/// A DynamoDB `LastEvaluatedKey` as a cursor; `None` for an empty key or a non-key attribute type.
+pub fn cursor_from_key(key: &HashMap<String, AttributeValue>) -> Option<Cursor> {
+    if key.is_empty() {
+        return None;
+    }
+    key.iter()
+        .map(|(name, value)| {
+            let value = match value {
+                AttributeValue::S(s) => CursorValue::S(s.clone()),
+                AttributeValue::N(n) => CursorValue::N(n.clone()),
+                AttributeValue::B(b) => CursorValue::B(URL_SAFE_NO_PAD.encode(b.as_ref())),
+                _ => return None,
+            };
+            Some((name.clone(), value))
+        })
+        .collect()
+}
+
+/// A cursor as a DynamoDB `ExclusiveStartKey`.
+pub fn key_from_cursor(
+    cursor: &Cursor,
+) -> Result<HashMap<String, AttributeValue>, PaginationError> {
+    cursor
+        .iter()
+        .map(|(name, value)| {
+            let value = match value {
+                CursorValue::S(s) => AttributeValue::S(s.clone()),
+                CursorValue::N(n) => AttributeValue::N(n.clone()),
+                CursorValue::B(b) => AttributeValue::B(Blob::new(
+                    URL_SAFE_NO_PAD
+                        .decode(b)
+                        .map_err(|_| PaginationError::InvalidToken)?,
+                )),
+            };
+            Ok((name.clone(), value))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn cursor() -> Cursor {
+        Cursor::from([
+            ("pk".to_owned(), CursorValue::S("POST#1".to_owned())),
+            ("n".to_owned(), CursorValue::N("42".to_owned())),
+        ])
+    }
+
+    fn codec() -> PageCodec {
+        PageCodec::new(KEY).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn round_trips_within_the_same_scope() {
+        let token = codec().encode("posts", &cursor());
+        assert_eq!(codec().decode("posts", &token), Ok(cursor()));
+    }
+
+    #[test]
+    fn every_single_byte_edit_is_rejected() {
+        let token = codec().encode("posts", &cursor());
+        let bytes = token.as_bytes();
+        for i in 0..bytes.len() {
+            for replacement in [b'A', b'z', b'_'] {
+                if bytes[i] == replacement {
+                    continue;
+                }
+                let mut edited = bytes.to_vec();
+                edited[i] = replacement;
+                let edited = String::from_utf8(edited).unwrap_or_default();
+                assert_eq!(
+                    codec().decode("posts", &edited),
+                    Err(PaginationError::InvalidToken),
+                    "edit at {i} accepted"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_forged_payload_with_the_old_tag_is_rejected() {
+        let token = codec().encode("posts", &cursor());
+        let tag = token.split_once('.').map(|(_, t)| t).unwrap_or_default();
+        let mut forged = cursor();
+        forged.insert("pk".into(), CursorValue::S("POST#2".into()));
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap_or_default());
+        assert_eq!(
+            codec().decode("posts", &format!("{payload}.{tag}")),
+            Err(PaginationError::InvalidToken)
+        );
+    }
+
+    #[test]
+    fn tokens_from_another_scope_or_key_are_foreign() {
+        let token = codec().encode("posts", &cursor());
+        assert_eq!(
+            codec().decode("posts:author=1", &token),
+            Err(PaginationError::InvalidToken)
+        );
+        let other = PageCodec::new(b"another-stage-key-another-stage-key!")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            other.decode("posts", &token),
+            Err(PaginationError::InvalidToken)
+        );
+    }
+
+    #[test]
+    fn garbage_is_rejected_without_panicking() {
+        for token in ["", ".", "abc", "a.b.c", "!!!.???", &"x".repeat(5000)] {
+            assert_eq!(
+                codec().decode("posts", token),
+                Err(PaginationError::InvalidToken)
+            );
+        }
+    }
+
+    #[test]
+    fn short_keys_are_refused() {
+        assert!(PageCodec::new(b"short").is_err());
+        let env = Env::from_pairs([(KEY_VAR, "too-short")]);
+        assert!(PageCodec::from_env(&env).is_err());
+        assert!(PageCodec::from_env(&Env::default()).is_err());
+    }
+
+    #[test]
+    fn limit_defaults_and_bounds() {
+        assert_eq!(parse_limit(None), Ok(DEFAULT_LIMIT));
+        assert_eq!(parse_limit(Some("1")), Ok(1));
+        assert_eq!(parse_limit(Some("100")), Ok(100));
+        for bad in ["0", "101", "-1", "abc", "", "1.5", "99999999"] {
+            assert_eq!(
+                parse_limit(Some(bad)),
+                Err(PaginationError::InvalidLimit),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn dynamodb_keys_round_trip_through_cursors() {
+        let key = HashMap::from([
+            ("pk".to_owned(), AttributeValue::S("POST#1".into())),
+            ("n".to_owned(), AttributeValue::N("7".into())),
+            (
+                "b".to_owned(),
+                AttributeValue::B(Blob::new(vec![0, 255, 3])),
+            ),
+        ]);
+        let cursor = cursor_from_key(&key).unwrap_or_default();
+        assert_eq!(key_from_cursor(&cursor), Ok(key));
+        assert_eq!(cursor_from_key(&HashMap::new()), None);
+    }
+}
