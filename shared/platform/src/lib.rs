@@ -3,8 +3,10 @@
 //! Nothing here knows about a particular service, table or route: services pass names in through
 //! [`config::Env`], map their own error enums onto [`problem::Problem`], and mount [`health::router`].
 
+pub mod auth;
 pub mod aws;
 pub mod config;
+pub mod dynamo;
 pub mod health;
 pub mod idempotency;
 pub mod json;

@@ -1,0 +1,129 @@
+//! DynamoDB helpers shared by services: error classification and attribute access.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::AttributeValue;
+
+/// How a failed DynamoDB call should look to a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Throttling, service unavailable, timeouts, connection failures: 503, retry later.
+    Unavailable,
+    /// Anything else (validation, missing table, access denied, …): 500; a bug or misconfiguration.
+    Internal,
+}
+
+/// Error codes DynamoDB (and the SDK) use for retryable capacity/availability problems.
+const UNAVAILABLE_CODES: &[&str] = &[
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+    "LimitExceededException",
+];
+
+/// Classifies any DynamoDB SDK error.
+pub fn classify<E, R>(err: &SdkError<E, R>) -> FailureKind
+where
+    E: ProvideErrorMetadata,
+{
+    match err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => FailureKind::Unavailable,
+        SdkError::ResponseError(_) => FailureKind::Unavailable,
+        SdkError::ServiceError(service) => classify_code(service.err().code()),
+        _ => classify_code(err.code()),
+    }
+}
+
+/// Classifies an error code string.
+pub fn classify_code(code: Option<&str>) -> FailureKind {
+    match code {
+        Some(code) if UNAVAILABLE_CODES.contains(&code) => FailureKind::Unavailable,
+        _ => FailureKind::Internal,
+    }
+}
+
+/// A display string of an SDK error with its code and message (for logs, never for clients).
+pub fn describe<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match (err.code(), err.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string(),
+    }
+}
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// A string attribute.
+pub fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}
+
+/// A number attribute parsed as i64.
+pub fn get_i64(item: &Item, name: &str) -> Option<i64> {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+}
+
+/// A string-set or string-list attribute (missing → empty).
+pub fn get_strings(item: &Item, name: &str) -> Vec<String> {
+    match item.get(name) {
+        Some(AttributeValue::Ss(values)) => values.clone(),
+        Some(AttributeValue::L(values)) => values
+            .iter()
+            .filter_map(|v| v.as_s().ok().cloned())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttling_is_unavailable_and_validation_is_internal() {
+        assert_eq!(
+            classify_code(Some("ProvisionedThroughputExceededException")),
+            FailureKind::Unavailable
+        );
+        assert_eq!(
+            classify_code(Some("ThrottlingException")),
+            FailureKind::Unavailable
+        );
+        assert_eq!(
+            classify_code(Some("ValidationException")),
+            FailureKind::Internal
+        );
+        assert_eq!(classify_code(None), FailureKind::Internal);
+    }
+
+    #[test]
+    fn attribute_helpers_read_types_leniently() {
+        let item: Item = [
+            ("s".to_owned(), AttributeValue::S("x".into())),
+            ("n".to_owned(), AttributeValue::N("42".into())),
+            (
+                "l".to_owned(),
+                AttributeValue::L(vec![AttributeValue::S("a".into())]),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(get_s(&item, "s"), Some("x"));
+        assert_eq!(get_i64(&item, "n"), Some(42));
+        assert_eq!(get_i64(&item, "s"), None);
+        assert_eq!(get_strings(&item, "l"), vec!["a".to_owned()]);
+        assert!(get_strings(&item, "missing").is_empty());
+    }
+}
