@@ -27,6 +27,8 @@ class FunctionSpec:
     max_concurrency_per_env: int | None = None
     # LMI: environments started ahead of traffic.
     min_environments: int = 0
+    # LMI: FunctionScalingConfig.MaxExecutionEnvironments (None → no template limit).
+    max_environments: int | None = None
 
     @property
     def is_managed_instances(self) -> bool:
@@ -72,6 +74,7 @@ class HttpApiSpec:
     routes: tuple[RouteSpec, ...]
     authorizers: dict[str, JwtAuthorizerSpec] = field(default_factory=dict)
     cors: CorsSpec | None = None
+    api_id: str = ""  # stable fake API Gateway id (requestContext.apiId, execute-api URLs in the template)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class TableSpec:
     ttl_attribute: str | None = None
     billing_mode: str = "PAY_PER_REQUEST"
     stream_view_type: str | None = None
+    provisioned_throughput: dict | None = None  # CloudFormation ProvisionedThroughput (BillingMode PROVISIONED)
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,8 @@ class QueueSpec:
     receive_wait_time_s: int = 0
     dead_letter_queue: str | None = None  # logical id of the DLQ
     max_receive_count: int | None = None
+    delay_s: int = 0
+    max_message_size: int | None = None  # None → the backend's default
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,7 @@ class EventSourceMappingSpec:
     report_batch_item_failures: bool = False
     enabled: bool = True
     maximum_concurrency: int | None = None
+    logical_id: str = ""  # the AWS::Lambda::EventSourceMapping resource
 
 
 @dataclass(frozen=True)
