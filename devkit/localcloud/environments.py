@@ -309,6 +309,9 @@ class FunctionPool:
         limit = fn.reserved_concurrency if fn.reserved_concurrency is not None else self.settings.account_concurrency
         self.concurrency_limit = limit
         self.max_envs = math.ceil(limit / self.per_env) if limit > 0 else 0
+        template_cap = getattr(fn, "max_environments", None)  # LMI: FunctionScalingConfig.MaxExecutionEnvironments
+        if fn.is_managed_instances and template_cap is not None:
+            self.max_envs = min(self.max_envs, template_cap)
         self.envs: list[Environment] = []
         self.invocations = 0
         self.throttles = 0

@@ -1,0 +1,203 @@
+"""The local cloud: function pools, one HTTP API gateway per API, SQS pollers, all from a `StackSpec`.
+
+    async with LocalCloud(stack, bootstraps, endpoint_url=backend.endpoint_url, port=3000) as cloud:
+        cloud.urls["HttpApi"]              # → "http://127.0.0.1:3000"
+        await cloud.invoke("Probe", {...})  # like `sam local invoke`
+        await cloud.status()
+
+Gateways take the requested port for the first API and the next ports for the others, in template order
+(port 0: random ports). The data backend is started by the caller (`devkit.localcloud.backends`); the local
+cloud only needs its endpoint URL. `stop()` SIGTERMs every environment (SIGKILL after the grace period),
+closes the servers and the pollers, and leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TextIO
+
+from devkit import paths
+from devkit.localcloud.authorizer import JwksCache, JwtAuthorizer
+from devkit.localcloud.environments import FunctionPool, InvokeResult, PoolSettings
+from devkit.localcloud.event_sources import SqsPoller
+from devkit.localcloud.gateway import Gateway, api_id_for
+from devkit.localcloud.logs import LogSink
+from devkit.localcloud.model import StackSpec
+
+
+class LocalCloudError(RuntimeError):
+    """The stack cannot run locally; the message says why."""
+
+
+class LocalCloud:
+    def __init__(
+        self,
+        stack: StackSpec,
+        bootstraps: Mapping[str, Path],
+        *,
+        endpoint_url: str | None = None,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        state_dir: Path | None = paths.STATE_DIR,
+        console: TextIO | None = sys.stderr,
+        pool_settings: PoolSettings | None = None,
+        sqs_wait_time_s: int = 1,
+    ) -> None:
+        missing = sorted(set(stack.functions) - set(bootstraps))
+        if missing:
+            raise LocalCloudError(f"no bootstrap for function(s) {', '.join(missing)}: build them first")
+        for logical_id, path in bootstraps.items():
+            if logical_id in stack.functions and not Path(path).is_file():
+                raise LocalCloudError(f"bootstrap of {logical_id} not found at {path}: build it first")
+        self.stack = stack
+        self.bootstraps = {k: Path(v).resolve() for k, v in bootstraps.items()}
+        self.endpoint_url = endpoint_url
+        self.port = port
+        self.host = host
+        self.state_dir = state_dir
+        self.sink = LogSink(state_dir / "logs" if state_dir else None, console=console)
+        self.pool_settings = pool_settings or PoolSettings()
+        self.sqs_wait_time_s = sqs_wait_time_s
+        self.pools: dict[str, FunctionPool] = {}
+        self.gateways: dict[str, Gateway] = {}
+        self.pollers: list[SqsPoller] = []
+        self._jwks = JwksCache()
+        self._executor: ThreadPoolExecutor | None = None
+        self._started = False
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {logical_id: gw.url for logical_id, gw in self.gateways.items()}
+
+    async def __aenter__(self) -> LocalCloud:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        stack = self.stack
+        for logical_id, fn in stack.functions.items():
+            self.pools[logical_id] = FunctionPool(
+                fn,
+                arn=stack.function_arn(logical_id),
+                region=stack.region,
+                bootstrap=self.bootstraps[logical_id],
+                sink=self.sink,
+                endpoint_url=self.endpoint_url,
+                settings=self.pool_settings,
+            )
+        for pool in self.pools.values():
+            await pool.start()
+        authorizer = JwtAuthorizer(self._jwks)
+        for index, (logical_id, api) in enumerate(stack.http_apis.items()):
+            gateway = Gateway(
+                api,
+                invoker=self._invoke_bytes,
+                authorizer=authorizer,
+                account_id=stack.account_id,
+                api_id=getattr(api, "api_id", "") or api_id_for(stack.stack_name, logical_id),
+                port=self.port + index if self.port else 0,
+                host=self.host,
+            )
+            await gateway.start()
+            self.gateways[logical_id] = gateway
+        mappings = [m for m in stack.event_source_mappings if m.enabled]
+        if mappings:
+            self._executor = ThreadPoolExecutor(max_workers=2 * len(mappings) + 2, thread_name_prefix="sqs-poller")
+        for mapping in mappings:
+            if mapping.queue not in stack.queues:
+                raise LocalCloudError(f"event source mapping of {mapping.function} names unknown queue {mapping.queue}")
+            poller = SqsPoller(
+                mapping,
+                stack.queues[mapping.queue],
+                invoker=self._invoke_bytes,
+                region=stack.region,
+                endpoint_url=self.endpoint_url,
+                executor=self._executor,  # type: ignore[arg-type]
+                wait_time_s=self.sqs_wait_time_s,
+            )
+            await poller.start()
+            self.pollers.append(poller)
+        self._write_state()
+
+    async def stop(self) -> None:
+        for poller in self.pollers:
+            await poller.stop()
+        self.pollers = []
+        for gateway in self.gateways.values():
+            await gateway.stop()
+        for pool in self.pools.values():
+            await pool.stop()
+        await self._jwks.close()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        self.sink.close()
+        if self.state_dir is not None:
+            (self.state_dir / "state.json").unlink(missing_ok=True)
+
+    async def _invoke_bytes(self, function: str, payload: bytes) -> InvokeResult:
+        return await self.pools[function].invoke(payload)
+
+    async def invoke(
+        self, function: str, payload: bytes | str | dict[str, Any] | list[Any] | None = None
+    ) -> InvokeResult:
+        """One direct invocation, like `sam local invoke` / `aws lambda invoke` (RequestResponse)."""
+        if function not in self.pools:
+            raise LocalCloudError(f"unknown function {function}: choose one of {', '.join(sorted(self.pools))}")
+        if payload is None:
+            data = b"{}"
+        elif isinstance(payload, bytes):
+            data = payload
+        elif isinstance(payload, str):
+            data = payload.encode()
+        else:
+            data = json.dumps(payload).encode()
+        return await self.pools[function].invoke(data)
+
+    async def status(self) -> dict[str, Any]:
+        queues: dict[str, Any] = {}
+        for poller in self.pollers:
+            try:
+                depth: dict[str, Any] = await poller.depth()
+            except Exception as exc:  # the backend is gone: say so instead of failing the whole status
+                depth = {"error": str(exc)}
+            stats = poller.stats
+            queues[poller.queue.logical_id] = {
+                **depth,
+                "function": poller.mapping.function,
+                "batches": stats.batches,
+                "received": stats.received,
+                "deleted": stats.deleted,
+                "failed_batches": stats.failed_batches,
+                "partial_batches": stats.partial_batches,
+            }
+        return {
+            "functions": {name: pool.status() for name, pool in self.pools.items()},
+            "apis": {name: {"url": gw.url, "requests": gw.requests} for name, gw in self.gateways.items()},
+            "queues": queues,
+        }
+
+    def _write_state(self) -> None:
+        if self.state_dir is None:
+            return
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        state = {"pid": os.getpid(), "urls": self.urls, "stack": self.stack.stack_name}
+        (self.state_dir / "state.json").write_text(json.dumps(state, indent=2) + "\n")

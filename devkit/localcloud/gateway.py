@@ -1,0 +1,437 @@
+"""HTTP API (API Gateway v2, payload format 2.0) in front of the function pools.
+
+Routing as API Gateway does it: per path segment a literal beats `{param}` beats `{proxy+}`, a method beats
+`ANY`, and `$default` catches the rest. The gateway answers by itself, as API Gateway does: CORS preflights,
+404 `{"message":"Not Found"}`, 413 `{"message":"Request Entity Too Large"}` (10 MB), 401 from the JWT
+authorizer (the function is never invoked), 500 `{"message":"Internal Server Error"}` on a function error or a
+response it cannot use, 503 `{"message":"Service Unavailable"}` when Lambda throttles or the integration times
+out (HTTP APIs answer 503, not REST's 504, on integration timeout).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from aiohttp import web
+
+from devkit.localcloud.authorizer import Denial, JwtAuthorizer
+from devkit.localcloud.environments import InvokeResult
+from devkit.localcloud.model import CorsSpec, HttpApiSpec, RouteSpec
+
+MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway payload quota
+MAX_INVOKE_BYTES = 6_291_456  # Lambda synchronous invocation request payload
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/graphql")
+
+Invoker = Callable[[str, bytes], Awaitable[InvokeResult]]  # (function logical id, event) -> result
+
+
+def _message(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    body = json.dumps({"message": message}, separators=(",", ":")).encode()
+    return web.Response(status=status, body=body, headers=headers, content_type="application/json")
+
+
+def api_id_for(stack_name: str, logical_id: str) -> str:
+    """Stable, API-Gateway-looking id (10 lowercase alphanumerics)."""
+    digest = hashlib.sha256(f"{stack_name}/{logical_id}".encode()).digest()
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(alphabet[b % 36] for b in digest[:10])
+
+
+def _gateway_request_id() -> str:
+    return base64.b64encode(os.urandom(11)).decode()
+
+
+# routing -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompiledRoute:
+    route: RouteSpec
+    segments: tuple[tuple[int, str], ...]  # (kind, text): 2 literal, 1 {param}, 0 {proxy+}
+    greedy: bool
+
+    def match(self, parts: list[str]) -> dict[str, str] | None:
+        params: dict[str, str] = {}
+        segs = self.segments
+        if self.greedy:
+            if len(parts) < len(segs):
+                return None
+        elif len(parts) != len(segs):
+            return None
+        for i, (kind, text) in enumerate(segs):
+            if kind == 0:
+                params[text] = unquote("/".join(parts[i:]))
+                return params
+            part = parts[i]
+            if kind == 2:
+                if part != text:
+                    return None
+            else:
+                if part == "":
+                    return None
+                params[text] = unquote(part)
+        return params
+
+    def rank(self) -> tuple[tuple[int, ...], int, int]:
+        return tuple(kind for kind, _ in self.segments), len(self.segments), 0 if self.route.method == "ANY" else 1
+
+
+def compile_route(route: RouteSpec) -> CompiledRoute:
+    segments: list[tuple[int, str]] = []
+    greedy = False
+    for seg in route.path.strip("/").split("/") if route.path != "/" else [""]:
+        if seg.startswith("{") and seg.endswith("+}"):
+            segments.append((0, seg[1:-2]))
+            greedy = True
+        elif seg.startswith("{") and seg.endswith("}"):
+            segments.append((1, seg[1:-1]))
+        else:
+            segments.append((2, seg))
+    return CompiledRoute(route, tuple(segments), greedy)
+
+
+class Router:
+    def __init__(self, routes: tuple[RouteSpec, ...]) -> None:
+        self.default: RouteSpec | None = None
+        self.compiled: list[CompiledRoute] = []
+        for route in routes:
+            if route.path == "$default":
+                self.default = route
+            else:
+                self.compiled.append(compile_route(route))
+        # Best first: the first match in this order is the most specific one.
+        self.compiled.sort(key=lambda c: c.rank(), reverse=True)
+        self._exact: dict[tuple[str, str], RouteSpec] = {
+            (c.route.method, c.route.path): c.route for c in self.compiled if all(k == 2 for k, _ in c.segments)
+        }
+
+    def match(self, method: str, path: str) -> tuple[RouteSpec, dict[str, str]] | None:
+        exact = self._exact.get((method, path)) or self._exact.get(("ANY", path))
+        if exact is not None:
+            return exact, {}
+        parts = path.strip("/").split("/") if path != "/" else [""]
+        for compiled in self.compiled:
+            if compiled.route.method not in (method, "ANY"):
+                continue
+            params = compiled.match(parts)
+            if params is not None:
+                return compiled.route, params
+        if self.default is not None:
+            return self.default, {}
+        return None
+
+
+# event and response ------------------------------------------------------------------------------------------
+
+
+def is_text(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    ct = content_type.split(";", 1)[0].strip().lower()
+    return ct.startswith(_TEXT_TYPES) or ct.endswith(("+json", "+xml"))
+
+
+def _joined_headers(request: web.BaseRequest) -> tuple[dict[str, str], list[str]]:
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in request.headers.items():
+        key = name.lower()
+        if key == "cookie":
+            cookies.extend(c.strip() for c in value.split(";") if c.strip())
+            continue
+        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    return headers, cookies
+
+
+def _query(raw: str) -> dict[str, str] | None:
+    if not raw:
+        return None
+    out: dict[str, str] = {}
+    for key, value in parse_qsl(raw, keep_blank_values=True):
+        out[key] = f"{out[key]},{value}" if key in out else value
+    return out
+
+
+def _v2_response(result: InvokeResult) -> web.Response:
+    """Payload format 2.0 response rules; ValueError when the shape is unusable (→ 500)."""
+    raw = result.outcome.body
+    try:
+        value = json.loads(raw) if raw else None
+    except ValueError as exc:
+        raise ValueError("response is not JSON") from exc
+    if not (isinstance(value, dict) and "statusCode" in value):
+        return web.Response(status=200, body=raw, headers={"content-type": "application/json"})
+    status = value["statusCode"]
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise ValueError("bad statusCode")
+    headers = value.get("headers") or {}
+    if not isinstance(headers, dict):
+        raise ValueError("bad headers")
+    body = value.get("body")
+    if body is None:
+        data = b""
+    elif isinstance(body, str):
+        data = base64.b64decode(body) if value.get("isBase64Encoded") else body.encode()
+    else:
+        raise ValueError("bad body")
+    out = web.Response(status=status, body=data)
+    out.headers.popall("Content-Type", None)
+    for key, val in headers.items():
+        if isinstance(val, (dict, list)):
+            raise ValueError("bad header value")
+        out.headers[key] = "true" if val is True else "false" if val is False else str(val)
+    if "content-type" not in {k.lower() for k in headers}:
+        out.headers["content-type"] = "application/json"
+    cookies = value.get("cookies") or []
+    if not isinstance(cookies, list):
+        raise ValueError("bad cookies")
+    for cookie in cookies:
+        out.headers.add("set-cookie", str(cookie))
+    return out
+
+
+# the server --------------------------------------------------------------------------------------------------
+
+
+class Gateway:
+    def __init__(
+        self,
+        api: HttpApiSpec,
+        *,
+        invoker: Invoker,
+        authorizer: JwtAuthorizer,
+        account_id: str,
+        api_id: str,
+        port: int = 0,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.api = api
+        self.router = Router(api.routes)
+        self.invoker = invoker
+        self.authorizer = authorizer
+        self.account_id = account_id
+        self.api_id = api_id
+        self.host = host
+        self.port = port
+        self.requests = 0
+        self._server: asyncio.AbstractServer | None = None
+        self._web: web.Server | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._web = web.Server(self._handle, access_log=None)
+        self._server = await loop.create_server(self._web, self.host, self.port, reuse_address=True)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.close()
+        if self._web is not None:
+            await self._web.shutdown(1.0)
+        await self._server.wait_closed()
+        self._server = None
+
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        self.requests += 1
+        cors = self.api.cors
+        origin = request.headers.get("Origin")
+        if (
+            cors is not None
+            and request.method == "OPTIONS"
+            and origin is not None
+            and "Access-Control-Request-Method" in request.headers
+        ):
+            return _preflight(cors, origin)
+        response = await self._route(request)
+        if cors is not None and origin is not None:
+            _cors_headers(cors, origin, response)
+        return response
+
+    async def _route(self, request: web.BaseRequest) -> web.StreamResponse:
+        gw_request_id = _gateway_request_id()
+        length = request.content_length
+        if length is not None and length > MAX_REQUEST_BYTES:
+            return _message(413, "Request Entity Too Large")
+        body = await _read_body(request)
+        if body is None:
+            return _message(413, "Request Entity Too Large")
+        raw_path = request.raw_path.split("?", 1)[0]
+        matched = self.router.match(request.method, unquote(raw_path))
+        if matched is None:
+            return _message(404, "Not Found")
+        route, path_params = matched
+        headers, cookies = _joined_headers(request)
+        authorizer_ctx: dict[str, Any] | None = None
+        if route.authorizer is not None:
+            spec = self.api.authorizers.get(route.authorizer)
+            if spec is None:
+                return _message(500, "Internal Server Error")
+            verdict = await self.authorizer.authorize(spec, headers, route.authorization_scopes)
+            if isinstance(verdict, Denial):
+                return web.Response(
+                    status=verdict.status,
+                    body=verdict.body,
+                    content_type="application/json",
+                    headers={"www-authenticate": verdict.www_authenticate, "apigw-requestid": gw_request_id},
+                )
+            authorizer_ctx = {"jwt": {"claims": verdict.claims, "scopes": verdict.scopes}}
+        event = self._event(
+            request, raw_path, route, path_params, headers, cookies, body, authorizer_ctx, gw_request_id
+        )
+        payload = json.dumps(event, separators=(",", ":")).encode()
+        if len(payload) > MAX_INVOKE_BYTES:
+            return _message(413, "Request Entity Too Large")
+        invocation = asyncio.ensure_future(self.invoker(route.function, payload))
+        try:
+            result = await asyncio.wait_for(asyncio.shield(invocation), route.timeout_ms / 1000)
+        except TimeoutError:
+            return _message(503, "Service Unavailable", {"apigw-requestid": gw_request_id})
+        if result.status == "throttled":
+            return _message(503, "Service Unavailable", {"apigw-requestid": gw_request_id})
+        if not result.ok:
+            return _message(500, "Internal Server Error", {"apigw-requestid": gw_request_id})
+        try:
+            response = _v2_response(result)
+        except (ValueError, TypeError):
+            return _message(500, "Internal Server Error", {"apigw-requestid": gw_request_id})
+        response.headers["apigw-requestid"] = gw_request_id
+        return response
+
+    def _event(
+        self,
+        request: web.BaseRequest,
+        raw_path: str,
+        route: RouteSpec,
+        path_params: dict[str, str],
+        headers: dict[str, str],
+        cookies: list[str],
+        body: bytes,
+        authorizer_ctx: dict[str, Any] | None,
+        gw_request_id: str,
+    ) -> dict[str, Any]:
+        now = time.time()
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        source_ip = peer[0] if peer else "127.0.0.1"
+        host = headers.get("host", f"{self.host}:{self.port}")
+        domain = host.rsplit(":", 1)[0] if not host.startswith("[") else host
+        prefix = domain.split(".", 1)[0]
+        if prefix.isdigit() or prefix == "localhost":
+            prefix = self.api_id
+        headers.setdefault("x-forwarded-for", source_ip)
+        headers.setdefault("x-forwarded-port", str(self.port))
+        headers.setdefault("x-forwarded-proto", "http")
+        headers.setdefault("x-amzn-trace-id", f"Root=1-{int(now):08x}-{os.urandom(12).hex()}")
+        raw_query = request.query_string
+        event: dict[str, Any] = {
+            "version": "2.0",
+            "routeKey": route.route_key,
+            "rawPath": raw_path,
+            "rawQueryString": raw_query,
+        }
+        if cookies:
+            event["cookies"] = cookies
+        event["headers"] = headers
+        query = _query(raw_query)
+        if query is not None:
+            event["queryStringParameters"] = query
+        request_context: dict[str, Any] = {
+            "accountId": self.account_id,
+            "apiId": self.api_id,
+        }
+        if authorizer_ctx is not None:
+            request_context["authorizer"] = authorizer_ctx
+        request_context.update(
+            {
+                "domainName": domain,
+                "domainPrefix": prefix,
+                "http": {
+                    "method": request.method,
+                    "path": raw_path,
+                    "protocol": f"HTTP/{request.version.major}.{request.version.minor}",
+                    "sourceIp": source_ip,
+                    "userAgent": headers.get("user-agent", ""),
+                },
+                "requestId": gw_request_id,
+                "routeKey": route.route_key,
+                "stage": "$default",
+                "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+                "timeEpoch": int(now * 1000),
+            }
+        )
+        event["requestContext"] = request_context
+        if path_params:
+            event["pathParameters"] = path_params
+        if body:
+            if is_text(headers.get("content-type")):
+                event["body"] = body.decode("utf-8", "replace")
+                event["isBase64Encoded"] = False
+            else:
+                event["body"] = base64.b64encode(body).decode()
+                event["isBase64Encoded"] = True
+        else:
+            event["isBase64Encoded"] = False
+        return event
+
+
+async def _read_body(request: web.BaseRequest) -> bytes | None:
+    if not request.body_exists:
+        return b""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > MAX_REQUEST_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _origin_allowed(cors: CorsSpec, origin: str) -> str | None:
+    if "*" in cors.allow_origins:
+        return "*" if not cors.allow_credentials else origin
+    return origin if origin in cors.allow_origins else None
+
+
+def _preflight(cors: CorsSpec, origin: str) -> web.Response:
+    response = web.Response(status=204)
+    response.headers.popall("Content-Type", None)
+    allowed = _origin_allowed(cors, origin)
+    if allowed is None:
+        return response
+    response.headers["access-control-allow-origin"] = allowed
+    if cors.allow_methods:
+        response.headers["access-control-allow-methods"] = ",".join(cors.allow_methods)
+    if cors.allow_headers:
+        response.headers["access-control-allow-headers"] = ",".join(cors.allow_headers)
+    if cors.allow_credentials:
+        response.headers["access-control-allow-credentials"] = "true"
+    if cors.max_age is not None:
+        response.headers["access-control-max-age"] = str(cors.max_age)
+    return response
+
+
+def _cors_headers(cors: CorsSpec, origin: str, response: web.StreamResponse) -> None:
+    allowed = _origin_allowed(cors, origin)
+    if allowed is None:
+        return
+    response.headers["access-control-allow-origin"] = allowed
+    if cors.expose_headers:
+        response.headers["access-control-expose-headers"] = ",".join(cors.expose_headers)
+    if cors.allow_credentials:
+        response.headers["access-control-allow-credentials"] = "true"
