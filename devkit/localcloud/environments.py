@@ -340,11 +340,15 @@ class FunctionPool:
         await asyncio.gather(*(env.terminate(self.settings.shutdown_grace_s) for env in list(self.envs)))
         await asyncio.gather(*self._bg, return_exceptions=True)
 
-    async def _spawn(self) -> Environment:
+    def _new_env(self) -> Environment:
         env = Environment(self, self._next_index)
         self._next_index += 1
         self.envs.append(env)
         self.cold_starts += 1
+        return env
+
+    async def _spawn(self) -> Environment:
+        env = self._new_env()
         await env.start()
         return env
 
@@ -403,9 +407,15 @@ class FunctionPool:
                 return InvokeResult(
                     request_id, RuntimeOutcome.error("TooManyRequestsException", "Rate Exceeded."), "throttled"
                 )
-            env = await self._spawn()
-        env.active += 1
+            env = self._new_env()
+            env.active += 1  # reserved before any await, so a concurrent invoke cannot take it
+            start: Environment | None = env
+        else:
+            env.active += 1
+            start = None
         try:
+            if start is not None:
+                await start.start()
             return await self._run(env, payload, request_id, client_context, cognito_identity)
         finally:
             env.active -= 1
