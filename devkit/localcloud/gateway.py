@@ -73,7 +73,7 @@ class CompiledRoute:
                 return params
             part = parts[i]
             if kind == 2:
-                if part != text:
+                if unquote(part) != text:
                     return None
             else:
                 if part == "":
@@ -115,7 +115,8 @@ class Router:
         }
 
     def match(self, method: str, path: str) -> tuple[RouteSpec, dict[str, str]] | None:
-        exact = self._exact.get((method, path)) or self._exact.get(("ANY", path))
+        decoded = unquote(path)
+        exact = self._exact.get((method, decoded)) or self._exact.get(("ANY", decoded))
         if exact is not None:
             return exact, {}
         parts = path.strip("/").split("/") if path != "/" else [""]
@@ -271,8 +272,8 @@ class Gateway:
         body = await _read_body(request)
         if body is None:
             return _message(413, "Request Entity Too Large")
-        raw_path = request.raw_path.split("?", 1)[0]
-        matched = self.router.match(request.method, unquote(raw_path))
+        raw_path, _, raw_query = request.raw_path.partition("?")
+        matched = self.router.match(request.method, raw_path)
         if matched is None:
             return _message(404, "Not Found")
         route, path_params = matched
@@ -292,7 +293,7 @@ class Gateway:
                 )
             authorizer_ctx = {"jwt": {"claims": verdict.claims, "scopes": verdict.scopes}}
         event = self._event(
-            request, raw_path, route, path_params, headers, cookies, body, authorizer_ctx, gw_request_id
+            request, raw_path, raw_query, route, path_params, headers, cookies, body, authorizer_ctx, gw_request_id
         )
         payload = json.dumps(event, separators=(",", ":")).encode()
         if len(payload) > MAX_INVOKE_BYTES:
@@ -317,6 +318,7 @@ class Gateway:
         self,
         request: web.BaseRequest,
         raw_path: str,
+        raw_query: str,
         route: RouteSpec,
         path_params: dict[str, str],
         headers: dict[str, str],
@@ -337,7 +339,6 @@ class Gateway:
         headers.setdefault("x-forwarded-port", str(self.port))
         headers.setdefault("x-forwarded-proto", "http")
         headers.setdefault("x-amzn-trace-id", f"Root=1-{int(now):08x}-{os.urandom(12).hex()}")
-        raw_query = request.query_string
         event: dict[str, Any] = {
             "version": "2.0",
             "routeKey": route.route_key,

@@ -28,7 +28,7 @@ def _invocation(request_id: str = "req-1", **kw: object) -> Invocation:
     )
 
 
-async def _with_api(body):  # noqa: ANN001, ANN202
+async def _with_api(body):  # noqa: ANN001
     api = RuntimeApi()
     await api.start()
     try:
