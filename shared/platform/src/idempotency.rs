@@ -212,9 +212,11 @@ struct Record {
     expires_at: i64,
 }
 
+type Records = HashMap<(String, String), Record>;
+
 /// In-memory store for tests and local experiments.
 pub struct MemoryIdempotencyStore {
-    records: Mutex<HashMap<(String, String), Record>>,
+    records: Mutex<Records>,
     ttls: Ttls,
     clock: Clock,
 }
@@ -234,10 +236,7 @@ impl MemoryIdempotencyStore {
         }
     }
 
-    fn lock(
-        &self,
-    ) -> Result<std::sync::MutexGuard<'_, HashMap<(String, String), Record>>, IdempotencyError>
-    {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Records>, IdempotencyError> {
         self.records
             .lock()
             .map_err(|_| IdempotencyError::Store("poisoned lock".into()))

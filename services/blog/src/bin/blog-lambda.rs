@@ -1,0 +1,11 @@
+//! BlogManager: the blog module as one Lambda function (Lambda-lith).
+
+use platform::config::Env;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    platform::telemetry::init();
+    let sdk = platform::aws::sdk_config().await;
+    let state = blog::AppState::from_env(&Env::from_process(), &sdk)?;
+    lambda_http::run(blog::app(state)).await
+}

@@ -1,0 +1,204 @@
+//! Posts, comments, their input limits and validation.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+
+use crate::error::{BlogError, FieldError};
+
+/// Longest title, in Unicode scalar values.
+pub const TITLE_MAX_CHARS: usize = 200;
+/// Largest post body, in UTF-8 bytes (larger → 413).
+pub const BODY_MAX_BYTES: usize = 64 * 1024;
+/// Longest comment, in Unicode scalar values.
+pub const COMMENT_MAX_CHARS: usize = 4_000;
+/// Largest request body the router reads: a maximal post body plus room for the title and JSON framing.
+pub const REQUEST_MAX_BYTES: usize = BODY_MAX_BYTES + 8 * 1024;
+
+/// A blog post. `version` starts at 1 and grows by one per update; it is also the `ETag`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193f1a2-7c4e-7a10-9b1d-2f1e0c3d4b5a",
+    "author_id": "user-1",
+    "title": "Hello, Lambda",
+    "body": "Rust on AWS Lambda starts in milliseconds.",
+    "version": 1,
+    "created_at": "2026-11-24T00:00:00Z",
+    "updated_at": "2026-11-24T00:00:00Z"
+}))]
+pub struct Post {
+    /// UUIDv7: ids sort by creation time.
+    pub id: String,
+    pub author_id: String,
+    pub title: String,
+    pub body: String,
+    pub version: u64,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// RFC 3339, UTC.
+    pub updated_at: String,
+}
+
+/// A comment on a post.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193f1a3-0000-7000-8000-000000000001",
+    "post_id": "0193f1a2-7c4e-7a10-9b1d-2f1e0c3d4b5a",
+    "author_id": "user-2",
+    "body": "Nice post!",
+    "created_at": "2026-11-24T00:01:00Z"
+}))]
+pub struct Comment {
+    pub id: String,
+    pub post_id: String,
+    pub author_id: String,
+    pub body: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+/// `POST /posts` body.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"title": "Hello, Lambda", "body": "Rust on AWS Lambda starts in milliseconds."}))]
+pub struct NewPost {
+    /// 1–200 characters, not blank.
+    pub title: String,
+    /// At most 64 KiB of UTF-8.
+    pub body: String,
+}
+
+/// `PUT /posts/{id}` body: the full new content, plus the version being replaced unless `If-Match`
+/// carries it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"title": "Hello again", "body": "Edited.", "version": 1}))]
+pub struct UpdatePost {
+    pub title: String,
+    pub body: String,
+    /// The version this edit is based on (alternative to `If-Match`); mismatch → 409.
+    #[serde(default)]
+    pub version: Option<u64>,
+}
+
+/// `POST /posts/{id}/comments` body.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"body": "Nice post!"}))]
+pub struct NewComment {
+    /// 1–4000 characters, not blank.
+    pub body: String,
+}
+
+/// Checks title and body; 413 for an oversized body, else 422 listing every violation.
+pub fn validate_post(title: &str, body: &str) -> Result<(), BlogError> {
+    if body.len() > BODY_MAX_BYTES {
+        return Err(BlogError::TooLarge(format!(
+            "`body` is {} bytes; the limit is {BODY_MAX_BYTES}.",
+            body.len()
+        )));
+    }
+    let mut errors = Vec::new();
+    let chars = title.chars().count();
+    if title.trim().is_empty() {
+        errors.push(FieldError::new("title", "must not be blank"));
+    } else if chars > TITLE_MAX_CHARS {
+        errors.push(FieldError::new(
+            "title",
+            format!("must be at most {TITLE_MAX_CHARS} characters (got {chars})"),
+        ));
+    }
+    if title.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            "title",
+            "must not contain control characters",
+        ));
+    }
+    if body.contains('\0') {
+        errors.push(FieldError::new("body", "must not contain NUL characters"));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(BlogError::Validation(errors))
+    }
+}
+
+pub fn validate_comment(body: &str) -> Result<(), BlogError> {
+    let chars = body.chars().count();
+    let error = if body.trim().is_empty() {
+        Some("must not be blank".to_owned())
+    } else if chars > COMMENT_MAX_CHARS {
+        Some(format!(
+            "must be at most {COMMENT_MAX_CHARS} characters (got {chars})"
+        ))
+    } else if body.contains('\0') {
+        Some("must not contain NUL characters".to_owned())
+    } else {
+        None
+    };
+    match error {
+        Some(message) => Err(BlogError::Validation(vec![FieldError::new(
+            "body", message,
+        )])),
+        None => Ok(()),
+    }
+}
+
+/// A new time-ordered id (UUIDv7, lowercase hyphenated).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().hyphenated().to_string()
+}
+
+/// The canonical form of an id from a path, or `None` when it cannot be one of ours.
+pub fn parse_id(raw: &str) -> Option<String> {
+    uuid::Uuid::parse_str(raw)
+        .ok()
+        .map(|u| u.hyphenated().to_string())
+}
+
+/// Now, RFC 3339 in UTC with second precision or finer.
+pub fn now_rfc3339() -> String {
+    OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_limits_count_characters_not_bytes() {
+        assert!(validate_post(&"é".repeat(200), "").is_ok());
+        assert!(matches!(
+            validate_post(&"é".repeat(201), ""),
+            Err(BlogError::Validation(_))
+        ));
+        assert!(matches!(
+            validate_post("   ", "x"),
+            Err(BlogError::Validation(_))
+        ));
+        assert!(matches!(
+            validate_post("a\u{7}b", "x"),
+            Err(BlogError::Validation(_))
+        ));
+    }
+
+    #[test]
+    fn body_limit_is_64_kib_and_413() {
+        assert!(validate_post("t", &"a".repeat(BODY_MAX_BYTES)).is_ok());
+        assert!(matches!(
+            validate_post("t", &"a".repeat(BODY_MAX_BYTES + 1)),
+            Err(BlogError::TooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn ids_are_canonical_uuids_sorted_by_time() {
+        let a = new_id();
+        let b = new_id();
+        assert!(a < b, "{a} !< {b}");
+        assert_eq!(parse_id(&a.to_uppercase()), Some(a));
+        assert_eq!(parse_id("not-an-id"), None);
+        assert!(time::OffsetDateTime::parse(&now_rfc3339(), &Rfc3339).is_ok());
+    }
+}

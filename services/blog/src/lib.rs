@@ -1,0 +1,78 @@
+//! Blog service: posts and comments.
+//!
+//! - Ownership comes from the verified token ([`platform::auth::Principal`]): only a post's author
+//!   edits or deletes it; a comment is deleted by its author or by the post's author. Reads are public.
+//! - Updates name the version they replace (`If-Match` → 412, body `version` → 409) and are
+//!   conditional writes, so there is never a lost update.
+//! - Listings are cursor-paginated with HMAC-checked `next_token`s ([`platform::pagination`]).
+//!
+//! [`app`] is the whole service as an axum `Router`; the lith binary, a fat Lambda and the tests serve
+//! it unchanged. Storage is behind [`store::BlogStore`] (DynamoDB in Lambda, memory in tests).
+
+pub mod domain;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+pub mod store;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::routing::{delete, get};
+use platform::auth::Verifier;
+use platform::aws::SdkConfig;
+use platform::config::{ConfigError, Env};
+use platform::pagination::PageCodec;
+
+pub use openapi::openapi;
+
+/// Shared, cheaply cloneable state for every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn store::BlogStore>,
+    pub pages: PageCodec,
+    pub verifier: Verifier,
+}
+
+impl FromRef<AppState> for Verifier {
+    fn from_ref(state: &AppState) -> Self {
+        state.verifier.clone()
+    }
+}
+
+impl AppState {
+    /// Production state: `BLOG_TABLE`, `PAGINATION_KEY` and the verifier's variables.
+    pub fn from_env(env: &Env, sdk: &SdkConfig) -> Result<Self, ConfigError> {
+        let table = env.required("BLOG_TABLE")?;
+        Ok(Self {
+            store: Arc::new(store::DynamoBlogStore::new(
+                platform::aws::dynamodb(sdk),
+                table,
+            )),
+            pages: PageCodec::from_env(env)?,
+            verifier: Verifier::from_env(env, sdk)?,
+        })
+    }
+}
+
+/// Every blog route plus `GET /health/blog`.
+pub fn app(state: AppState) -> Router {
+    use routes::{comments, posts};
+    Router::new()
+        .route("/posts", get(posts::list_posts).post(posts::create_post))
+        .route(
+            "/posts/{id}",
+            get(posts::get_post)
+                .put(posts::update_post)
+                .delete(posts::delete_post),
+        )
+        .route(
+            "/posts/{id}/comments",
+            get(comments::list_comments).post(comments::create_comment),
+        )
+        .route("/comments/{id}", delete(comments::delete_comment))
+        .layer(DefaultBodyLimit::max(domain::REQUEST_MAX_BYTES))
+        .merge(platform::health::router("blog", env!("CARGO_PKG_VERSION")))
+        .with_state(state)
+}

@@ -1,0 +1,72 @@
+//! The blog service's OpenAPI fragment.
+
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// An RFC 9457 problem (`application/problem+json`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"type": "about:blank", "title": "Not Found", "status": 404, "detail": "No post with this id."}))]
+pub struct ProblemDoc {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: Option<String>,
+    pub instance: Option<String>,
+    /// On 422: the invalid fields.
+    pub errors: Option<Vec<crate::error::FieldError>>,
+    /// On 409/412: the post's current version.
+    pub current_version: Option<u64>,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Blog", description = "Posts and comments. Reads are public; writes need a bearer token."),
+    paths(
+        crate::routes::posts::create_post,
+        crate::routes::posts::list_posts,
+        crate::routes::posts::get_post,
+        crate::routes::posts::update_post,
+        crate::routes::posts::delete_post,
+        crate::routes::comments::create_comment,
+        crate::routes::comments::list_comments,
+        crate::routes::comments::delete_comment,
+    ),
+    components(schemas(
+        crate::domain::Post,
+        crate::domain::Comment,
+        crate::domain::NewPost,
+        crate::domain::UpdatePost,
+        crate::domain::NewComment,
+        crate::routes::posts::PostPage,
+        crate::routes::comments::CommentPage,
+        crate::error::FieldError,
+        ProblemDoc,
+    )),
+    modifiers(&BearerAuth),
+    tags((name = "blog", description = "Posts and comments"))
+)]
+struct BlogApi;
+
+/// Every blog route, schema and error response.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    BlogApi::openapi()
+}
