@@ -60,12 +60,14 @@ def load_stack(
     api_urls: dict[str, str] | None = None,
     queue_url: Callable[[str], str] | None = None,
     cache_dir: Path | None = None,
+    physical_names: dict[str, str] | None = None,
 ) -> StackSpec:
     """Read the stack a SAM template describes, with every name and URL resolved for the local cloud.
 
     `api_urls` maps an HTTP API's logical id to its local base URL: any execute-api URL of that API in the
     template (JWT issuer, environment, outputs) is rewritten to it. `queue_url(physical_name)` gives a queue's
-    URL on the data backend; without it `Ref Queue` is a placeholder in AWS's own URL form.
+    URL on the data backend; without it `Ref Queue` is a placeholder in AWS's own URL form. `physical_names`
+    (logical id → name) overrides the `<stack>-<LogicalId>` names, e.g. with a deployed stage's real names.
     """
     template_path = Path(template_path).resolve()
     parameters = {k: as_str(v) for k, v in (parameters or {}).items()}
@@ -83,6 +85,7 @@ def load_stack(
         queue_url=queue_url,
         api_urls=dict(api_urls or {}),
     )
+    resolver.preset_names(physical_names or {})
     _check_references(cfn, resolver)
     reader = StackReader(resolver, template_path.parent, expanded["code_uris"])
     functions = reader.functions()

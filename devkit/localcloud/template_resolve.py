@@ -152,6 +152,10 @@ class Resolver:
         res = self.resources[logical_id]
         return "Condition" not in res or self.condition(res["Condition"], logical_id)
 
+    def preset_names(self, names: dict[str, str]) -> None:
+        """Use these physical names (e.g. a deployed stack's) instead of computing them."""
+        self._names.update({lid: name for lid, name in names.items() if lid in self.resources})
+
     # ---- names, ARNs ------------------------------------------------------------------------------------------
     def physical_name(self, logical_id: str) -> str:
         if logical_id in self._names:

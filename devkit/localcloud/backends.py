@@ -1,0 +1,253 @@
+"""Data backends of the local cloud: where DynamoDB and SQS live while functions run on the laptop.
+
+- `moto`: a `moto_server` subprocess on a free loopback port (pip only; the default).
+- `dynamodb-local`: Amazon DynamoDB Local + ElasticMQ, fetched from Maven Central into the cache dir and run
+  as Java processes (the real-engine option; see `backends_java.py`).
+- `aws`: no process; the resources of a deployed stage, named by its CloudFormation stack.
+
+Every backend answers the same questions: which endpoint(s) functions must use (`env()`), a queue's URL,
+and a boto3 client for provisioning and tests. Functions are separate processes, hence servers, never
+in-process mocks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, Literal
+
+import boto3
+from botocore.config import Config
+
+BackendKind = Literal["moto", "dynamodb-local", "aws"]
+LOCAL_CREDENTIALS = {"aws_access_key_id": "localcloud", "aws_secret_access_key": "localcloud"}
+CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"})
+
+
+class BackendError(RuntimeError):
+    """A backend could not start or answer; the message says why and where its log is."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_answers(url: str, timeout: float = 0.5) -> bool:
+    """True once something speaks HTTP at `url` (any status: DynamoDB answers 400 to a bare GET)."""
+    host_port = url.split("://", 1)[1].split("/", 1)[0]
+    host, _, port = host_port.partition(":")
+    conn = http.client.HTTPConnection(host, int(port or 80), timeout=timeout)
+    try:
+        conn.request("GET", "/")
+        conn.getresponse().read()
+        return True
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+class ManagedProcess:
+    """A server subprocess with its log file and pid file under the state dir; stopped by its own pid only."""
+
+    def __init__(self, name: str, state_dir: Path) -> None:
+        self.name = name
+        self.state_dir = state_dir
+        self.log_path = state_dir / f"{name}.log"
+        self.pid_path = state_dir / f"{name}.pid"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **(env or {})},
+                cwd=cwd,
+                start_new_session=True,  # Ctrl-C in the terminal reaches the local cloud, which stops us in order
+            )
+        self.pid_path.write_text(f"{self.proc.pid}\n")
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def wait_http(self, url: str, deadline: float) -> None:
+        while True:
+            if not self.alive():
+                code = self.proc.returncode if self.proc else None
+                raise BackendError(
+                    f"{self.name} exited (status {code}) before answering; log {self.log_path}:\n{self.log_tail()}"
+                )
+            if http_answers(url):
+                return
+            if time.monotonic() >= deadline:
+                raise BackendError(f"{self.name} did not answer at {url} in time; log {self.log_path}")
+            time.sleep(0.05)
+
+    def stop(self, grace: float = 5.0) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=grace)
+        with contextlib.suppress(FileNotFoundError):
+            self.pid_path.unlink()
+
+
+class Backend(ABC):
+    """What the local cloud needs from a data backend."""
+
+    kind: BackendKind
+
+    def __init__(self, *, state_dir: Path, cache_dir: Path, region: str, account_id: str) -> None:
+        self.state_dir = Path(state_dir)
+        self.cache_dir = Path(cache_dir)
+        self.region = region
+        self.account_id = account_id
+
+    @abstractmethod
+    def start(self) -> str:
+        """Start (or attach to) the backend; return the endpoint URL for AWS_ENDPOINT_URL ("" for real AWS)."""
+
+    @abstractmethod
+    def stop(self) -> None: ...
+
+    @abstractmethod
+    def is_running(self) -> bool: ...
+
+    @abstractmethod
+    def wait_ready(self, deadline: float) -> None:
+        """Block until the backend answers; `deadline` is a `time.monotonic()` value."""
+
+    @abstractmethod
+    def endpoint_for(self, service: str) -> str | None:
+        """The endpoint URL for a boto3/SDK service name ("dynamodb", "sqs", ...), None for AWS's own."""
+
+    @abstractmethod
+    def env(self) -> dict[str, str]:
+        """Environment variables that point a function's SDK at this backend."""
+
+    @abstractmethod
+    def queue_url(self, name: str) -> str:
+        """The URL of queue `name` (physical name) on this backend, whether or not it exists yet."""
+
+    def credentials(self) -> dict[str, str]:
+        return dict(LOCAL_CREDENTIALS)
+
+    def boto3_client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            region_name=self.region,
+            endpoint_url=self.endpoint_for(service),
+            config=CLIENT_CONFIG,
+            **self.credentials(),
+        )
+
+    def __enter__(self) -> Backend:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class MotoBackend(Backend):
+    """`moto_server` on a free loopback port; one endpoint for every service."""
+
+    kind: BackendKind = "moto"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.process = ManagedProcess("moto", self.state_dir)
+        self.port: int | None = None
+
+    @property
+    def endpoint(self) -> str:
+        if self.port is None:
+            raise BackendError("moto backend not started")
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> str:
+        if self.is_running():
+            return self.endpoint
+        self.port = free_port()
+        cmd = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+        self.process.start(cmd, env={"MOTO_ACCOUNT_ID": self.account_id, "PYTHONUNBUFFERED": "1"})
+        self.wait_ready(time.monotonic() + 30)
+        return self.endpoint
+
+    def wait_ready(self, deadline: float) -> None:
+        self.process.wait_http(self.endpoint + "/moto-api/", deadline)
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    def is_running(self) -> bool:
+        return self.process.alive()
+
+    def endpoint_for(self, service: str) -> str | None:
+        return self.endpoint
+
+    def env(self) -> dict[str, str]:
+        return {"AWS_ENDPOINT_URL": self.endpoint}
+
+    def queue_url(self, name: str) -> str:
+        return f"{self.endpoint}/{self.account_id}/{name}"
+
+
+def create_backend(
+    kind: BackendKind,
+    *,
+    state_dir: Path,
+    cache_dir: Path,
+    region: str,
+    stage: str | None = None,
+    account_id: str = "123456789012",
+    stack_name: str | None = None,
+    endpoint_url: str | None = None,
+) -> Backend:
+    """The backend `kind`. `aws` needs `stage` (or `stack_name`); `endpoint_url` points it at a stand-in."""
+    common: dict[str, Any] = {"state_dir": state_dir, "cache_dir": cache_dir, "region": region}
+    if kind == "moto":
+        return MotoBackend(account_id=account_id, **common)
+    if kind == "dynamodb-local":
+        from devkit.localcloud.backends_java import DynamoDbLocalBackend
+
+        return DynamoDbLocalBackend(account_id=account_id, **common)
+    if kind == "aws":
+        from devkit.localcloud.backends_aws import AwsBackend
+
+        if stack_name is None and stage is None:
+            raise BackendError("the aws backend needs --stage (or a stack name) to find the deployed resources")
+        return AwsBackend(stack_name=stack_name or stack_name_for(stage or ""), endpoint_url=endpoint_url, **common)
+    raise BackendError(f"unknown backend {kind!r}: use moto, dynamodb-local or aws")
+
+
+STACK_PREFIX = "lambda-rust-reference"
+
+
+def stack_name_for(stage: str) -> str:
+    """The CloudFormation stack of a deployed stage (infra/samconfig.toml names stacks this way)."""
+    return f"{STACK_PREFIX}-{stage}"
