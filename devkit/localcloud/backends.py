@@ -141,6 +141,11 @@ class Backend(ABC):
     def wait_ready(self, deadline: float) -> None:
         """Block until the backend answers; `deadline` is a `time.monotonic()` value."""
 
+    @property
+    def endpoint_url(self) -> str | None:
+        """The main endpoint (AWS_ENDPOINT_URL); `env()` adds per-service ones where a backend has several."""
+        return self.endpoint_for("dynamodb")
+
     @abstractmethod
     def endpoint_for(self, service: str) -> str | None:
         """The endpoint URL for a boto3/SDK service name ("dynamodb", "sqs", ...), None for AWS's own."""

@@ -26,7 +26,7 @@ class AwsBackend(Backend):
         kwargs.setdefault("account_id", "")
         super().__init__(**kwargs)
         self.stack_name = stack_name
-        self.endpoint_url = endpoint_url
+        self.endpoint_override = endpoint_url
         self.outputs: dict[str, str] = {}
         self.resources: dict[str, tuple[str, str]] = {}  # logical id → (type, physical id)
         self._session = boto3.session.Session(region_name=self.region)
@@ -34,7 +34,7 @@ class AwsBackend(Backend):
 
     def start(self) -> str:
         if self._started:
-            return self.endpoint_url or ""
+            return self.endpoint_override or ""
         try:
             cfn = self.boto3_client("cloudformation")
             stacks = cfn.describe_stacks(StackName=self.stack_name)["Stacks"]
@@ -51,7 +51,7 @@ class AwsBackend(Backend):
         except BotoCoreError as exc:
             raise BackendError(f"aws backend: can't reach AWS for stack {self.stack_name!r}: {exc}") from exc
         self._started = True
-        return self.endpoint_url or ""
+        return self.endpoint_override or ""
 
     def stop(self) -> None:
         self._started = False  # the deployed stage is never touched
@@ -64,17 +64,17 @@ class AwsBackend(Backend):
             self.start()
 
     def endpoint_for(self, service: str) -> str | None:
-        return self.endpoint_url
+        return self.endpoint_override
 
     def credentials(self) -> dict[str, str]:
         return {}  # the default chain: whatever the developer's shell is logged in as
 
     def boto3_client(self, service: str) -> Any:
-        return self._session.client(service, endpoint_url=self.endpoint_url, config=CLIENT_CONFIG)
+        return self._session.client(service, endpoint_url=self.endpoint_override, config=CLIENT_CONFIG)
 
     def env(self) -> dict[str, str]:
         """The caller's credentials (frozen) so local functions act as the developer on the deployed stage."""
-        env = {"AWS_ENDPOINT_URL": self.endpoint_url} if self.endpoint_url else {}
+        env = {"AWS_ENDPOINT_URL": self.endpoint_override} if self.endpoint_override else {}
         creds = self._session.get_credentials()
         if creds is not None:
             frozen = creds.get_frozen_credentials()
@@ -95,5 +95,5 @@ class AwsBackend(Backend):
         for rtype, physical in self.resources.values():
             if rtype == "AWS::SQS::Queue" and physical.rsplit("/", 1)[-1] == name:
                 return physical
-        base = self.endpoint_url or f"https://sqs.{self.region}.amazonaws.com"
+        base = self.endpoint_override or f"https://sqs.{self.region}.amazonaws.com"
         return f"{base.rstrip('/')}/{self.account_id}/{name}"
