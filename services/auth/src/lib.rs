@@ -1,58 +1,73 @@
 //! Auth service: accounts, tokens and the JWKS other services verify against.
 //!
 //! The crate is topology-agnostic: [`app`] returns an axum `Router` that the lith binary, the fat Lambda
-//! and the tests all serve unchanged.
+//! and the tests all serve unchanged; [`openapi`] is the matching OpenAPI 3.1 fragment.
+//!
+//! - `domain`: email normalisation, password policy and argon2id hashing, the user record.
+//! - `store`: [`store::UserStore`] with DynamoDB and in-memory implementations.
+//! - `signing`: ES256 keys from Secrets Manager (current + previous), published as the JWKS.
+//! - `routes`: handlers; `error`: the one error enum mapped to problem+json; `throttle`: login rate-limit
+//!   hook.
+
+pub mod domain;
+pub mod error;
+pub mod models;
+pub mod routes;
+pub mod signing;
+pub mod state;
+pub mod store;
+pub mod throttle;
+pub mod tokens;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use http::StatusCode;
+use platform::Problem;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-/// Shared, cheaply cloneable state for every handler.
-#[derive(Clone, Default)]
-pub struct AppState {}
+pub use error::Error;
+pub use state::{AppState, AuthConfig, StartupError};
 
-/// Every auth route.
+/// Request bodies above this are refused with 413 (credentials are tiny).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Every auth route (plus `GET /health/auth`).
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let (router, _) = routes::router().split_for_parts();
+    router
         .merge(platform::health::router("auth", env!("CARGO_PKG_VERSION")))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .method_not_allowed_fallback(|| async {
+            Problem::client(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "This method is not allowed on this resource.",
+            )
+        })
+        .fallback(|| async { Problem::client(StatusCode::NOT_FOUND, "No such resource.") })
         .with_state(state)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::body::Body;
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-
-    #[tokio::test]
-    async fn health_answers_ok() {
-        let request = axum::http::Request::get("/health/auth")
-            .body(Body::empty())
-            .unwrap_or_default();
-        let response = app(AppState::default())
-            .oneshot(request)
-            .await
-            .unwrap_or_else(|never| match never {});
-        assert_eq!(response.status(), 200);
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-        assert_eq!(json["status"], "ok");
-        assert_eq!(json["service"], "auth");
-    }
-
-    #[tokio::test]
-    async fn unknown_route_is_404() {
-        let request = axum::http::Request::get("/nope")
-            .body(Body::empty())
-            .unwrap_or_default();
-        let response = app(AppState::default())
-            .oneshot(request)
-            .await
-            .unwrap_or_else(|never| match never {});
-        assert_eq!(response.status(), 404);
-    }
+/// The OpenAPI fragment for every auth route: schemas, examples, problem+json errors and the `bearer`
+/// security scheme. The fat Lambda merges it with the other services' fragments.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = routes::router().split_for_parts();
+    api.info.title = "Auth".into();
+    api.info.version = env!("CARGO_PKG_VERSION").into();
+    api.info.description = Some(
+        "Accounts, access tokens (ES256 JWT) and the JWKS every service verifies against.".into(),
+    );
+    let components = api.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some(
+                    "An access token from `POST /login` (ES256 JWT, verified by every service).",
+                ))
+                .build(),
+        ),
+    );
+    api
 }

@@ -3,6 +3,12 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     platform::telemetry::init();
-    let state = auth::AppState::default();
+    let env = platform::config::Env::from_process();
+    let sdk = platform::aws::sdk_config().await;
+    let state = auth::AppState::from_env(&env, &sdk)
+        .await
+        .inspect_err(|err| {
+            tracing::error!(error = %err, "auth cannot start");
+        })?;
     lambda_http::run(auth::app(state)).await
 }

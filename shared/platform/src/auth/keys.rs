@@ -98,6 +98,27 @@ impl SigningKey {
         Self::from_pkcs8_der(der.as_ref(), kid)
     }
 
+    /// A fresh random P-256 private key as PKCS#8 PEM (tests of key loading; never commit one).
+    #[cfg(any(test, feature = "test-util"))]
+    pub fn generate_pkcs8_pem() -> Result<String, KeyError> {
+        use aws_lc_rs::rand::SystemRandom;
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+        use base64::Engine as _;
+        let der =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+                .map_err(|e| KeyError::InvalidPrivateKey(e.to_string()))?;
+        let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(64)
+            .filter_map(|chunk| std::str::from_utf8(chunk).ok())
+            .collect();
+        Ok(format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            lines.join("\n")
+        ))
+    }
+
     pub fn kid(&self) -> &str {
         &self.kid
     }

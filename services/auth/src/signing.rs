@@ -1,0 +1,186 @@
+//! The signing keys: loaded once per execution environment from AWS Secrets Manager.
+//!
+//! The secret (`SIGNING_KEY_SECRET_ARN`) holds a JSON document written by `devkit/keys.py`:
+//! ```json
+//! {"current":  {"kid": "…", "alg": "ES256", "private_key_pem": "-----BEGIN PRIVATE KEY-----…"},
+//!  "previous": {"kid": "…", "alg": "ES256", "private_key_pem": "…"}}
+//! ```
+//! Tokens are signed with `current`; the JWKS publishes `current` and `previous`, so tokens signed before a
+//! rotation keep verifying until they expire (rotate, then wait at least one token lifetime before the
+//! next rotation). `kid` defaults to the key's RFC 7638 thumbprint. No key is ever committed to the repo:
+//! `./inv up` and `./inv deploy` create one in the secret when it has none.
+
+use jsonwebtoken::jwk::JwkSet;
+use platform::auth::SigningKey;
+use platform::auth::keys::jwks_of;
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SigningKeysError {
+    /// The secret is not the expected JSON (the message never echoes secret content).
+    #[error("signing key secret is not valid JSON of the expected shape ({0})")]
+    Shape(String),
+    #[error("signing key secret `{which}` key is unusable: {reason}")]
+    Key { which: &'static str, reason: String },
+    #[error("cannot read the signing key secret: {0}")]
+    Fetch(String),
+    #[error(
+        "the signing key secret has no SecretString; run `./inv up` or `./inv deploy` to create a key"
+    )]
+    Empty,
+}
+
+#[derive(Deserialize)]
+struct SecretDocument {
+    current: Option<KeyDocument>,
+    #[serde(default)]
+    previous: Option<KeyDocument>,
+}
+
+#[derive(Deserialize)]
+struct KeyDocument {
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    alg: Option<String>,
+    private_key_pem: String,
+}
+
+fn parse_key(which: &'static str, doc: &KeyDocument) -> Result<SigningKey, SigningKeysError> {
+    if let Some(alg) = &doc.alg {
+        if alg != "ES256" {
+            return Err(SigningKeysError::Key {
+                which,
+                reason: format!("alg {alg} is not ES256"),
+            });
+        }
+    }
+    SigningKey::from_pkcs8_pem(&doc.private_key_pem, doc.kid.as_deref()).map_err(|e| {
+        SigningKeysError::Key {
+            which,
+            reason: e.to_string(),
+        }
+    })
+}
+
+/// The current signing key and, during a rotation, the previous one.
+#[derive(Debug, Clone)]
+pub struct SigningKeys {
+    current: SigningKey,
+    previous: Option<SigningKey>,
+}
+
+impl SigningKeys {
+    pub fn new(current: SigningKey, previous: Option<SigningKey>) -> Self {
+        Self { current, previous }
+    }
+
+    /// From the secret's JSON document.
+    pub fn from_secret_json(json: &str) -> Result<Self, SigningKeysError> {
+        let doc: SecretDocument = serde_json::from_str(json).map_err(|e| {
+            // serde's message can quote input; report only the category and position.
+            SigningKeysError::Shape(format!(
+                "{:?} error at line {} column {}",
+                e.classify(),
+                e.line(),
+                e.column()
+            ))
+        })?;
+        let current = doc.current.as_ref().ok_or(SigningKeysError::Key {
+            which: "current",
+            reason: "missing; run `./inv up` or `./inv deploy` to create a key".into(),
+        })?;
+        let current = parse_key("current", current)?;
+        let previous = match &doc.previous {
+            Some(doc) => {
+                let previous = parse_key("previous", doc)?;
+                (previous.kid() != current.kid()).then_some(previous)
+            }
+            None => None,
+        };
+        Ok(Self { current, previous })
+    }
+
+    /// Reads and parses the secret (once, at cold start).
+    pub async fn load(
+        client: &aws_sdk_secretsmanager::Client,
+        secret_id: &str,
+    ) -> Result<Self, SigningKeysError> {
+        let output = client
+            .get_secret_value()
+            .secret_id(secret_id)
+            .send()
+            .await
+            .map_err(|e| {
+                SigningKeysError::Fetch(
+                    aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
+                )
+            })?;
+        let json = output.secret_string().ok_or(SigningKeysError::Empty)?;
+        Self::from_secret_json(json)
+    }
+
+    pub fn current(&self) -> &SigningKey {
+        &self.current
+    }
+
+    pub fn previous(&self) -> Option<&SigningKey> {
+        self.previous.as_ref()
+    }
+
+    /// The public keys, current first.
+    pub fn jwks(&self) -> JwkSet {
+        jwks_of(std::iter::once(&self.current).chain(self.previous.as_ref()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pem() -> String {
+        SigningKey::generate_pkcs8_pem().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn parses_current_and_previous_and_publishes_both() {
+        let json = serde_json::json!({
+            "current": {"kid": "k2", "alg": "ES256", "private_key_pem": pem()},
+            "previous": {"private_key_pem": pem()}
+        })
+        .to_string();
+        let keys = SigningKeys::from_secret_json(&json).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(keys.current().kid(), "k2");
+        let previous = keys
+            .previous()
+            .map(|k| k.kid().to_owned())
+            .unwrap_or_default();
+        assert_eq!(previous.len(), 43, "thumbprint kid: {previous}");
+        let kids: Vec<_> = keys
+            .jwks()
+            .keys
+            .iter()
+            .filter_map(|k| k.common.key_id.clone())
+            .collect();
+        assert_eq!(kids, vec!["k2".to_owned(), previous]);
+    }
+
+    #[test]
+    fn errors_never_echo_secret_content() {
+        for json in [
+            "not json at all -----BEGIN PRIVATE KEY----- secret",
+            r#"{"current": {"private_key_pem": 42}}"#,
+            r#"{"current": {"private_key_pem": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"}}"#,
+            r#"{"current": null}"#,
+            r#"{"current": {"alg": "HS256", "private_key_pem": "x"}}"#,
+        ] {
+            let err = SigningKeys::from_secret_json(json)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(!err.is_empty(), "{json} should be refused");
+            assert!(!err.contains("BEGIN"), "{err}");
+            assert!(!err.contains("AAAA"), "{err}");
+        }
+    }
+}
