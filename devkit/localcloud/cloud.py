@@ -34,6 +34,22 @@ class LocalCloudError(RuntimeError):
     """The stack cannot run locally; the message says why."""
 
 
+def bootstraps_for(stack: StackSpec, *, profile: str = "ci", arch: str = "x86_64") -> dict[str, Path]:
+    """Logical id → built bootstrap (`devkit.build` layout), from each function's Metadata Binary (else its id)."""
+    from devkit.build import bootstrap_path
+
+    return {
+        logical_id: bootstrap_path(fn.binary or logical_id, profile=profile, arch=arch)
+        for logical_id, fn in stack.functions.items()
+    }
+
+
+def api_urls_for(api_ids: list[str], *, port: int, host: str = "127.0.0.1") -> dict[str, str]:
+    """The base URLs LocalCloud will give these APIs (template order), for `load_stack(api_urls=...)` so that a
+    JWT issuer or an environment variable naming an API's execute-api URL points at the local gateway."""
+    return {api_id: f"http://{host}:{port + index}" for index, api_id in enumerate(api_ids)}
+
+
 class LocalCloud:
     def __init__(
         self,
@@ -47,7 +63,12 @@ class LocalCloud:
         console: TextIO | None = sys.stderr,
         pool_settings: PoolSettings | None = None,
         sqs_wait_time_s: int = 1,
+        extra_env: Mapping[str, str] | None = None,
+        sqs_endpoint_url: str | None = None,
     ) -> None:
+        """`endpoint_url` becomes AWS_ENDPOINT_URL; `extra_env` (e.g. `backend.env()`, with per-service
+        AWS_ENDPOINT_URL_<SERVICE>) is added to every function's environment; pollers use `sqs_endpoint_url`
+        (default `endpoint_url`)."""
         missing = sorted(set(stack.functions) - set(bootstraps))
         if missing:
             raise LocalCloudError(f"no bootstrap for function(s) {', '.join(missing)}: build them first")
@@ -63,6 +84,8 @@ class LocalCloud:
         self.sink = LogSink(state_dir / "logs" if state_dir else None, console=console)
         self.pool_settings = pool_settings or PoolSettings()
         self.sqs_wait_time_s = sqs_wait_time_s
+        self.extra_env = dict(extra_env or {})
+        self.sqs_endpoint_url = sqs_endpoint_url or endpoint_url
         self.pools: dict[str, FunctionPool] = {}
         self.gateways: dict[str, Gateway] = {}
         self.pollers: list[SqsPoller] = []
@@ -102,6 +125,7 @@ class LocalCloud:
                 sink=self.sink,
                 endpoint_url=self.endpoint_url,
                 settings=self.pool_settings,
+                extra_env=self.extra_env,
             )
         for pool in self.pools.values():
             await pool.start()
@@ -129,7 +153,7 @@ class LocalCloud:
                 stack.queues[mapping.queue],
                 invoker=self._invoke_bytes,
                 region=stack.region,
-                endpoint_url=self.endpoint_url,
+                endpoint_url=self.sqs_endpoint_url,
                 executor=self._executor,  # type: ignore[arg-type]
                 wait_time_s=self.sqs_wait_time_s,
             )

@@ -57,7 +57,7 @@ class PoolSettings:
     reap_interval_s: float = 1.0
     init_timeout_s: float = INIT_TIMEOUT_S
     shutdown_grace_s: float = 2.0
-    console_reports: bool = True  # START/END/REPORT lines (always written to the log file)
+    console_reports: bool = True  # START/END/REPORT lines on the console too (always in the log file)
 
 
 def _now_iso() -> str:
@@ -72,8 +72,10 @@ def lambda_environment(
     bootstrap: Path,
     runtime_api: str,
     endpoint_url: str | None,
+    extra_env: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """The environment Lambda gives a provided.* runtime, then the template's Environment on top."""
+    """The environment Lambda gives a provided.* runtime, the backend's variables (e.g. per-service endpoint
+    URLs), then the template's Environment on top."""
     stream = time.strftime("%Y/%m/%d", time.gmtime()) + f"/[$LATEST]{os.urandom(16).hex()}"
     env = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
@@ -97,6 +99,7 @@ def lambda_environment(
         env["AWS_ENDPOINT_URL"] = endpoint_url
     if fn.max_concurrency_per_env is not None:
         env["AWS_LAMBDA_MAX_CONCURRENCY"] = str(fn.max_concurrency_per_env)
+    env.update(extra_env or {})
     env.update(fn.environment)
     return env
 
@@ -132,6 +135,7 @@ class Environment:
             bootstrap=pool.bootstrap,
             runtime_api=self.api.address,
             endpoint_url=pool.endpoint_url,
+            extra_env=pool.extra_env,
         )
         spawned = time.monotonic()
         try:
@@ -297,8 +301,10 @@ class FunctionPool:
         sink: LogSink,
         endpoint_url: str | None = None,
         settings: PoolSettings | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.fn = fn
+        self.extra_env = dict(extra_env or {})
         self.arn = arn
         self.region = region
         self.bootstrap = bootstrap
@@ -509,7 +515,7 @@ class FunctionPool:
         return line + extra
 
     def _log(self, request_id: str, text: str) -> None:
-        self.sink.emit(self.fn.logical_id, request_id, text)
+        self.sink.emit(self.fn.logical_id, request_id, text, console=self.settings.console_reports)
 
     # status ------------------------------------------------------------------------------------------------
 

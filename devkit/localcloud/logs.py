@@ -57,10 +57,10 @@ class LogSink:
     def path_for(self, function: str) -> Path | None:
         return None if self.directory is None else self.directory / f"{function}.log"
 
-    def emit(self, function: str, request_id: str | None, text: str) -> None:
+    def emit(self, function: str, request_id: str | None, text: str, *, console: bool = True) -> None:
         text = text.rstrip("\r\n")
         rid = request_id or NO_REQUEST
-        if self.console is not None:
+        if console and self.console is not None:
             self.console.write(f"[{function}] {text}\n")
         if self.directory is not None:
             handle = self._files.get(function)

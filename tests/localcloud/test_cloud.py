@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from lc_helpers import REGION, function_spec, probe_api, process_alive, run, stack_spec, wait_until
+from lc_helpers import REGION, free_port_pair, function_spec, probe_api, process_alive, run, stack_spec, wait_until
 from moto.server import ThreadedMotoServer
 
 from devkit.localcloud.bench import gateway_latency
@@ -22,20 +22,6 @@ from devkit.localcloud.cloud import LocalCloud, LocalCloudError
 from devkit.localcloud.environments import PoolSettings
 from devkit.localcloud.event_sources import sqs_client
 from devkit.localcloud.model import EventSourceMappingSpec, QueueSpec
-
-
-def _free_port_pair() -> int:
-    for _ in range(50):
-        with socket.socket() as a:
-            a.bind(("127.0.0.1", 0))
-            port = a.getsockname()[1]
-            try:
-                with socket.socket() as b:
-                    b.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-            return port
-    raise AssertionError("no two consecutive free ports")
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +51,7 @@ def test_local_cloud_end_to_end_and_clean_stop(probe_bootstrap: Path, tmp_path: 
         queues={"Jobs": queue},
         event_source_mappings=(EventSourceMappingSpec("Worker", "Jobs", batch_size=5),),
     )
-    port = _free_port_pair()
+    port = free_port_pair()
     bootstraps = {name: probe_bootstrap for name in stack.functions}
 
     async def body() -> list[int]:

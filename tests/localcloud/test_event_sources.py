@@ -102,7 +102,7 @@ def test_partial_batch_failure_redelivers_only_failed_messages_until_the_dlq(
             recorder,
             executor,
             batch_size=10,
-            maximum_batching_window_s=1,
+            maximum_batching_window_s=0,
             report_batch_item_failures=True,
         )
         try:
@@ -118,6 +118,7 @@ def test_partial_batch_failure_redelivers_only_failed_messages_until_the_dlq(
 
             await wait_until(lambda: poller.stats.deleted == 2, 15, "the two good messages to be deleted")
             await wait_until(in_dlq, 20, "the failing message to reach the DLQ")
+            await wait_until(lambda: poller.stats.batches == 2, 10, "the second (redelivery) batch to finish")
             assert [m["Body"] for m in dlq] == ["fail"]
             assert dlq[0]["Attributes"]["ApproximateReceiveCount"] in ("2", "3")
             bodies = [[r["body"] for r in e["Records"]] for e in recorder.events]
