@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from invoke import Context, Exit, task
 
@@ -144,3 +145,123 @@ def lock(c: Context) -> None:
     (paths.ROOT / "requirements.lock").write_text(header + frozen)
     shutil.rmtree(tmp, ignore_errors=True)
     print("requirements.lock updated")
+
+
+# ── the local cloud ─────────────────────────────────────────────────────────────────────────────────────────────
+
+
+def _control() -> dict:
+    from devkit.stack import read_control
+
+    control = read_control()
+    if control is None:
+        raise Exit("no local cloud is running: start one with `./inv up`")
+    return control
+
+
+@task(
+    help={
+        "backend": "moto (default), dynamodb-local (the real engine; needs Java) or aws (a deployed stage's resources)",
+        "port": "port of the first HTTP API; further APIs take the next ports (default 3000)",
+        "release": "run release bootstraps (as deployed) instead of the fast-building ci profile",
+        "stage": "with --backend aws: the deployed stage whose tables and queues to use",
+        "no_build": "do not build; run the bootstraps already built",
+    }
+)
+def up(
+    c: Context, backend: str = "moto", port: int = 3000, release: bool = False, stage: str = "", no_build: bool = False
+) -> None:
+    """Build (if stale) and run the whole stack locally from infra/template.yaml; prints URLs and routes."""
+    from devkit import stack
+
+    if stack.read_control() is not None:
+        raise Exit("a local cloud is already running (./inv status shows it; ./inv down stops it)")
+    args = ["--backend", backend, "--port", str(port), "--profile", "release" if release else "ci"]
+    args += ["--stage", stage] if stage else []
+    args += ["--no-build"] if no_build else []
+    stack.main(args)
+
+
+@task
+def down(c: Context) -> None:
+    """Stop the local cloud started by `./inv up` (from another terminal)."""
+    import requests
+
+    control = _control()
+    requests.post(f"{control['control']}/shutdown", timeout=10)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.kill(int(control["pid"]), 0)
+        except OSError:
+            print("down: stopped")
+            return
+        time.sleep(0.2)
+    raise Exit(f"down: pid {control['pid']} is still running after 60 s")
+
+
+@task(help={"json": "raw JSON instead of tables"})
+def status(c: Context, json: bool = False) -> None:
+    """Environments per function (warm/busy), requests per API, queue depths of the running local cloud."""
+    import json as jsonlib
+
+    import requests
+
+    control = _control()
+    state = requests.get(f"{control['control']}/status", timeout=10).json()
+    if json:
+        print(jsonlib.dumps(state, indent=2))
+        return
+    for name, url in control["urls"].items():
+        print(f"{name:<24} {url}")
+    print(f"\n{'function':<24} {'envs':>5} {'busy':>5} {'invocations':>12} {'cold starts':>12}")
+    for name, fn in state["functions"].items():
+        print(
+            f"{name:<24} {fn.get('environments', 0):>5} {fn.get('busy', 0):>5} "
+            f"{fn.get('invocations', 0):>12} {fn.get('cold_starts', 0):>12}"
+        )
+    for name, queue in state.get("queues", {}).items():
+        print(f"queue {name}: {jsonlib.dumps(queue)}")
+
+
+@task(
+    help={
+        "follow": "keep printing new lines",
+        "function": "only this function (logical id)",
+        "request_id": "only lines of this request id",
+    }
+)
+def logs(c: Context, follow: bool = False, function: str = "", request_id: str = "") -> None:
+    """Function logs of the local cloud (from .localcloud/logs), filtered by function and request id."""
+    from devkit.localcloud.logs import read_records
+
+    log_dir = paths.STATE_DIR / "logs"
+    if not log_dir.is_dir():
+        raise Exit("no local cloud logs yet: start the stack with `./inv up`")
+    seen = 0
+    while True:
+        records = list(read_records(log_dir, function=function or None, request_id=request_id or None))
+        for record in records[seen:]:
+            print(f"{record.timestamp} [{record.function}] {record.text}")
+        seen = len(records)
+        if not follow:
+            return
+        time.sleep(0.5)
+
+
+@task(help={"function": "logical id of the function (as in the template)", "event": "JSON file with the event"})
+def invoke(c: Context, function: str, event: str = "") -> None:
+    """One direct invocation of a function on the running local cloud (like `sam local invoke`)."""
+    import requests
+
+    control = _control()
+    payload = Path(event).read_bytes() if event else b"{}"
+    result = requests.post(f"{control['control']}/invoke/{function}", data=payload, timeout=900).json()
+    print(result["payload"])
+    print(
+        f"\n{result['status']}  request {result['request_id']}  {result['duration_ms']:.1f} ms"
+        + (f"  (cold start, init {result['init_duration_ms']:.1f} ms)" if result.get("init_duration_ms") else ""),
+        file=sys.stderr,
+    )
+    if result["status"] != "success":
+        raise Exit(code=1)

@@ -1,0 +1,269 @@
+"""Run this project's stack on the local cloud: build → backend → template → provision → seed → serve.
+
+This is the one place that composes the generic local cloud with project specifics (which bootstraps to build,
+the seed step that puts a signing key in place). `./inv up` runs it in the foreground; e2e tests run it as a
+subprocess (`python -m devkit.stack`) and read the URLs from the control file it writes.
+
+While running, a control server on loopback answers `GET /status`, `POST /invoke/{function}` and
+`POST /shutdown`; its address, the API URLs and the pid are in `<state_dir>/control.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from devkit import build, paths
+from devkit.localcloud import provision as provisioning
+from devkit.localcloud.backends import Backend, BackendError, create_backend
+from devkit.localcloud.cloud import LocalCloud, LocalCloudError
+from devkit.localcloud.model import StackSpec
+from devkit.localcloud.template import TemplateError, load_stack
+
+LOCAL_PARAMETERS = {"Stage": "local", "Architecture": "x86_64"}
+CONTROL_FILE = "control.json"
+
+
+@dataclass
+class StackOptions:
+    backend: str = "moto"
+    port: int = 3000
+    profile: str = "ci"
+    build: bool = True
+    stage: str | None = None  # with backend "aws": the deployed stage whose resources are used
+    state_dir: Path = paths.STATE_DIR
+    template: Path = paths.TEMPLATE
+    quiet: bool = False
+    seeders: list[Callable[[StackSpec, Backend], None]] = field(default_factory=list)
+
+
+def control_path(state_dir: Path) -> Path:
+    return state_dir / CONTROL_FILE
+
+
+def read_control(state_dir: Path = paths.STATE_DIR) -> dict[str, Any] | None:
+    """The running stack's control file, or None when no stack runs (a stale file is ignored)."""
+    path = control_path(state_dir)
+    try:
+        control = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(int(control["pid"]), 0)
+    except (OSError, KeyError, ValueError):
+        return None
+    return control
+
+
+def _api_urls(stack: StackSpec, port: int) -> dict[str, str]:
+    # The local cloud gives the first API `port` and the next ones the following ports, in template order.
+    return {logical_id: f"http://127.0.0.1:{port + i}" for i, logical_id in enumerate(stack.http_apis)}
+
+
+def free_port_block(count: int, *, attempts: int = 50) -> int:
+    """A base port such that `count` consecutive loopback ports are free (used for `--port 0`)."""
+    for _ in range(attempts):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + count >= 65535:
+            continue
+        held: list[socket.socket] = []
+        try:
+            for offset in range(count):
+                sock = socket.socket()
+                held.append(sock)
+                sock.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in held:
+                sock.close()
+    raise RuntimeError(f"no block of {count} free loopback ports found")
+
+
+def _load(options: StackOptions, backend: Backend) -> tuple[StackSpec, int]:
+    """The stack with API URLs resolved, and the first API's port (chosen here when options.port is 0)."""
+    stack_name = f"local-{options.stage}" if options.stage else "local"
+
+    def load(api_urls: dict[str, str] | None) -> StackSpec:
+        return load_stack(
+            options.template,
+            stack_name=stack_name,
+            parameters=LOCAL_PARAMETERS,
+            queue_url=backend.queue_url,
+            api_urls=api_urls,
+        )
+
+    first = load(None)  # the expansion is cached: the second load only re-resolves names
+    port = options.port or free_port_block(max(1, len(first.http_apis)))
+    return load(_api_urls(first, port)), port
+
+
+def bootstraps_for(stack: StackSpec, profile: str, *, build_first: bool) -> dict[str, Path]:
+    binaries = sorted({fn.binary for fn in stack.functions.values() if fn.binary})
+    missing = [fn.logical_id for fn in stack.functions.values() if not fn.binary]
+    if missing:
+        raise SystemExit(f"up: function(s) {', '.join(missing)} lack Metadata.BuildProperties.Binary in the template")
+    if build_first and binaries:
+        build.build_bootstraps(binaries, profile=profile, quiet=True)
+    return {
+        fn.logical_id: build.bootstrap_path(fn.binary, profile=profile) for fn in stack.functions.values() if fn.binary
+    }
+
+
+def describe(stack: StackSpec, urls: dict[str, str]) -> str:
+    lines = []
+    for logical_id, api in stack.http_apis.items():
+        lines.append(f"{logical_id}: {urls.get(logical_id, '?')}")
+        for route in sorted(api.routes, key=lambda r: (r.path, r.method)):
+            auth = f"  [jwt: {route.authorizer}]" if route.authorizer else ""
+            lines.append(f"    {route.route_key:<40} → {route.function}{auth}")
+    for mapping in stack.event_source_mappings:
+        lines.append(f"SQS {mapping.queue} → {mapping.function} (batch {mapping.batch_size})")
+    for warning in stack.warnings:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)
+
+
+async def _control_server(cloud: LocalCloud, stop: asyncio.Event) -> web.AppRunner:
+    async def status(_: web.Request) -> web.Response:
+        return web.json_response(await cloud.status())
+
+    async def invoke(request: web.Request) -> web.Response:
+        result = await cloud.invoke(request.match_info["function"], await request.read())
+        body = {
+            "status": result.status,
+            "request_id": result.request_id,
+            "duration_ms": result.duration_ms,
+            "init_duration_ms": result.init_duration_ms,
+            "payload": result.outcome.body.decode(errors="replace"),
+            "error_type": result.outcome.error_type,
+        }
+        return web.json_response(body)
+
+    async def shutdown(_: web.Request) -> web.Response:
+        stop.set()
+        return web.json_response({"stopping": True})
+
+    app = web.Application(client_max_size=7 * 1024 * 1024)
+    app.add_routes(
+        [web.get("/status", status), web.post("/invoke/{function}", invoke), web.post("/shutdown", shutdown)]
+    )
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner
+
+
+async def serve(options: StackOptions) -> None:
+    started = time.monotonic()
+    options.state_dir.mkdir(parents=True, exist_ok=True)
+    backend = create_backend(
+        options.backend,  # type: ignore[arg-type]
+        state_dir=options.state_dir,
+        cache_dir=paths.cache_dir(),
+        region="us-east-1",
+        stage=options.stage,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"up: starting the {options.backend} backend…", flush=True)
+    await asyncio.to_thread(backend.start)
+    try:
+        stack, port = _load(options, backend)
+        print(f"up: building bootstraps (cargo-lambda, profile {options.profile})…", flush=True)
+        bootstraps = await asyncio.to_thread(bootstraps_for, stack, options.profile, build_first=options.build)
+        if options.backend != "aws":
+            await asyncio.to_thread(provisioning.provision, stack, backend)
+        for seed in options.seeders:
+            await asyncio.to_thread(seed, stack, backend)
+        cloud = LocalCloud(
+            stack,
+            bootstraps,
+            endpoint_url=backend.env().get("AWS_ENDPOINT_URL"),
+            extra_env=backend.env(),
+            port=port,
+            state_dir=options.state_dir,
+            console=None if options.quiet else sys.stderr,
+        )
+        async with cloud:
+            runner = await _control_server(cloud, stop)
+            control_port = runner.addresses[0][1]
+            control = {
+                "pid": os.getpid(),
+                "control": f"http://127.0.0.1:{control_port}",
+                "urls": cloud.urls,
+                "backend": options.backend,
+                "backend_env": backend.env(),
+                "outputs": stack.outputs,
+                "tables": {k: t.physical_name for k, t in stack.tables.items()},
+                "queues": {k: q.physical_name for k, q in stack.queues.items()},
+                "state_dir": str(options.state_dir),
+            }
+            control_path(options.state_dir).write_text(json.dumps(control, indent=2) + "\n")
+            print(describe(stack, cloud.urls), flush=True)
+            print(f"up: ready in {time.monotonic() - started:.1f} s — Ctrl-C (or ./inv down) stops", flush=True)
+            try:
+                await stop.wait()
+            finally:
+                print("up: stopping…", flush=True)
+                control_path(options.state_dir).unlink(missing_ok=True)
+                await runner.cleanup()
+    finally:
+        await asyncio.to_thread(backend.stop)
+    print("up: stopped", flush=True)
+
+
+def project_seeders() -> list[Callable[[StackSpec, Backend], None]]:
+    """Project-specific steps after provisioning (the local cloud itself knows nothing about our services)."""
+    from devkit import seed
+
+    return [seed.signing_keys]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m devkit.stack", description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", default="moto", choices=["moto", "dynamodb-local", "aws"])
+    parser.add_argument("--port", type=int, default=3000, help="first API's port (0: random ports)")
+    parser.add_argument("--profile", default="ci", help="cargo profile of the bootstraps (ci or release)")
+    parser.add_argument("--no-build", action="store_true", help="use the bootstraps already built")
+    parser.add_argument("--stage", default=None, help="with --backend aws: the deployed stage to use")
+    parser.add_argument("--state-dir", type=Path, default=paths.STATE_DIR)
+    parser.add_argument("--quiet", action="store_true", help="do not echo function output")
+    args = parser.parse_args(argv)
+    options = StackOptions(
+        backend=args.backend,
+        port=args.port,
+        profile=args.profile,
+        build=not args.no_build,
+        stage=args.stage,
+        state_dir=args.state_dir.resolve(),
+        quiet=args.quiet,
+        seeders=project_seeders(),
+    )
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(options))
+    except (build.BuildError, LocalCloudError, BackendError, TemplateError) as err:
+        raise SystemExit(f"up: {err}") from None
+
+
+if __name__ == "__main__":
+    main()
