@@ -134,3 +134,49 @@ def read_records(
                 if request_id and record.request_id != request_id and request_id not in record.text:
                     continue
                 yield record
+
+
+def follow_records(
+    directory: Path,
+    *,
+    function: str | None = None,
+    request_id: str | None = None,
+    poll_s: float = 0.2,
+    from_start: bool = False,
+    stop: Callable[[], bool] = lambda: False,
+) -> Iterator[LogRecord]:
+    """`logs -f`: yields records written after this call (all of them with `from_start`), files appearing later
+    included, until `stop()` returns True."""
+
+    def files() -> list[Path]:
+        return [directory / f"{function}.log"] if function else sorted(directory.glob("*.log"))
+
+    offsets = {p: 0 if from_start else p.stat().st_size for p in files() if p.is_file()}  # taken now, not lazily
+    return _follow(files, offsets, request_id, poll_s, stop)
+
+
+def _follow(
+    files: Callable[[], list[Path]],
+    offsets: dict[Path, int],
+    request_id: str | None,
+    poll_s: float,
+    stop: Callable[[], bool],
+) -> Iterator[LogRecord]:
+    while not stop():
+        for path in files():
+            if not path.is_file():
+                continue
+            with path.open(encoding="utf-8") as handle:
+                handle.seek(offsets.get(path, 0))
+                while True:
+                    line = handle.readline()
+                    if not line.endswith("\n"):
+                        break  # a partial line: read it whole next time
+                    offsets[path] = handle.tell()
+                    record = parse_line(line)
+                    if record is None:
+                        continue
+                    if request_id and record.request_id != request_id and request_id not in record.text:
+                        continue
+                    yield record
+        time.sleep(poll_s)
