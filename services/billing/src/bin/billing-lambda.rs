@@ -1,0 +1,11 @@
+//! BillingManager: the billing module as one Lambda function (Lambda-lith).
+
+use platform::config::Env;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    platform::telemetry::init();
+    let sdk = platform::aws::sdk_config().await;
+    let state = billing::AppState::from_env(&Env::from_process(), &sdk)?;
+    lambda_http::run(billing::app(state)).await
+}

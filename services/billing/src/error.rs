@@ -1,0 +1,105 @@
+//! The billing service's one error type and its single mapping to problem+json.
+//!
+//! 422 problems carry a machine-readable `code` member (`validation`, `overflow`, `overpayment`,
+//! `invoice_paid`, `currency_not_supported`, `amount_too_small`) so clients can tell them apart.
+
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use platform::Problem;
+use platform::idempotency::IdempotencyError;
+use platform::pagination::PaginationError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::store::StoreError;
+
+/// One invalid input field (in the problem's `errors` member).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BillingError {
+    /// Also for other users' invoices: existence is not revealed.
+    #[error("No invoice with this id.")]
+    InvoiceNotFound,
+    #[error("No payment with this id.")]
+    PaymentNotFound,
+    #[error("The request has invalid fields.")]
+    Validation(Vec<FieldError>),
+    #[error("{0}")]
+    Overflow(String),
+    #[error("The payment exceeds the amount due ({amount_due} minor units of {currency}).")]
+    Overpayment { amount_due: i64, currency: String },
+    #[error("The invoice is already paid.")]
+    InvoicePaid,
+    #[error("Currency {0} is not supported for conversion.")]
+    CurrencyNotSupported(String),
+    #[error("The payment converts to less than one minor unit of the invoice's currency.")]
+    AmountTooSmall,
+    #[error("The invoice is being updated by another payment; retry.")]
+    Contention,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Idempotency(#[from] IdempotencyError),
+    #[error(transparent)]
+    Pagination(#[from] PaginationError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn unprocessable(detail: String, code: &str) -> Problem {
+    Problem::client(StatusCode::UNPROCESSABLE_ENTITY, detail).with_extension("code", code.into())
+}
+
+impl From<BillingError> for Problem {
+    fn from(err: BillingError) -> Self {
+        let detail = err.to_string();
+        match err {
+            BillingError::InvoiceNotFound | BillingError::PaymentNotFound => {
+                Problem::client(StatusCode::NOT_FOUND, detail)
+            }
+            BillingError::Validation(errors) => unprocessable(detail, "validation")
+                .with_extension("errors", serde_json::to_value(errors).unwrap_or_default()),
+            BillingError::Overflow(_) => unprocessable(detail, "overflow"),
+            BillingError::Overpayment { amount_due, .. } => {
+                unprocessable(detail, "overpayment").with_extension("amount_due", amount_due.into())
+            }
+            BillingError::InvoicePaid => unprocessable(detail, "invoice_paid"),
+            BillingError::CurrencyNotSupported(_) => {
+                unprocessable(detail, "currency_not_supported")
+            }
+            BillingError::AmountTooSmall => unprocessable(detail, "amount_too_small"),
+            BillingError::Contention => Problem::client(StatusCode::CONFLICT, detail),
+            BillingError::BadRequest(_) => Problem::client(StatusCode::BAD_REQUEST, detail),
+            BillingError::Idempotency(e) => e.into(),
+            BillingError::Pagination(e) => e.into(),
+            BillingError::Store(StoreError::Unavailable(cause)) => {
+                tracing::warn!(%cause, "billing store unavailable");
+                Problem::unavailable()
+            }
+            BillingError::Store(other) => {
+                tracing::error!(error = %other, "billing store failure");
+                Problem::internal()
+            }
+        }
+    }
+}
+
+impl IntoResponse for BillingError {
+    fn into_response(self) -> Response {
+        Problem::from(self).into_response()
+    }
+}

@@ -1,0 +1,77 @@
+//! The billing service's OpenAPI fragment.
+
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// An RFC 9457 problem (`application/problem+json`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"type": "about:blank", "title": "Unprocessable Entity", "status": 422,
+    "detail": "The payment exceeds the amount due (500 minor units of EUR).", "code": "overpayment", "amount_due": 500}))]
+pub struct ProblemDoc {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: Option<String>,
+    pub instance: Option<String>,
+    /// On 422: `validation`, `overflow`, `overpayment`, `invoice_paid`, `currency_not_supported`,
+    /// `amount_too_small`.
+    pub code: Option<String>,
+    /// With `code` = `validation`: the invalid fields.
+    pub errors: Option<Vec<crate::error::FieldError>>,
+    /// With `code` = `overpayment`: what is still due, in the invoice's minor units.
+    pub amount_due: Option<i64>,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Billing", description = "Invoices and idempotent payments. Money is integer minor units plus an ISO 4217 code; every route needs a bearer token and shows only the caller's data."),
+    paths(
+        crate::routes::invoices::create_invoice,
+        crate::routes::invoices::list_invoices,
+        crate::routes::invoices::get_invoice,
+        crate::routes::payments::create_payment,
+        crate::routes::payments::list_payments,
+        crate::routes::payments::get_payment,
+    ),
+    components(schemas(
+        crate::domain::NewInvoice,
+        crate::domain::NewLine,
+        crate::domain::Invoice,
+        crate::domain::InvoiceLine,
+        crate::domain::InvoiceStatus,
+        crate::domain::NewPayment,
+        crate::domain::Payment,
+        crate::domain::Conversion,
+        crate::routes::invoices::InvoicePage,
+        crate::routes::payments::PaymentPage,
+        crate::error::FieldError,
+        ProblemDoc,
+    )),
+    modifiers(&BearerAuth),
+    tags((name = "billing", description = "Invoices and payments"))
+)]
+struct BillingApi;
+
+/// Every billing route, schema and error response.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    BillingApi::openapi()
+}

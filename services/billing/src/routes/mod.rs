@@ -1,0 +1,4 @@
+//! HTTP handlers by resource.
+
+pub mod invoices;
+pub mod payments;

@@ -1,0 +1,330 @@
+//! `/payments` and `/payments/{id}`.
+//!
+//! `POST /payments` requires an `Idempotency-Key` (scoped to the caller):
+//! - first use: processed; the response (2xx or 4xx other than 409/429) is recorded for 24 h;
+//! - same key, same body: the recorded status and body again (`Idempotent-Replayed: true`);
+//! - same key, different body: 422; same key while the first is still running: 409, retry later.
+//!
+//! Processing: the amount is converted to the invoice's currency when they differ (rates from the
+//! currency read model; half-even to the invoice's minor unit), refused when it exceeds the amount
+//! due, and recorded with the invoice update in one conditional transaction (see the store), retried
+//! from a fresh read when another payment won the race. The invoice becomes `paid` when fully paid.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use platform::Json;
+use platform::Problem;
+use platform::auth::Principal;
+use platform::idempotency::{Claim, IdempotencyError, IdempotencyKey, StoredResponse, fingerprint};
+use platform::pagination::parse_limit;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::invoices::{PageQuery, query_rejection};
+use crate::AppState;
+use crate::domain::{self, Conversion, InvoiceStatus, NewPayment, Payment};
+use crate::error::{BillingError, FieldError};
+use crate::money::{self, MAX_AMOUNT};
+use crate::store::{PaymentKey, Recorded, StoreError};
+
+/// How often a payment is recomputed after losing a race on its invoice.
+const MAX_ATTEMPTS: usize = 8;
+
+/// A page of payments.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PaymentPage {
+    pub items: Vec<Payment>,
+    /// Pass as `next_token` for the next page; `null` on the last page.
+    pub next_token: Option<String>,
+}
+
+/// Pay (part of) one of the caller's invoices.
+#[utoipa::path(
+    post, path = "/payments", tag = "billing",
+    params(("Idempotency-Key" = String, Header, description = "Client-chosen key, 1–255 visible ASCII characters; retries reuse it")),
+    request_body = NewPayment,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Recorded (or replayed: `Idempotent-Replayed: true`)", body = Payment,
+         headers(("Location" = String), ("Idempotent-Replayed" = String, description = "`true` on a replay"))),
+        (status = 400, description = "Missing or malformed `Idempotency-Key`, or malformed JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No such invoice of yours", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "A request with this key is still in progress, or the invoice is too busy; retry", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Key reused with another body; invalid fields; `code` = `overpayment`, `invoice_paid`, `currency_not_supported`, `amount_too_small` or `overflow`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_payment(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Json(input): Json<NewPayment>,
+) -> Result<Response, BillingError> {
+    let key = IdempotencyKey::from_headers(&headers)?;
+    // The fingerprint is over the parsed body, so formatting and field order do not matter.
+    let canonical = serde_json::to_vec(&input)
+        .map_err(|e| BillingError::Store(StoreError::Internal(e.to_string())))?;
+    let fingerprint = fingerprint(&[b"POST /payments", &canonical]);
+    let owner = principal.user_id.as_str();
+    match state.idempotency.claim(owner, &key, &fingerprint).await? {
+        Claim::Replay(stored) => return Ok(replay(stored)),
+        Claim::Acquired => {}
+    }
+    let dedup = PaymentKey {
+        key: key.as_str().to_owned(),
+        fingerprint: fingerprint.clone(),
+    };
+    let stored = match process(&state, owner, input, &dedup).await {
+        Ok(payment) => StoredResponse {
+            status: StatusCode::CREATED.as_u16(),
+            body: serde_json::to_string(&payment).unwrap_or_default(),
+            location: Some(format!("/payments/{}", payment.id)),
+        },
+        Err(err) => {
+            let problem = Problem::from(err);
+            StoredResponse {
+                status: problem.status,
+                body: serde_json::to_string(&problem).unwrap_or_default(),
+                location: None,
+            }
+        }
+    };
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let recorded = if StoredResponse::is_recordable(status) {
+        state
+            .idempotency
+            .complete(owner, &key, &fingerprint, &stored)
+            .await
+    } else {
+        state.idempotency.release(owner, &key, &fingerprint).await
+    };
+    if let Err(e) = recorded {
+        // The payment itself is safe: its key marker makes a retry return it instead of paying again.
+        tracing::error!(error = %e, "could not record the idempotent response");
+    }
+    Ok(respond(stored, false))
+}
+
+fn respond(stored: StoredResponse, replayed: bool) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let content_type = if status.is_success() {
+        "application/json"
+    } else {
+        platform::problem::CONTENT_TYPE
+    };
+    let mut response = (status, stored.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Some(location) = stored.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        headers.insert(header::LOCATION, location);
+    }
+    if replayed {
+        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+fn replay(stored: StoredResponse) -> Response {
+    respond(stored, true)
+}
+
+fn invalid(field: &str, message: &str) -> BillingError {
+    BillingError::Validation(vec![FieldError::new(field, message)])
+}
+
+/// The amount credited to an invoice in `to`, and how it was converted.
+async fn applied_amount(
+    state: &AppState,
+    amount: i64,
+    from: &str,
+    to: &str,
+) -> Result<(i64, Option<Conversion>), BillingError> {
+    if from == to {
+        return Ok((amount, None));
+    }
+    let from_rate = state
+        .rates
+        .rate(from)
+        .await?
+        .ok_or_else(|| BillingError::CurrencyNotSupported(from.to_owned()))?;
+    let to_rate = state
+        .rates
+        .rate(to)
+        .await?
+        .ok_or_else(|| BillingError::CurrencyNotSupported(to.to_owned()))?;
+    // Minor units come from the compiled ISO 4217 table (both codes were validated against it).
+    let from_minor = money::minor_units(from).unwrap_or(from_rate.minor_units);
+    let to_minor = money::minor_units(to).unwrap_or(to_rate.minor_units);
+    let applied = money::convert(
+        amount,
+        from_minor,
+        from_rate.rate_to_base,
+        to_minor,
+        to_rate.rate_to_base,
+    )
+    .filter(|a| (0..=MAX_AMOUNT).contains(a))
+    .ok_or_else(|| BillingError::Overflow("The converted amount is too large.".into()))?;
+    Ok((
+        applied,
+        Some(Conversion {
+            from: from.to_owned(),
+            to: to.to_owned(),
+            from_rate_to_base: from_rate.rate_to_base.to_string(),
+            to_rate_to_base: to_rate.rate_to_base.to_string(),
+        }),
+    ))
+}
+
+async fn process(
+    state: &AppState,
+    owner: &str,
+    input: NewPayment,
+    dedup: &PaymentKey,
+) -> Result<Payment, BillingError> {
+    if !(1..=MAX_AMOUNT).contains(&input.amount) {
+        return Err(invalid(
+            "amount",
+            "must be a positive number of minor units, at most 2^53 - 1",
+        ));
+    }
+    domain::validate_currency("currency", &input.currency)?;
+    let invoice_id = domain::parse_id(&input.invoice_id).ok_or(BillingError::InvoiceNotFound)?;
+    for _ in 0..MAX_ATTEMPTS {
+        let invoice = state
+            .store
+            .get_invoice(owner, &invoice_id)
+            .await?
+            .ok_or(BillingError::InvoiceNotFound)?;
+        if invoice.status == InvoiceStatus::Paid {
+            return Err(BillingError::InvoicePaid);
+        }
+        let (applied, conversion) =
+            applied_amount(state, input.amount, &input.currency, &invoice.currency).await?;
+        if applied == 0 {
+            return Err(BillingError::AmountTooSmall);
+        }
+        if applied > invoice.amount_due {
+            return Err(BillingError::Overpayment {
+                amount_due: invoice.amount_due,
+                currency: invoice.currency,
+            });
+        }
+        let now = domain::now_rfc3339();
+        let amount_paid = invoice.amount_paid.saturating_add(applied);
+        let status = if amount_paid >= invoice.total {
+            InvoiceStatus::Paid
+        } else {
+            InvoiceStatus::Open
+        };
+        let updated = domain::Invoice {
+            amount_paid,
+            amount_due: invoice.total.saturating_sub(amount_paid),
+            status,
+            version: invoice.version.saturating_add(1),
+            updated_at: now.clone(),
+            ..invoice.clone()
+        };
+        let payment = Payment {
+            id: domain::new_id(),
+            owner_id: owner.to_owned(),
+            invoice_id: invoice.id.clone(),
+            amount: input.amount,
+            currency: input.currency.clone(),
+            applied_amount: applied,
+            invoice_currency: invoice.currency.clone(),
+            conversion,
+            invoice_status: status,
+            created_at: now,
+        };
+        match state
+            .store
+            .record_payment(&updated, invoice.version, &payment, dedup)
+            .await
+        {
+            Ok(Recorded::New) => return Ok(payment),
+            Ok(Recorded::Duplicate {
+                payment_id,
+                fingerprint,
+            }) => {
+                if fingerprint != dedup.fingerprint {
+                    return Err(IdempotencyError::Mismatch.into());
+                }
+                return state
+                    .store
+                    .get_payment(owner, &payment_id)
+                    .await?
+                    .ok_or_else(|| {
+                        BillingError::Store(StoreError::Internal(
+                            "payment of a recorded key is missing".into(),
+                        ))
+                    });
+            }
+            // Another payment updated the invoice since we read it: recompute from the new state.
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(BillingError::Contention)
+}
+
+/// The caller's payments, newest first.
+#[utoipa::path(
+    get, path = "/payments", tag = "billing",
+    params(PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of payments (may be short or empty while `next_token` is set)", body = PaymentPage),
+        (status = 400, description = "Bad `limit`, or a tampered/foreign `next_token`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_payments(
+    State(state): State<AppState>,
+    principal: Principal,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<PaymentPage>, BillingError> {
+    let Query(query) = query.map_err(query_rejection)?;
+    let limit = parse_limit(query.limit.as_deref())?;
+    let scope = format!("payments:{}", principal.user_id);
+    let after = state
+        .pages
+        .decode_opt(&scope, query.next_token.as_deref())?;
+    let page = state
+        .store
+        .list_payments(&principal.user_id, limit, after.as_ref())
+        .await?;
+    Ok(Json(PaymentPage {
+        next_token: page.next.as_ref().map(|c| state.pages.encode(&scope, c)),
+        items: page.items,
+    }))
+}
+
+/// One of the caller's payments (another user's is 404).
+#[utoipa::path(
+    get, path = "/payments/{id}", tag = "billing",
+    params(("id" = String, Path, description = "Payment id (UUID)")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The payment", body = Payment),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No such payment of yours", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_payment(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Payment>, BillingError> {
+    let id = domain::parse_id(&id).ok_or(BillingError::PaymentNotFound)?;
+    state
+        .store
+        .get_payment(&principal.user_id, &id)
+        .await?
+        .map(Json)
+        .ok_or(BillingError::PaymentNotFound)
+}
