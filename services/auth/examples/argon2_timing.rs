@@ -13,12 +13,20 @@ fn stats(mut samples: Vec<Duration>) -> String {
     let median = samples.get(samples.len() / 2).copied().unwrap_or_default();
     let min = samples.first().copied().unwrap_or_default();
     let max = samples.last().copied().unwrap_or_default();
-    format!("min {:.1} ms, median {:.1} ms, max {:.1} ms", ms(min), ms(median), ms(max))
+    format!(
+        "min {:.1} ms, median {:.1} ms, max {:.1} ms",
+        ms(min),
+        ms(median),
+        ms(max)
+    )
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<u32> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<u32> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let (m, t, p) = match args.as_slice() {
         [m, t, p, ..] => (*m, *t, *p),
         _ => (19_456, 2, 1),
@@ -37,7 +45,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         hasher.hash(password.clone()).await?;
         hashing.push(start.elapsed());
         let start = Instant::now();
-        hasher.verify("wrong password!!".into(), Some(hash.clone())).await?;
+        hasher
+            .verify("wrong password!!".into(), Some(hash.clone()))
+            .await?;
         verify_wrong.push(start.elapsed());
         let start = Instant::now();
         hasher.verify("wrong password!!".into(), None).await?;

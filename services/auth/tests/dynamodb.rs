@@ -181,7 +181,13 @@ fn state_over(f: &Fixture) -> AppState {
     .unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn call(state: &AppState, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+async fn call(
+    state: &AppState,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let mut request = Request::builder()
         .method(method)
         .uri(path)
@@ -207,7 +213,10 @@ async fn call(state: &AppState, method: &str, path: &str, token: Option<&str>, b
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 fn user(email: &str) -> auth::domain::User {
@@ -226,7 +235,10 @@ async fn dynamo_store_round_trips_and_refuses_duplicate_emails() {
     let store = DynamoUserStore::new(f.dynamodb.clone(), &f.users);
     let ada = user("ada@example.com");
     store.create(&ada).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(store.find_by_email("ada@example.com").await, Ok(Some(ada.clone())));
+    assert_eq!(
+        store.find_by_email("ada@example.com").await,
+        Ok(Some(ada.clone()))
+    );
     assert_eq!(store.get(&ada.id).await, Ok(Some(ada.clone())));
     assert_eq!(store.find_by_email("bob@example.com").await, Ok(None));
     assert_eq!(store.get("missing").await, Ok(None));
@@ -260,8 +272,14 @@ async fn concurrent_registrations_of_one_email_yield_exactly_one_201() {
     for task in tasks {
         statuses.push(task.await.unwrap_or(StatusCode::IM_A_TEAPOT));
     }
-    let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
-    let conflicts = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let conflicts = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
     assert_eq!((created, conflicts), (1, attempts - 1), "{statuses:?}");
     // Exactly one user item and one email claim exist.
     let scan = f
@@ -279,15 +297,32 @@ async fn full_flow_over_dynamodb_and_revocation_with_ttl() {
     let f = fixture().await;
     let state = state_over(&f);
     let body = json!({"email": "Ada@Example.com", "password": PASSWORD});
-    assert_eq!(call(&state, "POST", "/register", None, Some(body.clone())).await.0, StatusCode::CREATED);
+    assert_eq!(
+        call(&state, "POST", "/register", None, Some(body.clone()))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
     let (status, login) = call(&state, "POST", "/login", None, Some(body)).await;
     assert_eq!(status, StatusCode::OK, "{login}");
-    let token = login["access_token"].as_str().unwrap_or_default().to_owned();
+    let token = login["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let (status, me) = call(&state, "GET", "/me", Some(&token), None).await;
-    assert_eq!((status, me["email"].as_str()), (StatusCode::OK, Some("ada@example.com")));
+    assert_eq!(
+        (status, me["email"].as_str()),
+        (StatusCode::OK, Some("ada@example.com"))
+    );
 
-    assert_eq!(call(&state, "POST", "/logout", Some(&token), None).await.0, StatusCode::NO_CONTENT);
-    assert_eq!(call(&state, "GET", "/me", Some(&token), None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        call(&state, "POST", "/logout", Some(&token), None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        call(&state, "GET", "/me", Some(&token), None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 
     // A fresh environment (no cache) of any service sees the revocation in the table.
     let principal = state
@@ -306,7 +341,10 @@ async fn full_flow_over_dynamodb_and_revocation_with_ttl() {
     let items = scan.items();
     assert_eq!(items.len(), 1);
     let expires_at = platform::dynamo::get_i64(&items[0], "expires_at").unwrap_or_default();
-    assert!(expires_at > platform::auth::claims::now() + 800, "TTL = token exp: {expires_at}");
+    assert!(
+        expires_at > platform::auth::claims::now() + 800,
+        "TTL = token exp: {expires_at}"
+    );
     let store = DynamoRevocationStore::new(f.dynamodb.clone(), &f.revoked);
     assert_eq!(store.is_revoked("some-other-jti").await, Ok(false));
 }
@@ -342,7 +380,9 @@ async fn from_env_loads_the_signing_key_from_secrets_manager() {
     let secret = secrets
         .create_secret()
         .name(unique("signing-key"))
-        .secret_string(json!({"current": {"kid": "k-1", "alg": "ES256", "private_key_pem": pem}}).to_string())
+        .secret_string(
+            json!({"current": {"kid": "k-1", "alg": "ES256", "private_key_pem": pem}}).to_string(),
+        )
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
@@ -375,6 +415,12 @@ async fn from_env_loads_the_signing_key_from_secrets_manager() {
         ("SIGNING_KEY_SECRET_ARN", empty.arn().unwrap_or_default()),
         ("JWT_AUDIENCE", "api"),
     ]);
-    let err = AppState::from_env(&env, &f.sdk).await.err().map(|e| e.to_string());
-    assert!(err.is_some_and(|e| e.contains("./inv")), "the error says how to fix it");
+    let err = AppState::from_env(&env, &f.sdk)
+        .await
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        err.is_some_and(|e| e.contains("./inv")),
+        "the error says how to fix it"
+    );
 }
