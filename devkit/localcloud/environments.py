@@ -121,6 +121,7 @@ class Environment:
         self.max_memory_kb = 0
         self._started = asyncio.get_running_loop().create_future()  # result: None, or the init failure
         self._tasks: list[asyncio.Task[None]] = []
+        self._status_fd: int | None = None
 
     @property
     def pid(self) -> int | None:
@@ -230,25 +231,37 @@ class Environment:
             }
         )
         self.pool.forget(self)
+        self._close_status()
         await self.api.stop()
 
-    def _sample_memory(self) -> None:
+    def _proc_status(self) -> bytes:
+        """/proc/<pid>/status, read through a descriptor kept open (one pread per sample, no open/close)."""
         if self.proc is None:
-            return
-        with contextlib.suppress(OSError), open(f"/proc/{self.proc.pid}/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    self.max_memory_kb = max(self.max_memory_kb, int(line.split()[1]))
-                    return
+            return b""
+        try:
+            if self._status_fd is None:
+                self._status_fd = os.open(f"/proc/{self.proc.pid}/status", os.O_RDONLY)
+            return os.pread(self._status_fd, 4096, 0)
+        except OSError:
+            return b""
+
+    def _sample_memory(self) -> None:
+        """Max Memory Used: the process's peak RSS (VmHWM), monotonic over the environment's life like Lambda's."""
+        status = self._proc_status()
+        start = status.find(b"VmHWM:")
+        if start >= 0:
+            self.max_memory_kb = max(self.max_memory_kb, int(status[start + 6 : status.index(b"kB", start)]))
 
     def rss_kb(self) -> int:
-        if self.proc is None:
-            return 0
-        with contextlib.suppress(OSError), open(f"/proc/{self.proc.pid}/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
+        status = self._proc_status()
+        start = status.find(b"VmRSS:")
+        return int(status[start + 6 : status.index(b"kB", start)]) if start >= 0 else 0
+
+    def _close_status(self) -> None:
+        if self._status_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._status_fd)
+            self._status_fd = None
 
     async def terminate(self, grace_s: float) -> None:
         """SIGTERM, then SIGKILL after `grace_s` (0: SIGKILL at once). Idempotent."""
