@@ -1,0 +1,134 @@
+"""Run a bootstrap under AWS's own Runtime Interface Emulator (aws-lambda-rie), to compare with our runtime API.
+
+`run_under_rie(bootstrap, event)` starts aws-lambda-rie on loopback ports with the bootstrap as its runtime,
+invokes it once through RIE's `/2015-03-31/functions/function/invocations` endpoint and returns
+`(http_status, body)`. `RieSession` keeps one RIE (one warm environment) for several invocations.
+
+The RIE binary is found, in order: `$AWS_LAMBDA_RIE` (a binary), the cache
+(`<cache_dir>/aws-lambda-rie/<version>/aws-lambda-rie`), a source checkout in `$AWS_LAMBDA_RIE_SRC` (built with
+`go build`; its dependencies come from the Go module proxy), then `go install` of the pinned module version.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from devkit import paths
+from devkit.localcloud.backends import ManagedProcess, free_port
+
+RIE_MODULE = "github.com/aws/aws-lambda-runtime-interface-emulator"
+RIE_VERSION = "v0.0.0-20260102185807-4fa215715260"  # main @ 4fa2157 (2026-01-02): LMI support; tags aren't semver
+INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+
+
+class RieUnavailable(RuntimeError):
+    """aws-lambda-rie could not be found or built; the message says how to provide it."""
+
+
+def rie_binary(cache_dir: Path | None = None) -> Path:
+    """The aws-lambda-rie executable, built or installed into the cache on first use."""
+    configured = os.environ.get("AWS_LAMBDA_RIE")
+    if configured:
+        path = Path(configured)
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise RieUnavailable(f"AWS_LAMBDA_RIE={configured} is not an executable file")
+        return path
+    home = (cache_dir or paths.cache_dir()) / "aws-lambda-rie" / RIE_VERSION
+    binary = home / "aws-lambda-rie"
+    if binary.is_file():
+        return binary
+    go = shutil.which("go")
+    if go is None:
+        raise RieUnavailable("building aws-lambda-rie needs Go (https://go.dev/dl), or set AWS_LAMBDA_RIE")
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "CGO_ENABLED": "0", "GOBIN": str(home)}
+    source = os.environ.get("AWS_LAMBDA_RIE_SRC")
+    if source:
+        cmd = [go, "build", "-o", str(binary), "./cmd/aws-lambda-rie"]
+        done = subprocess.run(cmd, cwd=source, env=env, capture_output=True, text=True, timeout=600)
+    else:
+        cmd = [go, "install", f"{RIE_MODULE}/cmd/aws-lambda-rie@{RIE_VERSION}"]
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0 or not binary.is_file():
+        raise RieUnavailable(
+            f"`{' '.join(cmd)}` failed: {(done.stderr or done.stdout).strip()[-600:]}\n"
+            "Provide aws-lambda-rie with AWS_LAMBDA_RIE=/path/to/aws-lambda-rie, or a source checkout of "
+            f"{RIE_MODULE} with AWS_LAMBDA_RIE_SRC=/path/to/checkout."
+        )
+    return binary
+
+
+class RieSession:
+    """One aws-lambda-rie process (one execution environment) running `bootstrap`, invoked over HTTP."""
+
+    def __init__(
+        self,
+        bootstrap: Path,
+        *,
+        env: dict[str, str] | None = None,
+        state_dir: Path | None = None,
+        rie: Path | None = None,
+        timeout_s: float = 30.0,
+    ) -> None:
+        self.bootstrap = Path(bootstrap).resolve()
+        self.env = dict(env or {})
+        self.rie = rie
+        self.timeout_s = timeout_s
+        self.port = 0
+        self.process = ManagedProcess("aws-lambda-rie", Path(state_dir or paths.STATE_DIR / "rie"))
+
+    def start(self) -> None:
+        rie = self.rie or rie_binary()
+        self.port = free_port()
+        runtime_port = free_port()
+        cmd = [
+            str(rie),
+            "--log-level",
+            "error",
+            "--runtime-interface-emulator-address",
+            f"127.0.0.1:{self.port}",
+            "--runtime-api-address",
+            f"127.0.0.1:{runtime_port}",
+            str(self.bootstrap),
+        ]
+        self.process.start(cmd, env={"AWS_LAMBDA_FUNCTION_TIMEOUT": str(int(self.timeout_s)), **self.env})
+        self.process.wait_http(f"http://127.0.0.1:{self.port}", time.monotonic() + 15)
+
+    def invoke(self, event: Any) -> tuple[int, bytes]:
+        body = event if isinstance(event, bytes) else json.dumps(event).encode()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout_s + 5)
+        try:
+            conn.request("POST", INVOKE_PATH, body=body, headers={"Content-Type": "application/json"})
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self.process.stop(grace=2.0)
+
+    @property
+    def log(self) -> str:
+        return self.process.log_tail(200)
+
+    def __enter__(self) -> RieSession:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def run_under_rie(
+    bootstrap: Path, event: Any, *, env: dict[str, str] | None = None, state_dir: Path | None = None
+) -> tuple[int, bytes]:
+    """Invoke `bootstrap` once under aws-lambda-rie with `event` (bytes or JSON-able); (HTTP status, body)."""
+    with RieSession(bootstrap, env=env, state_dir=state_dir) as session:
+        return session.invoke(event)
