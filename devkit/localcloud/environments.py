@@ -476,15 +476,15 @@ class FunctionPool:
         self._log(request_id, f"START RequestId: {request_id} Version: $LATEST")
         env.api.deliver(invocation)
         status = "success"
-        try:
-            outcome = await asyncio.wait_for(asyncio.shield(invocation.future), timeout_s)
-        except TimeoutError:
+        timed_out = RuntimeOutcome.error(
+            "Sandbox.Timedout", f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds"
+        )
+        timer = asyncio.get_running_loop().call_later(timeout_s, invocation.settle, timed_out)  # no task per call
+        outcome = await invocation.future
+        timer.cancel()
+        if outcome is timed_out:
             status = "timeout"
             self._log(request_id, f"{_now_iso()} {request_id} Task timed out after {timeout_s:.2f} seconds")
-            outcome = RuntimeOutcome.error(
-                "Sandbox.Timedout", f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds"
-            )
-            invocation.settle(outcome)
             if self.fn.is_managed_instances:
                 env.api.forget(request_id)
             else:

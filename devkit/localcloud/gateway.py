@@ -298,10 +298,8 @@ class Gateway:
         payload = json.dumps(event, separators=(",", ":")).encode()
         if len(payload) > MAX_INVOKE_BYTES:
             return _message(413, "Request Entity Too Large")
-        invocation = asyncio.ensure_future(self.invoker(route.function, payload))
-        try:
-            result = await asyncio.wait_for(asyncio.shield(invocation), route.timeout_ms / 1000)
-        except TimeoutError:
+        result = await _with_integration_timeout(self.invoker(route.function, payload), route.timeout_ms / 1000)
+        if result is None:  # integration timeout: the invocation itself runs on, as in AWS
             return _message(503, "Service Unavailable", {"apigw-requestid": gw_request_id})
         if result.status == "throttled":
             return _message(503, "Service Unavailable", {"apigw-requestid": gw_request_id})
@@ -388,6 +386,23 @@ class Gateway:
         else:
             event["isBase64Encoded"] = False
         return event
+
+
+async def _with_integration_timeout(call: Awaitable[InvokeResult], timeout_s: float) -> InvokeResult | None:
+    """The result, or None after `timeout_s`; the call keeps running either way (one task, one timer)."""
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[asyncio.Future[InvokeResult] | None] = loop.create_future()
+    task = asyncio.ensure_future(call)
+
+    def finish(value: asyncio.Future[InvokeResult] | None) -> None:
+        if not waiter.done():
+            waiter.set_result(value)
+
+    task.add_done_callback(finish)
+    timer = loop.call_later(timeout_s, finish, None)
+    done = await waiter
+    timer.cancel()
+    return None if done is None else done.result()
 
 
 async def _read_body(request: web.BaseRequest) -> bytes | None:
