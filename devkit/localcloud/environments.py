@@ -513,11 +513,8 @@ class FunctionPool:
     def _report(
         self, request_id: str, duration_ms: float, env: Environment, *, init_ms: float | None = None, extra: str = ""
     ) -> str:
-        billed = (
-            math.ceil(duration_ms + (init_ms or 0.0))
-            if self.fn.runtime.startswith("provided")
-            else math.ceil(duration_ms)
-        )
+        # The init phase is billed (custom runtimes always; every on-demand function since August 2025).
+        billed = math.ceil(duration_ms + (init_ms or 0.0))
         used = max(1, math.ceil(env.max_memory_kb / 1024))
         line = (
             f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {max(billed, 1)} ms\t"
