@@ -1,6 +1,12 @@
 //! A moto server per test: spawned on a free loopback port, killed on drop.
 //!
-//! Needs `.venv/bin/moto_server` at the repository root (`./inv setup` installs it).
+//! Needs the repository's `.venv` with moto (`.venv/bin/moto_server`; `./inv setup` installs it).
+//!
+//! moto's server handles requests on several threads without locking its DynamoDB backend, so two
+//! concurrent conditional writes can both pass their condition — which real DynamoDB never allows
+//! (item writes and transactions are atomic). The race tests would then fail for moto's sake, not
+//! ours. So we start moto's own `main` with every request serialised through one lock ([`LOCKED_MOTO`]):
+//! clients still race (read, then conditional write), the backend is atomic per request like DynamoDB.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -21,15 +27,31 @@ impl Drop for Moto {
     }
 }
 
+/// `moto_server`'s entry point with each request handled under one lock.
+const LOCKED_MOTO: &str = r#"
+import sys, threading
+import moto.server as server
+lock = threading.Lock()
+run_simple = server.run_simple
+def locked_run_simple(host, port, app, **kwargs):
+    def locked_app(environ, start_response):
+        with lock:
+            return list(app(environ, start_response))
+    run_simple(host, port, locked_app, **kwargs)
+server.run_simple = locked_run_simple
+server.main(sys.argv[1:])
+"#;
+
+/// The virtualenv's python, after checking moto is installed there.
 fn moto_binary() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let path = root.join(".venv/bin/moto_server");
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin");
+    let moto = venv.join("moto_server");
     assert!(
-        path.exists(),
+        moto.exists(),
         "moto_server not found at {}: create the virtualenv first (`./inv setup`, or `python -m venv .venv && .venv/bin/pip install -r requirements.lock`)",
-        path.display()
+        moto.display()
     );
-    path
+    venv.join("python")
 }
 
 impl Moto {
@@ -42,7 +64,14 @@ impl Moto {
                 .map(|a| a.port())
                 .unwrap_or_else(|e| panic!("no free port: {e}"));
             let mut child = Command::new(&binary)
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .args([
+                    "-c",
+                    LOCKED_MOTO,
+                    "-H",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                ])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
