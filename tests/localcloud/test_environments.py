@@ -13,7 +13,8 @@ from lc_helpers import function_spec, make_pool, process_alive, run, wait_until
 from devkit.localcloud.logs import read_records
 
 REPORT = re.compile(
-    r"^REPORT RequestId: (?P<id>[0-9a-f-]{36})\tDuration: \d+\.\d{2} ms\tBilled Duration: \d+ ms\t"
+    r"^REPORT RequestId: (?P<id>[0-9a-f-]{36})\tDuration: (?P<duration>\d+\.\d{2}) ms\t"
+    r"Billed Duration: (?P<billed>\d+) ms\t"
     r"Memory Size: 128 MB\tMax Memory Used: (?P<used>\d+) MB\t(?:Init Duration: (?P<init>\d+\.\d{2}) ms\t)?"
 )
 
@@ -38,6 +39,7 @@ def test_cold_start_then_warm_reuse_with_report_lines(probe_bootstrap: Path, tmp
             assert lines[-2] == f"END RequestId: {first.request_id}"
             report = REPORT.match(lines[-1])
             assert report and report["init"] is not None, lines[-1]
+            assert int(report["billed"]) >= float(report["duration"]) + float(report["init"]), "init is billed"
             assert int(report["used"]) >= 1
             warm_report = REPORT.match(logs.for_request(second.request_id)[-1])
             assert warm_report and warm_report["init"] is None, "Init Duration only on cold starts"
