@@ -1,0 +1,11 @@
+//! CurrencyWrite: admin commands → commands table + queue (202), `GET /commands/{id}`.
+
+use platform::config::Env;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    platform::telemetry::init();
+    let sdk = platform::aws::sdk_config().await;
+    let state = currency::write_state_from_env(&Env::from_process(), &sdk)?;
+    lambda_http::run(currency::write_app(state)).await
+}

@@ -1,0 +1,4 @@
+//! HTTP handlers: [`read`] (public, cached) and [`write`] (admin, queued commands).
+
+pub mod read;
+pub mod write;

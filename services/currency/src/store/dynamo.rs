@@ -1,0 +1,307 @@
+//! DynamoDB stores: the read model (`CURRENCIES_TABLE`, key `code`) and command statuses
+//! (`COMMANDS_TABLE`, key `id`, TTL `expires_at`; per-currency counters are `SEQ#<code>` items there).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use money::record::{self as model, LIVE_FILTER};
+use money::{CurrencyCode, CurrencyRecord};
+use platform::dynamo::{FailureKind, Item, classify, describe, get_i64, get_s};
+use time::OffsetDateTime;
+
+use super::{ApplyOutcome, CommandStore, CurrencyReader, CurrencyWriter, Inserted, StoreError};
+use crate::domain::{CommandMessage, CommandRecord, Operation, Outcome, Status};
+
+pub(crate) fn sdk_error<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let detail = describe(&err);
+    match classify(&err) {
+        FailureKind::Unavailable => StoreError::Unavailable(detail),
+        FailureKind::Internal => StoreError::Internal(detail),
+    }
+}
+
+fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    matches!(err, SdkError::ServiceError(s) if s.err().code() == Some("ConditionalCheckFailedException"))
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// The read model in DynamoDB.
+#[derive(Clone)]
+pub struct DynamoCurrencies {
+    client: Client,
+    table: String,
+}
+
+impl DynamoCurrencies {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    async fn current_version(&self, code: CurrencyCode) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(model::key(code)))
+            .consistent_read(true)
+            .projection_expression("version")
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.item
+            .as_ref()
+            .map(model::item_version)
+            .transpose()
+            .map_err(|e| StoreError::Internal(e.to_string()))
+            .map(Option::unwrap_or_default)
+    }
+}
+
+#[async_trait]
+impl CurrencyReader for DynamoCurrencies {
+    async fn list(&self) -> Result<Vec<CurrencyRecord>, StoreError> {
+        let mut records = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression(LIVE_FILTER)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in out.items() {
+                match CurrencyRecord::from_item(item) {
+                    Ok(Some(record)) => records.push(record),
+                    Ok(None) => {}
+                    // One bad item must not hide every other currency; it is a bug to fix, so log it.
+                    Err(e) => tracing::error!(error = %e, "skipping malformed currency item"),
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        records.sort_by_key(|r| r.code);
+        Ok(records)
+    }
+}
+
+#[async_trait]
+impl CurrencyWriter for DynamoCurrencies {
+    async fn apply(
+        &self,
+        message: &CommandMessage,
+        at: OffsetDateTime,
+    ) -> Result<ApplyOutcome, StoreError> {
+        let item = match message.operation {
+            Operation::Delete => model::tombstone_item(message.code, message.sequence, at),
+            Operation::Create | Operation::Replace => {
+                message.record(at).map_err(StoreError::Internal)?.to_item()
+            }
+        };
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(code) OR version < :seq")
+            .expression_attribute_values(":seq", n(message.sequence))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(ApplyOutcome::Written),
+            Err(e) if is_condition_failure(&e) => Ok(ApplyOutcome::Stale {
+                current: self.current_version(message.code).await?,
+            }),
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+}
+
+/// Command statuses in DynamoDB.
+#[derive(Clone)]
+pub struct DynamoCommandStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoCommandStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn key(id: &str) -> HashMap<String, AttributeValue> {
+        HashMap::from([("id".to_owned(), s(id))])
+    }
+}
+
+fn to_item(record: &CommandRecord) -> Item {
+    let mut item: Item = HashMap::from([
+        ("id".to_owned(), s(&record.id)),
+        ("status".to_owned(), s(record.status.as_str())),
+        ("operation".to_owned(), s(record.operation.as_str())),
+        ("code".to_owned(), s(record.code.as_str())),
+        ("sequence".to_owned(), n(record.sequence)),
+        ("fingerprint".to_owned(), s(&record.fingerprint)),
+        ("message".to_owned(), s(&record.message)),
+        ("requested_by".to_owned(), s(&record.requested_by)),
+        ("created_at".to_owned(), s(&record.created_at)),
+        ("updated_at".to_owned(), s(&record.updated_at)),
+        ("expires_at".to_owned(), n(record.expires_at)),
+    ]);
+    if let Some(reason) = &record.reason {
+        item.insert("reason".into(), s(reason));
+    }
+    if let Some(outcome) = record.outcome {
+        item.insert("outcome".into(), s(outcome.as_str()));
+    }
+    item
+}
+
+fn from_item(item: &Item) -> Result<CommandRecord, StoreError> {
+    let bad = |name: &str| StoreError::Internal(format!("command item: bad attribute {name}"));
+    let text = |name: &'static str| get_s(item, name).ok_or_else(|| bad(name));
+    Ok(CommandRecord {
+        id: text("id")?.to_owned(),
+        status: Status::parse(text("status")?).ok_or_else(|| bad("status"))?,
+        operation: Operation::parse(text("operation")?).ok_or_else(|| bad("operation"))?,
+        code: CurrencyCode::parse(text("code")?).map_err(|_| bad("code"))?,
+        sequence: get_i64(item, "sequence")
+            .and_then(|v| u64::try_from(v).ok())
+            .ok_or_else(|| bad("sequence"))?,
+        fingerprint: text("fingerprint")?.to_owned(),
+        message: text("message")?.to_owned(),
+        requested_by: text("requested_by")?.to_owned(),
+        reason: get_s(item, "reason").map(str::to_owned),
+        outcome: get_s(item, "outcome").and_then(Outcome::parse),
+        created_at: text("created_at")?.to_owned(),
+        updated_at: text("updated_at")?.to_owned(),
+        expires_at: get_i64(item, "expires_at").unwrap_or_default(),
+    })
+}
+
+#[async_trait]
+impl CommandStore for DynamoCommandStore {
+    async fn next_sequence(&self, code: CurrencyCode) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(&format!("SEQ#{code}"))))
+            .update_expression("ADD next_sequence :one")
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.attributes
+            .as_ref()
+            .and_then(|a| get_i64(a, "next_sequence"))
+            .and_then(|v| u64::try_from(v).ok())
+            .ok_or_else(|| StoreError::Internal("sequence counter returned no value".into()))
+    }
+
+    async fn insert(&self, record: &CommandRecord) -> Result<Inserted, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(record)))
+            .condition_expression("attribute_not_exists(id)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Inserted::New),
+            Err(e) if is_condition_failure(&e) => match self.get(&record.id).await? {
+                Some(existing) => Ok(Inserted::Existing(Box::new(existing))),
+                // Expired by TTL between the two calls: vanishingly rare; the client may retry.
+                None => Err(StoreError::Unavailable(
+                    "command id changed concurrently".into(),
+                )),
+            },
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<CommandRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.item.as_ref().map(from_item).transpose()
+    }
+
+    async fn mark_applied(&self, id: &str, outcome: Outcome, at: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(id)))
+            .update_expression(
+                "SET #status = :applied, outcome = :outcome, updated_at = :at REMOVE reason",
+            )
+            .condition_expression("attribute_exists(id) AND #status <> :applied")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":applied", s(Status::Applied.as_str()))
+            .expression_attribute_values(":outcome", s(outcome.as_str()))
+            .expression_attribute_values(":at", s(at))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
+    async fn mark_rejected(&self, id: &str, reason: &str, at: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(id)))
+            .update_expression("SET #status = :rejected, reason = :reason, updated_at = :at")
+            .condition_expression("#status = :accepted")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":rejected", s(Status::Rejected.as_str()))
+            .expression_attribute_values(":accepted", s(Status::Accepted.as_str()))
+            .expression_attribute_values(":reason", s(reason))
+            .expression_attribute_values(":at", s(at))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+}

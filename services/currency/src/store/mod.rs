@@ -1,0 +1,92 @@
+//! Storage behind traits: the read model ([`CurrencyReader`], [`CurrencyWriter`]), command statuses
+//! ([`CommandStore`]) and the commands queue ([`CommandQueue`]). DynamoDB/SQS implementations run in
+//! Lambda; in-memory ones (with fault injection) make router and projector tests fast.
+//!
+//! The stores enforce what must hold under concurrency and redelivery with conditional writes:
+//! a currency only moves to a higher version, a command id is stored once, statuses only move
+//! `accepted → applied | rejected` (and `rejected → applied` if a message thought final is redelivered
+//! and succeeds: the read model's truth wins).
+
+mod dynamo;
+mod memory;
+mod sqs;
+
+use async_trait::async_trait;
+use money::{CurrencyCode, CurrencyRecord};
+use time::OffsetDateTime;
+
+use crate::domain::{CommandMessage, CommandRecord, Outcome};
+
+pub use dynamo::{DynamoCommandStore, DynamoCurrencies};
+pub use memory::{MemoryCommandStore, MemoryCurrencies, MemoryQueue};
+pub use sqs::SqsCommandQueue;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// Throttling, timeouts, service errors: retry later (503; the projector retries the message).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else (500).
+    #[error("store failure: {0}")]
+    Internal(String),
+}
+
+/// Result of applying a command to the read model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    /// The currency moved to the command's sequence.
+    Written,
+    /// The currency was already at `current` ≥ the command's sequence: nothing changed.
+    Stale { current: u64 },
+}
+
+/// The read side of the read model.
+#[async_trait]
+pub trait CurrencyReader: Send + Sync {
+    /// Every live currency (tombstones skipped), sorted by code.
+    async fn list(&self) -> Result<Vec<CurrencyRecord>, StoreError>;
+}
+
+/// The projector's side of the read model.
+#[async_trait]
+pub trait CurrencyWriter: Send + Sync {
+    /// Sets the currency to the command's state (or a tombstone for a delete) at version
+    /// `message.sequence`, only if the stored version is lower or there is none.
+    async fn apply(
+        &self,
+        message: &CommandMessage,
+        at: OffsetDateTime,
+    ) -> Result<ApplyOutcome, StoreError>;
+}
+
+/// Result of storing a new command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted {
+    New,
+    /// A command with this id exists already (idempotent retry, or a reused id).
+    Existing(Box<CommandRecord>),
+}
+
+/// Command statuses (`COMMANDS_TABLE`) and the per-currency sequence counters.
+#[async_trait]
+pub trait CommandStore: Send + Sync {
+    /// The next sequence of `code` (1, 2, 3, … atomically; gaps are harmless).
+    async fn next_sequence(&self, code: CurrencyCode) -> Result<u64, StoreError>;
+
+    /// Stores `record` if its id is new.
+    async fn insert(&self, record: &CommandRecord) -> Result<Inserted, StoreError>;
+
+    async fn get(&self, id: &str) -> Result<Option<CommandRecord>, StoreError>;
+
+    /// `accepted | rejected → applied`. `Ok(false)` when already applied or unknown.
+    async fn mark_applied(&self, id: &str, outcome: Outcome, at: &str) -> Result<bool, StoreError>;
+
+    /// `accepted → rejected`. `Ok(false)` when not `accepted` (or unknown).
+    async fn mark_rejected(&self, id: &str, reason: &str, at: &str) -> Result<bool, StoreError>;
+}
+
+/// The commands queue.
+#[async_trait]
+pub trait CommandQueue: Send + Sync {
+    async fn send(&self, body: &str) -> Result<(), StoreError>;
+}

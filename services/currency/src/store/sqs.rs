@@ -1,0 +1,66 @@
+//! The commands queue in SQS (a standard queue; ordering comes from per-currency sequences).
+
+use async_trait::async_trait;
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use super::{CommandQueue, StoreError};
+
+#[derive(Clone)]
+pub struct SqsCommandQueue {
+    client: Client,
+    queue_url: String,
+}
+
+impl SqsCommandQueue {
+    pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
+        Self {
+            client,
+            queue_url: queue_url.into(),
+        }
+    }
+}
+
+fn queue_error<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let transient = match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(service) => matches!(
+            service.err().code(),
+            Some(
+                "ThrottlingException"
+                    | "RequestThrottled"
+                    | "KmsThrottled"
+                    | "ServiceUnavailable"
+                    | "InternalError"
+                    | "InternalFailure"
+            )
+        ),
+        _ => false,
+    };
+    let detail = DisplayErrorContext(&err).to_string();
+    if transient {
+        StoreError::Unavailable(detail)
+    } else {
+        StoreError::Internal(detail)
+    }
+}
+
+#[async_trait]
+impl CommandQueue for SqsCommandQueue {
+    async fn send(&self, body: &str) -> Result<(), StoreError> {
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(body)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(queue_error)
+    }
+}
