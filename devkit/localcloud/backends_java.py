@@ -5,6 +5,8 @@ cache dir) resolves each server with its dependencies once; later runs are offli
 sqlite4java natives arrive as `.so` dependencies and are copied to the file name sqlite4java loads from
 `-Djava.library.path`. DynamoDB Local runs `-inMemory -sharedDb` (one database whatever the access key),
 ElasticMQ runs with a generated config whose queue URLs and ARNs use the stack's region and account.
+Every other service (Secrets Manager, STS, ...) goes to a moto server beside them, so no call leaves the
+machine: functions get AWS_ENDPOINT_URL (moto) plus AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devkit.localcloud.backends import Backend, BackendError, BackendKind, ManagedProcess, free_port
+from devkit.localcloud.backends import Backend, BackendError, BackendKind, ManagedProcess, MotoBackend, free_port
 
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 FETCH_TIMEOUT_S = 900
@@ -163,7 +165,7 @@ def elasticmq_config(port: int, region: str, account_id: str) -> str:
 
 
 class DynamoDbLocalBackend(Backend):
-    """DynamoDB Local for DynamoDB, ElasticMQ for SQS; two endpoints, both on loopback."""
+    """DynamoDB Local for DynamoDB, ElasticMQ for SQS, moto for the rest; three loopback endpoints."""
 
     kind: BackendKind = "dynamodb-local"
 
@@ -171,6 +173,7 @@ class DynamoDbLocalBackend(Backend):
         super().__init__(**kwargs)
         self.dynamodb = ManagedProcess("dynamodb-local", self.state_dir)
         self.elasticmq = ManagedProcess("elasticmq", self.state_dir)
+        self.others = MotoBackend(**kwargs)
         self.dynamodb_port: int | None = None
         self.sqs_port: int | None = None
 
@@ -192,7 +195,7 @@ class DynamoDbLocalBackend(Backend):
 
     def start(self) -> str:
         if self.is_running():
-            return self.dynamodb_endpoint
+            return self.others.endpoint
         ddb_lib = ensure_server(DYNAMODB_LOCAL, self.cache_dir)
         mq_lib = ensure_server(ELASTICMQ, self.cache_dir)
         self.dynamodb_port = free_port()
@@ -210,30 +213,38 @@ class DynamoDbLocalBackend(Backend):
             cwd=self.state_dir,
         )
         try:
+            self.others.start()
             self.wait_ready(time.monotonic() + 60)
         except BackendError:
             self.stop()
             raise
-        return self.dynamodb_endpoint
+        return self.others.endpoint
 
     def wait_ready(self, deadline: float) -> None:
         self.dynamodb.wait_http(self.dynamodb_endpoint, deadline)
         self.elasticmq.wait_http(self.sqs_endpoint, deadline)
+        self.others.wait_ready(deadline)
 
     def stop(self) -> None:
         self.dynamodb.stop()
         self.elasticmq.stop()
+        self.others.stop()
 
     def is_running(self) -> bool:
-        return self.dynamodb.alive() and self.elasticmq.alive()
+        return self.dynamodb.alive() and self.elasticmq.alive() and self.others.is_running()
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return self.others.endpoint
 
     def endpoint_for(self, service: str) -> str | None:
-        return self.sqs_endpoint if service == "sqs" else self.dynamodb_endpoint
+        if service == "dynamodb":
+            return self.dynamodb_endpoint
+        return self.sqs_endpoint if service == "sqs" else self.others.endpoint
 
     def env(self) -> dict[str, str]:
-        # The generic endpoint keeps any other service call local (it fails clearly instead of reaching AWS).
         return {
-            "AWS_ENDPOINT_URL": self.dynamodb_endpoint,
+            "AWS_ENDPOINT_URL": self.others.endpoint,
             "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
             "AWS_ENDPOINT_URL_SQS": self.sqs_endpoint,
         }

@@ -107,6 +107,14 @@ class QueueSpec:
 
 
 @dataclass(frozen=True)
+class SecretSpec:
+    logical_id: str
+    physical_name: str  # `Ref` resolves to this name locally (GetSecretValue accepts a name or an ARN)
+    secret_string: str | None = None  # SecretString as the template gives it
+    generate: dict | None = None  # GenerateSecretString, as-is
+
+
+@dataclass(frozen=True)
 class EventSourceMappingSpec:
     function: str  # logical id
     queue: str  # logical id
@@ -130,6 +138,7 @@ class StackSpec:
     event_source_mappings: tuple[EventSourceMappingSpec, ...]
     outputs: dict[str, str] = field(default_factory=dict)  # resolved Outputs values
     warnings: tuple[str, ...] = ()  # each unsupported resource/property, reported once
+    secrets: dict[str, SecretSpec] = field(default_factory=dict)  # AWS::SecretsManager::Secret
 
     def function_arn(self, logical_id: str) -> str:
         name = self.functions[logical_id].physical_name

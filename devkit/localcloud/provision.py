@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets as random_secrets
+import string
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from devkit.localcloud.backends import Backend
-from devkit.localcloud.model import QueueSpec, StackSpec, TableSpec
+from devkit.localcloud.model import QueueSpec, SecretSpec, StackSpec, TableSpec
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
@@ -31,7 +33,7 @@ class ProvisionError(RuntimeError):
 
 
 def provision(stack: StackSpec, backend: Backend, *, say: Say | None = None, warn: Say | None = None) -> None:
-    """Make every table and queue of `stack` exist on `backend` as the template defines it."""
+    """Make every table, queue and secret of `stack` exist on `backend` as the template defines it."""
     say = say or log.info
     warn = warn or log.warning
     read_only = backend.kind == "aws"
@@ -44,6 +46,10 @@ def provision(stack: StackSpec, backend: Backend, *, say: Say | None = None, war
         arns: dict[str, str] = {}
         for queue in queues_in_creation_order(stack.queues):
             arns[queue.logical_id] = _ensure_queue(sqs, queue, arns, read_only=read_only, say=say, warn=warn)
+    if stack.secrets:
+        client = backend.boto3_client("secretsmanager")
+        for secret in stack.secrets.values():
+            _ensure_secret(client, secret, read_only=read_only, say=say, warn=warn)
 
 
 # ---- tables --------------------------------------------------------------------------------------------------------
@@ -294,3 +300,37 @@ def _ensure_queue(
             sqs.set_queue_attributes(QueueUrl=url, Attributes=changed)
             say(f"updated queue {name}: {sorted(changed)}")
     return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+# ---- secrets -------------------------------------------------------------------------------------------------------
+def initial_secret_value(secret: SecretSpec) -> str:
+    """SecretString, or a value generated as GenerateSecretString describes (length, exclusions, template)."""
+    if secret.secret_string is not None:
+        return secret.secret_string
+    spec = secret.generate or {}
+    alphabet = string.ascii_letters + string.digits + string.punctuation
+    if spec.get("ExcludePunctuation") in (True, "true"):
+        alphabet = string.ascii_letters + string.digits
+    excluded = set(str(spec.get("ExcludeCharacters", "")))
+    alphabet = "".join(c for c in alphabet if c not in excluded)
+    value = "".join(random_secrets.choice(alphabet) for _ in range(int(spec.get("PasswordLength", 32))))
+    if spec.get("SecretStringTemplate") and spec.get("GenerateStringKey"):
+        document = json.loads(spec["SecretStringTemplate"])
+        document[spec["GenerateStringKey"]] = value
+        return json.dumps(document)
+    return value
+
+
+def _ensure_secret(client: Any, secret: SecretSpec, *, read_only: bool, say: Say, warn: Say) -> None:
+    """Create the secret when missing; an existing secret keeps its value (it may hold seeded keys)."""
+    try:
+        client.describe_secret(SecretId=secret.physical_name)
+        return
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+    if read_only:
+        warn(f"secret {secret.physical_name} ({secret.logical_id}) does not exist on the deployed stage")
+        return
+    client.create_secret(Name=secret.physical_name, SecretString=initial_secret_value(secret))
+    say(f"created secret {secret.physical_name}")

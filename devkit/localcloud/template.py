@@ -93,6 +93,7 @@ def load_stack(
     tables = reader.tables()
     queues = reader.queues()
     mappings = reader.event_source_mappings(functions, queues)
+    secrets = reader.secrets()
     reader.capacity_providers()
     reader.check_types()
     outputs = reader.outputs(cfn.get("Outputs") or {})
@@ -107,6 +108,7 @@ def load_stack(
         event_source_mappings=mappings,
         outputs=outputs,
         warnings=tuple(reader.warnings),
+        secrets=secrets,
     )
 
 

@@ -22,6 +22,7 @@ from devkit.localcloud.model import (
     JwtAuthorizerSpec,
     QueueSpec,
     RouteSpec,
+    SecretSpec,
     TableSpec,
 )
 from devkit.localcloud.template_resolve import NO_VALUE, Resolver, TemplateError, Unresolvable
@@ -33,8 +34,9 @@ ESM = "AWS::Lambda::EventSourceMapping"
 TABLE = "AWS::DynamoDB::Table"
 QUEUE = "AWS::SQS::Queue"
 CAPACITY_PROVIDER = "AWS::Lambda::CapacityProvider"
+SECRET = "AWS::SecretsManager::Secret"
 
-READ_TYPES = {FUNCTION, HTTP_API, STAGE, ESM, TABLE, QUEUE, CAPACITY_PROVIDER}
+READ_TYPES = {FUNCTION, HTTP_API, STAGE, ESM, TABLE, QUEUE, CAPACITY_PROVIDER, SECRET}
 # No effect on local behaviour: recognised and skipped without a warning.
 IGNORED_TYPES = {
     "AWS::IAM::Role",
@@ -147,6 +149,8 @@ API_READ = {"Body", "ProtocolType"}
 API_IGNORED = {"Name", "Description", "Tags", "FailOnWarnings", "DisableExecuteApiEndpoint", "Version"}
 STAGE_READ = {"ApiId", "StageName"}
 STAGE_IGNORED = {"AutoDeploy", "Tags", "AccessLogSettings", "Description", "DeploymentId"}
+SECRET_READ = {"Name", "SecretString", "GenerateSecretString"}
+SECRET_IGNORED = {"Description", "KmsKeyId", "Tags", "ReplicaRegions"}
 CAPACITY_PROVIDER_IGNORED = {
     "CapacityProviderName",
     "VpcConfig",
@@ -520,6 +524,19 @@ class StackReader:
                 )
             )
         return tuple(out)
+
+    def secrets(self) -> dict[str, SecretSpec]:
+        out = {}
+        for lid in self.active(SECRET):
+            props = self.resolve(self.check_properties(lid, SECRET_READ, SECRET_IGNORED), lid, default={})
+            value = props.get("SecretString")
+            out[lid] = SecretSpec(
+                logical_id=lid,
+                physical_name=self.resolver.physical_name(lid),
+                secret_string=as_str(value) if value is not None else None,
+                generate=props.get("GenerateSecretString"),
+            )
+        return out
 
     def capacity_providers(self) -> None:
         for lid in self.active(CAPACITY_PROVIDER):

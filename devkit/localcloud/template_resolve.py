@@ -54,6 +54,7 @@ NAME_PROPERTY = {
     "AWS::ApiGatewayV2::Stage": "StageName",
     "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
     "AWS::IAM::Policy": "PolicyName",
+    "AWS::SecretsManager::Secret": "Name",
 }
 
 
@@ -194,6 +195,8 @@ class Resolver:
                 return f"arn:{p}:lambda:{r}:{a}:capacity-provider:{name}"
             case "AWS::ApiGatewayV2::Api":
                 return f"arn:{p}:apigateway:{r}::/apis/{self.api_ids[logical_id]}"
+            case "AWS::SecretsManager::Secret":
+                return f"arn:{p}:secretsmanager:{r}:{a}:secret:{name}"
             case "AWS::Lambda::Version" | "AWS::Lambda::Alias":
                 return str(self._ref(logical_id, logical_id))
             case _:

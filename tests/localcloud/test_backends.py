@@ -104,11 +104,24 @@ def test_provision_creates_queues_dlq_first_with_redrive(moto: Backend, tmp_path
     assert "FifoQueue" not in plain or plain["FifoQueue"] == "false"
 
 
+def test_provision_creates_secrets_and_keeps_existing_values(moto: Backend, tmp_path: Path) -> None:
+    stack = full_stack(moto, tmp_path)
+    provision(stack, moto)
+    client = moto.boto3_client("secretsmanager")
+    assert client.get_secret_value(SecretId="demo-SigningKey")["SecretString"] == "{}"
+    generated = json.loads(client.get_secret_value(SecretId="dev/db-password")["SecretString"])
+    assert generated["username"] == "app"
+    assert len(generated["password"]) == 20 and generated["password"].isalnum()
+    client.put_secret_value(SecretId="demo-SigningKey", SecretString='{"current": "seeded"}')
+    provision(stack, moto)
+    assert client.get_secret_value(SecretId="demo-SigningKey")["SecretString"] == '{"current": "seeded"}'
+
+
 def test_provision_twice_is_a_no_op(moto: Backend, tmp_path: Path) -> None:
     stack = full_stack(moto, tmp_path)
     first: list[str] = []
     provision(stack, moto, say=first.append)
-    assert len([m for m in first if m.startswith("created")]) == 6
+    assert len([m for m in first if m.startswith("created")]) == 8
     again: list[str] = []
     warnings: list[str] = []
     provision(stack, moto, say=again.append, warn=warnings.append)

@@ -45,8 +45,10 @@ def test_dynamodb_local_backend_provisions_and_answers(tmp_path: Path) -> None:
             assert (paths.cache_dir() / server.name / server.version / ".complete").is_file()
         assert backend.is_running()
         env = backend.env()
-        assert env["AWS_ENDPOINT_URL_DYNAMODB"] == backend.dynamodb_endpoint == env["AWS_ENDPOINT_URL"]
-        assert env["AWS_ENDPOINT_URL_SQS"] == backend.sqs_endpoint != backend.dynamodb_endpoint
+        assert env["AWS_ENDPOINT_URL_DYNAMODB"] == backend.dynamodb_endpoint == backend.endpoint_for("dynamodb")
+        assert env["AWS_ENDPOINT_URL_SQS"] == backend.sqs_endpoint == backend.endpoint_for("sqs")
+        assert env["AWS_ENDPOINT_URL"] == backend.endpoint_url == backend.endpoint_for("secretsmanager")
+        assert len(set(env.values())) == 3  # DynamoDB Local, ElasticMQ, moto for every other service
 
         stack = load_stack(
             FIXTURES / "full.yaml",
@@ -58,7 +60,7 @@ def test_dynamodb_local_backend_provisions_and_answers(tmp_path: Path) -> None:
         )
         said: list[str] = []
         provision(stack, backend, say=said.append)
-        assert len([m for m in said if m.startswith("created")]) == 6
+        assert len([m for m in said if m.startswith("created")]) == 8
         again: list[str] = []
         provision(stack, backend, say=again.append)
         assert again == []
@@ -95,7 +97,10 @@ def test_dynamodb_local_backend_provisions_and_answers(tmp_path: Path) -> None:
         sqs.send_message(QueueUrl=url, MessageBody="hi", MessageGroupId="g")
         (message,) = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)["Messages"]
         assert message["Body"] == "hi"
+
+        secrets = backend.boto3_client("secretsmanager")
+        assert secrets.get_secret_value(SecretId="demo-SigningKey")["SecretString"] == "{}"
     finally:
         backend.stop()
-    assert not backend.is_running()
+    assert not backend.is_running() and not backend.others.is_running()
     print(f"dynamodb-local backend start: {start_s:.2f} s (download included on a cold cache)")

@@ -92,6 +92,7 @@ def test_environment_intrinsics_resolve_to_local_names_and_urls(full: StackSpec)
     assert env["SUBMAP"] == "dev-x"
     assert env["LITERAL"] == "${NotASubstitution}"
     assert env["STAGE"] == "dev"  # from Globals
+    assert env["SECRET_ID"] == "demo-SigningKey"
 
 
 def test_execute_api_urls_are_rewritten_to_the_local_gateway(full: StackSpec) -> None:
@@ -194,6 +195,14 @@ def test_lambda_managed_instances_function(full: StackSpec) -> None:
     assert convert.max_concurrency_per_env == 64
     assert (convert.min_environments, convert.max_environments) == (2, 4)
     assert convert.memory_mb == 2048
+
+
+def test_secrets(full: StackSpec) -> None:
+    signing = full.secrets["SigningKey"]
+    assert (signing.physical_name, signing.secret_string, signing.generate) == ("demo-SigningKey", "{}", None)
+    generated = full.secrets["DbPassword"]
+    assert generated.physical_name == "dev/db-password" and generated.secret_string is None
+    assert generated.generate is not None and generated.generate["GenerateStringKey"] == "password"
 
 
 def test_unsupported_resource_warned_once_and_ignored_ones_silent(full: StackSpec) -> None:
