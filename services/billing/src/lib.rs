@@ -50,9 +50,9 @@ impl FromRef<AppState> for Verifier {
 }
 
 impl AppState {
-    /// Production state: `BILLING_TABLE`, `CURRENCIES_TABLE`, `PAGINATION_KEY` and the verifier's
+    /// Production state: `BILLING_TABLE`, `CURRENCIES_TABLE`, `PAGINATION_KEY` (or `PAGINATION_KEY_SECRET_ARN`) and the verifier's
     /// variables. Idempotency records live in the billing table.
-    pub fn from_env(env: &Env, sdk: &SdkConfig) -> Result<Self, ConfigError> {
+    pub async fn from_env(env: &Env, sdk: &SdkConfig) -> Result<Self, ConfigError> {
         let table = env.required("BILLING_TABLE")?;
         let currencies = env.required("CURRENCIES_TABLE")?;
         let client = platform::aws::dynamodb(sdk);
@@ -63,7 +63,7 @@ impl AppState {
             )),
             rates: Arc::new(store::DynamoCurrencyRates::new(client.clone(), currencies)),
             idempotency: Arc::new(DynamoIdempotencyStore::new(client, table)),
-            pages: PageCodec::from_env(env)?,
+            pages: PageCodec::load(env, sdk).await?,
             verifier: Verifier::from_env(env, sdk)?,
         })
     }

@@ -42,15 +42,15 @@ impl FromRef<AppState> for Verifier {
 }
 
 impl AppState {
-    /// Production state: `BLOG_TABLE`, `PAGINATION_KEY` and the verifier's variables.
-    pub fn from_env(env: &Env, sdk: &SdkConfig) -> Result<Self, ConfigError> {
+    /// Production state: `BLOG_TABLE`, `PAGINATION_KEY` (or `PAGINATION_KEY_SECRET_ARN`) and the verifier's variables.
+    pub async fn from_env(env: &Env, sdk: &SdkConfig) -> Result<Self, ConfigError> {
         let table = env.required("BLOG_TABLE")?;
         Ok(Self {
             store: Arc::new(store::DynamoBlogStore::new(
                 platform::aws::dynamodb(sdk),
                 table,
             )),
-            pages: PageCodec::from_env(env)?,
+            pages: PageCodec::load(env, sdk).await?,
             verifier: Verifier::from_env(env, sdk)?,
         })
     }

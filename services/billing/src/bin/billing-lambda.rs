@@ -6,6 +6,6 @@ use platform::config::Env;
 async fn main() -> Result<(), lambda_http::Error> {
     platform::telemetry::init();
     let sdk = platform::aws::sdk_config().await;
-    let state = billing::AppState::from_env(&Env::from_process(), &sdk)?;
+    let state = billing::AppState::from_env(&Env::from_process(), &sdk).await?;
     lambda_http::run(billing::app(state)).await
 }
