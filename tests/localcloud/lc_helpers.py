@@ -77,8 +77,10 @@ def process_alive(pid: int) -> bool:
 
 
 def run(coro: Any) -> Any:
-    """Runs one async test body in a fresh event loop (the suite has no asyncio plugin)."""
-    return asyncio.run(coro)
+    """Runs one async test body in a fresh event loop (the suite has no asyncio plugin), the loop `./inv up` uses."""
+    from devkit.localcloud.cloud import run as run_loop
+
+    return run_loop(coro)
 
 
 class CapturedLogs:

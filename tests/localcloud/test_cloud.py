@@ -18,7 +18,7 @@ from lc_helpers import REGION, free_port_pair, function_spec, probe_api, process
 from moto.server import ThreadedMotoServer
 
 from devkit.localcloud.bench import gateway_latency
-from devkit.localcloud.cloud import LocalCloud, LocalCloudError
+from devkit.localcloud.cloud import LocalCloud, LocalCloudError, new_event_loop
 from devkit.localcloud.environments import PoolSettings
 from devkit.localcloud.event_sources import sqs_client
 from devkit.localcloud.model import EventSourceMappingSpec, QueueSpec
@@ -121,7 +121,7 @@ class CloudThread:
 
     def __init__(self, cloud: LocalCloud) -> None:
         self.cloud = cloud
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
     def __enter__(self) -> LocalCloud:
