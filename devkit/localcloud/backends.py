@@ -116,6 +116,48 @@ class ManagedProcess:
             self.pid_path.unlink()
 
 
+# Server processes a backend may leave behind, and a command-line fragment that identifies each.
+_SERVER_SIGNATURES = {
+    "moto": "moto.server",
+    "dynamodb-local": "DynamoDBLocal",
+    "elasticmq": "org.elasticmq.server.Main",
+}
+
+
+def stop_leftovers(state_dir: Path, *, grace: float = 5.0) -> list[int]:
+    """Stop backend servers a crashed local cloud left running (found by their pid files in `state_dir`).
+
+    A pid is only signalled when its command line still is that server's, so a recycled pid is left alone.
+    Returns the pids stopped.
+    """
+    stopped = []
+    for name, signature in _SERVER_SIGNATURES.items():
+        pid_path = Path(state_dir) / f"{name}.pid"
+        try:
+            pid = int(pid_path.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError):
+            pid_path.unlink(missing_ok=True)
+            continue
+        if signature in cmdline:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            while Path(f"/proc/{pid}").exists() and _state(pid) != "Z" and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if Path(f"/proc/{pid}").exists() and _state(pid) != "Z":
+                os.kill(pid, signal.SIGKILL)
+            stopped.append(pid)
+        pid_path.unlink(missing_ok=True)
+    return stopped
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][:1]
+    except (OSError, IndexError):
+        return "X"
+
+
 class Backend(ABC):
     """What the local cloud needs from a data backend."""
 
@@ -197,11 +239,18 @@ class MotoBackend(Backend):
     def start(self) -> str:
         if self.is_running():
             return self.endpoint
-        self.port = free_port()
-        cmd = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
-        self.process.start(cmd, env={"MOTO_ACCOUNT_ID": self.account_id, "PYTHONUNBUFFERED": "1"})
-        self.wait_ready(time.monotonic() + 30)
-        return self.endpoint
+        for attempt in range(3):  # the free port may be taken before moto binds it: try another
+            self.port = free_port()
+            cmd = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+            self.process.start(cmd, env={"MOTO_ACCOUNT_ID": self.account_id, "PYTHONUNBUFFERED": "1"})
+            try:
+                self.wait_ready(time.monotonic() + 30)
+                return self.endpoint
+            except BackendError:
+                self.process.stop()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def wait_ready(self, deadline: float) -> None:
         self.process.wait_http(self.endpoint + "/moto-api/", deadline)

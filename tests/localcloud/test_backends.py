@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.localcloud.backends import Backend, BackendError, MotoBackend, create_backend
+from devkit.localcloud.backends import Backend, BackendError, MotoBackend, create_backend, stop_leftovers
 from devkit.localcloud.model import StackSpec
 from devkit.localcloud.provision import provision
 from devkit.localcloud.template import load_stack
@@ -171,3 +171,17 @@ def test_create_backend_rejects_unknown_kinds_and_aws_without_stage(tmp_path: Pa
         create_backend("redis", state_dir=tmp_path, cache_dir=tmp_path, region=REGION)  # type: ignore[arg-type]
     with pytest.raises(BackendError, match="needs --stage"):
         create_backend("aws", state_dir=tmp_path, cache_dir=tmp_path, region=REGION)
+
+
+def test_stop_leftovers_stops_servers_a_crashed_run_left_behind(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    backend = create_backend("moto", state_dir=state, cache_dir=tmp_path, region=REGION)
+    endpoint = backend.start()
+    assert isinstance(backend, MotoBackend) and backend.process.proc is not None
+    pid = backend.process.proc.pid
+    (state / "elasticmq.pid").write_text(f"{pid}\n")  # a pid file whose pid isn't that server: left alone
+    assert stop_leftovers(state) == [pid]
+    assert backend.process.proc.wait(timeout=5) is not None
+    assert not port_open(endpoint)
+    assert not list(state.glob("*.pid"))
+    assert stop_leftovers(state) == []
