@@ -1,7 +1,7 @@
-//! Measures argon2id hash and verify time with the service's parameters.
+//! Measures argon2id hash and verify time (and process RSS) with the service's parameters.
 //!
 //! `cargo run -p auth --release --example argon2_timing [m_kib t p [runs]]` (defaults: 19456 2 1, 15 runs).
-//! Also compares the unknown-user path (dummy hash) with the wrong-password path: they must cost the same.
+//! `spawn_blocking`-free: hashes run on the hasher's worker thread. Also compares the unknown-user path (dummy hash) with the wrong-password path: they must cost the same.
 
 use std::time::{Duration, Instant};
 
@@ -57,5 +57,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("hash:                      {}", stats(hashing));
     println!("verify, wrong password:    {}", stats(verify_wrong));
     println!("verify, unknown user:      {}", stats(verify_unknown));
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    for line in status
+        .lines()
+        .filter(|l| l.starts_with("VmRSS") || l.starts_with("VmHWM"))
+    {
+        println!("{line}");
+    }
     Ok(())
 }

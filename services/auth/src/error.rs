@@ -151,7 +151,7 @@ mod tests {
         for err in [
             Error::Store(StoreError::Failed("ValidationException: table foo".into())),
             Error::Signing("bad key".into()),
-            Error::Hash(HashError::Join("panic".into())),
+            Error::Hash(HashError::Worker("stopped".into())),
         ] {
             let problem = err.problem();
             assert_eq!(problem.status, 500);

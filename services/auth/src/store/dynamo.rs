@@ -23,6 +23,8 @@ use super::{StoreError, UserStore};
 use crate::domain::User;
 
 const PK: &str = "pk";
+/// A user id no account has (UUID v4 never yields the nil UUID).
+const UNKNOWN_USER_ID: &str = "00000000-0000-0000-0000-000000000000";
 /// Attempts when a transaction is cancelled by a conflicting concurrent transaction.
 const CONFLICT_ATTEMPTS: u32 = 3;
 
@@ -173,6 +175,9 @@ impl UserStore for DynamoUserStore {
 
     async fn find_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
         let Some(claim) = self.get_item(email_key(email)).await? else {
+            // Same number of reads as for a known email, so response time does not tell them apart
+            // (argon2 dominates anyway; this removes the remaining ~one-round-trip difference).
+            let _ = self.get_item(user_key(UNKNOWN_USER_ID)).await;
             return Ok(None);
         };
         let Some(user_id) = get_s(&claim, "user_id") else {
