@@ -216,6 +216,17 @@ class LocalCloud:
             data = json.dumps(payload).encode()
         return await self.pools[function].invoke(data)
 
+    async def swap_bootstrap(self, function: str, bootstrap: Path) -> None:
+        """Hot swap for `up --watch`: `function` runs the rebuilt `bootstrap` from its next cold start on; the
+        environments of the old build drain (finish what they run, then stop)."""
+        if function not in self.pools:
+            raise LocalCloudError(f"unknown function {function}: choose one of {', '.join(sorted(self.pools))}")
+        path = Path(bootstrap).resolve()
+        if not path.is_file():
+            raise LocalCloudError(f"bootstrap of {function} not found at {path}: build it first")
+        self.bootstraps[function] = path
+        await self.pools[function].swap_bootstrap(path)
+
     async def status(self) -> dict[str, Any]:
         queues: dict[str, Any] = {}
         for poller in self.pollers:

@@ -122,6 +122,7 @@ class Environment:
         self._started = asyncio.get_running_loop().create_future()  # result: None, or the init failure
         self._tasks: list[asyncio.Task[None]] = []
         self._status_fd: int | None = None
+        self.draining = False  # replaced by a new bootstrap (`up --watch`): finishes its work, takes no more
 
     @property
     def pid(self) -> int | None:
@@ -371,6 +372,20 @@ class FunctionPool:
         await env.start()
         return env
 
+    async def swap_bootstrap(self, bootstrap: Path) -> None:
+        """`up --watch`: new invocations get environments running `bootstrap`; idle environments of the old code
+        stop now and busy ones once their invocations finish (SIGTERM, then SIGKILL after the grace period)."""
+        self.bootstrap = bootstrap
+        old = [env for env in self.envs if not env.draining]
+        for env in old:
+            env.draining = True
+        await asyncio.gather(
+            *(env.terminate(self.settings.shutdown_grace_s) for env in old if env.active == 0),
+        )
+        if self.fn.is_managed_instances and self.fn.min_environments > 0 and not self._closing:
+            fresh = [await self._spawn() for _ in range(min(self.fn.min_environments, self.max_envs))]
+            await asyncio.gather(*(env.wait_started() for env in fresh))
+
     def _background(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)
         self._bg.add(task)
@@ -404,7 +419,7 @@ class FunctionPool:
     def _acquire(self) -> Environment | None:
         best: Environment | None = None
         for env in self.envs:
-            usable = env.state in ("ready", "starting") and env.active < self.per_env
+            usable = env.state in ("ready", "starting") and env.active < self.per_env and not env.draining
             if usable and (best is None or _rank(env) > _rank(best)):
                 best = env
         return best
@@ -421,7 +436,7 @@ class FunctionPool:
         self.invocations += 1
         env = self._acquire()
         if env is None:
-            if self._closing or len(self.envs) >= self.max_envs:
+            if self._closing or sum(1 for e in self.envs if not e.draining) >= self.max_envs:
                 self.throttles += 1
                 return InvokeResult(
                     request_id, RuntimeOutcome.error("TooManyRequestsException", "Rate Exceeded."), "throttled"
@@ -439,6 +454,8 @@ class FunctionPool:
         finally:
             env.active -= 1
             env.last_used = time.monotonic()
+            if env.draining and env.active == 0:
+                self._background(env.terminate(self.settings.shutdown_grace_s))
 
     async def _run(
         self,
@@ -536,6 +553,7 @@ class FunctionPool:
             "warm": sum(1 for e in ready if e.active == 0),
             "busy": sum(1 for e in self.envs if e.active > 0 and e.state == "ready"),
             "cold": sum(1 for e in self.envs if e.state == "starting"),
+            "draining": sum(1 for e in self.envs if e.draining),
             "in_flight": sum(e.active for e in self.envs),
             "invocations": self.invocations,
             "cold_starts": self.cold_starts,

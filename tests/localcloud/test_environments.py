@@ -235,3 +235,37 @@ def test_output_is_streamed_with_request_ids_to_a_parseable_file(probe_bootstrap
     assert f"probe stdout {request_id}" in texts and f"probe stderr {request_id}" in texts
     assert texts[-1].startswith(f"REPORT RequestId: {request_id}")
     assert all(r.function == "Probe" for r in records)
+
+
+def test_swap_bootstrap_drains_old_environments(probe_bootstrap: Path, tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    builds = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        builds.append(Path(shutil.copy2(probe_bootstrap, tmp_path / name / "bootstrap")))
+
+    def exe(result) -> str:  # noqa: ANN001
+        pid = json.loads(json.loads(result.outcome.body)["body"])["pid"]
+        return os.readlink(f"/proc/{pid}/exe")
+
+    async def body() -> None:
+        pool, _ = make_pool(builds[0], function_spec(), tmp_path, shutdown_grace_s=1.0)
+        await pool.start()
+        try:
+            first = await pool.invoke(b'{"action":"env"}')
+            old_pid = json.loads(json.loads(first.outcome.body)["body"])["pid"]
+            assert exe(first) == str(builds[0])
+            busy = asyncio.create_task(pool.invoke(b'{"action":"sleep","ms":800}'))
+            await wait_until(lambda: pool.envs[0].active == 1, 5, "the old environment to be busy")
+            await pool.swap_bootstrap(builds[1])
+            fresh = await pool.invoke(b'{"action":"env"}')
+            assert fresh.cold and exe(fresh) == str(builds[1])
+            assert (await busy).ok, "the old build finishes what it was running"
+            await wait_until(lambda: not process_alive(old_pid), 5, "the old environment to stop")
+            assert [e.draining for e in pool.envs] == [False]
+        finally:
+            await pool.stop()
+
+    run(body())

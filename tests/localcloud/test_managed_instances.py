@@ -123,3 +123,23 @@ def test_lmi_scale_in_keeps_min_environments_and_uses_sigterm(probe_bootstrap: P
             await pool.stop()
 
     run(body())
+
+
+def test_lmi_swap_prestarts_the_new_build(probe_bootstrap: Path, tmp_path: Path) -> None:
+    fn = function_spec(max_concurrency_per_env=4, min_environments=1)
+
+    async def body() -> None:
+        pool, logs = make_pool(probe_bootstrap, fn, tmp_path, shutdown_grace_s=2.0)
+        await pool.start()
+        try:
+            old_pid = pool.envs[0].pid
+            assert old_pid is not None
+            await pool.swap_bootstrap(probe_bootstrap)
+            assert [e.state for e in pool.envs] == ["ready"] and pool.envs[0].pid != old_pid
+            assert not process_alive(old_pid)
+            assert "probe: SIGTERM" in logs.texts("probe:"), "scale-in of the old build is graceful"
+            assert pool.status()["warm"] == 1 and pool.status()["draining"] == 0
+        finally:
+            await pool.stop()
+
+    run(body())
