@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -114,16 +115,30 @@ def _load(options: StackOptions, backend: Backend) -> tuple[StackSpec, int]:
     return load(_api_urls(first, port)), port
 
 
-def bootstraps_for(stack: StackSpec, profile: str, *, build_first: bool) -> dict[str, Path]:
-    binaries = sorted({fn.binary for fn in stack.functions.values() if fn.binary})
+def bootstraps_for(stack: StackSpec, profile: str, *, build_first: bool, task_root: Path) -> dict[str, Path]:
+    """Builds (when asked) and stages each function's bootstrap as `<task_root>/<LogicalId>/bootstrap`.
+
+    Running a staged copy, as Lambda runs the unpacked zip in /var/task, lets cargo rebuild the originals while
+    the stack runs (no "text file busy") and makes a rebuild an explicit swap.
+    """
     missing = [fn.logical_id for fn in stack.functions.values() if not fn.binary]
     if missing:
-        raise SystemExit(f"up: function(s) {', '.join(missing)} lack Metadata.BuildProperties.Binary in the template")
+        raise build.BuildError(f"function(s) {', '.join(missing)} lack Metadata.BuildProperties.Binary in the template")
+    binaries = sorted({fn.binary for fn in stack.functions.values() if fn.binary})
     if build_first and binaries:
         build.build_bootstraps(binaries, profile=profile, quiet=True)
-    return {
-        fn.logical_id: build.bootstrap_path(fn.binary, profile=profile) for fn in stack.functions.values() if fn.binary
-    }
+    staged: dict[str, Path] = {}
+    for fn in stack.functions.values():
+        source = build.bootstrap_path(fn.binary or "", profile=profile)
+        if not source.is_file():
+            raise build.BuildError(f"{fn.logical_id}: no bootstrap at {source}; run without --no-build")
+        target = task_root / fn.logical_id / "bootstrap"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".new")
+        shutil.copy2(source, tmp)
+        tmp.replace(target)  # atomic: a running environment keeps its (unlinked) old file
+        staged[fn.logical_id] = target
+    return staged
 
 
 def describe(stack: StackSpec, urls: dict[str, str]) -> str:
@@ -189,7 +204,13 @@ async def serve(options: StackOptions) -> None:
     try:
         stack, port = _load(options, backend)
         print(f"up: building bootstraps (cargo-lambda, profile {options.profile})…", flush=True)
-        bootstraps = await asyncio.to_thread(bootstraps_for, stack, options.profile, build_first=options.build)
+        bootstraps = await asyncio.to_thread(
+            bootstraps_for,
+            stack,
+            options.profile,
+            build_first=options.build,
+            task_root=options.state_dir / "functions",
+        )
         if options.backend != "aws":
             await asyncio.to_thread(provisioning.provision, stack, backend)
         for seed in options.seeders:
