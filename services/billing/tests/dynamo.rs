@@ -24,7 +24,7 @@ use platform::idempotency::{
 };
 use platform::pagination::PageCodec;
 use serde_json::{Value, json};
-use support::moto::{Moto, unique_table};
+use support::moto::{Moto, client_for, dead_endpoint, unique_table};
 use tower::ServiceExt;
 
 async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, keys: &[(&str, KeyType)]) {
@@ -540,4 +540,45 @@ async fn dynamo_conversion_reads_the_currencies_table() {
         .collect();
     assert_eq!(ids.len(), 3);
     assert_eq!(ids[2], invoice, "oldest last");
+}
+
+#[tokio::test]
+async fn dynamodb_unreachable_is_503_and_other_failures_are_500_without_internals() {
+    let f = fixture().await;
+    let issuer = TestIssuer::new();
+    let router_for = |client: aws_sdk_dynamodb::Client, table: &str| {
+        billing::app(AppState {
+            store: Arc::new(DynamoBillingStore::new(client.clone(), table)),
+            rates: Arc::new(DynamoCurrencyRates::new(
+                client.clone(),
+                f.currencies_table.clone(),
+            )),
+            idempotency: Arc::new(DynamoIdempotencyStore::new(client, table)),
+            pages: PageCodec::new(b"moto-billing-pagination-key-0123456789")
+                .unwrap_or_else(|e| panic!("{e}")),
+            verifier: issuer.verifier(),
+        })
+    };
+    let unreachable = router_for(client_for(&dead_endpoint()), "billing");
+    let (status, body, _) = send(&unreachable, req(&issuer, "GET", "/invoices", None, None)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let pay = json!({"invoice_id": "0193f1a2-7c4e-7a10-9b1d-2f1e0c3d4b5a", "amount": 1, "currency": "EUR"});
+    let (status, _, _) = send(
+        &unreachable,
+        req(&issuer, "POST", "/payments", Some(&pay), Some("k")),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the idempotency store is down too"
+    );
+    let missing_table = router_for(f.client.clone(), "no-such-table");
+    let (status, body, _) =
+        send(&missing_table, req(&issuer, "GET", "/invoices", None, None)).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        body,
+        json!({"type": "about:blank", "title": "Internal Server Error", "status": 500})
+    );
 }

@@ -16,7 +16,7 @@ use http_body_util::BodyExt;
 use platform::auth::testing::TestIssuer;
 use platform::pagination::PageCodec;
 use serde_json::{Value, json};
-use support::moto::{Moto, unique_table};
+use support::moto::{Moto, client_for, dead_endpoint, unique_table};
 use tower::ServiceExt;
 
 /// The table as `infra/template.yaml` declares `BlogTable`.
@@ -423,4 +423,34 @@ async fn app_state_from_env_reads_the_pagination_key_from_secrets_manager() {
     assert!(blog::AppState::from_env(&missing, &sdk).await.is_err());
     let unset = platform::config::Env::from_pairs([("BLOG_TABLE", "blog")]);
     assert!(blog::AppState::from_env(&unset, &sdk).await.is_err());
+}
+
+#[tokio::test]
+async fn dynamodb_unreachable_is_503_and_other_failures_are_500_without_internals() {
+    let moto = Moto::start();
+    let issuer = TestIssuer::new();
+    let router_for = |client: aws_sdk_dynamodb::Client, table: &str| {
+        blog::app(blog::AppState {
+            store: Arc::new(DynamoBlogStore::new(client, table)),
+            pages: PageCodec::new(b"moto-test-pagination-key-0123456789")
+                .unwrap_or_else(|e| panic!("{e}")),
+            verifier: issuer.verifier(),
+        })
+    };
+    let unreachable = router_for(client_for(&dead_endpoint()), "blog");
+    let (status, body) = get_json(&unreachable, "/posts").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["status"], 503);
+    // A table that does not exist (misconfiguration): 500, and the problem names nothing internal.
+    let missing_table = router_for(moto.client(), "no-such-table");
+    let (status, body) = get_json(
+        &missing_table,
+        "/posts/0193f1a2-7c4e-7a10-9b1d-2f1e0c3d4b5a",
+    )
+    .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        body,
+        json!({"type": "about:blank", "title": "Internal Server Error", "status": 500})
+    );
 }

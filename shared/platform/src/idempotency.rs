@@ -377,27 +377,10 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let transient = match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(service) => matches!(
-            service.err().code(),
-            Some(
-                "ProvisionedThroughputExceededException"
-                    | "ThrottlingException"
-                    | "RequestLimitExceeded"
-                    | "InternalServerError"
-                    | "ServiceUnavailable"
-            )
-        ),
-        _ => false,
-    };
-    let detail = format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&err));
-    if transient {
-        IdempotencyError::Unavailable(detail)
-    } else {
-        IdempotencyError::Store(detail)
+    let detail = crate::dynamo::describe(&err);
+    match crate::dynamo::classify(&err) {
+        crate::dynamo::FailureKind::Unavailable => IdempotencyError::Unavailable(detail),
+        crate::dynamo::FailureKind::Internal => IdempotencyError::Store(detail),
     }
 }
 

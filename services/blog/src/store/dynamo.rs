@@ -147,28 +147,10 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let transient = match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(service) => matches!(
-            service.err().code(),
-            Some(
-                "ProvisionedThroughputExceededException"
-                    | "ThrottlingException"
-                    | "RequestLimitExceeded"
-                    | "InternalServerError"
-                    | "ServiceUnavailable"
-                    | "TransactionInProgressException"
-            )
-        ),
-        _ => false,
-    };
-    let detail = aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string();
-    if transient {
-        StoreError::Unavailable(detail)
-    } else {
-        StoreError::Internal(detail)
+    let detail = platform::dynamo::describe(&err);
+    match platform::dynamo::classify(&err) {
+        platform::dynamo::FailureKind::Unavailable => StoreError::Unavailable(detail),
+        platform::dynamo::FailureKind::Internal => StoreError::Internal(detail),
     }
 }
 

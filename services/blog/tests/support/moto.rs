@@ -96,14 +96,28 @@ impl Moto {
     }
 
     pub fn client(&self) -> aws_sdk_dynamodb::Client {
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .endpoint_url(&self.endpoint)
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
-            .build();
-        aws_sdk_dynamodb::Client::from_conf(config)
+        client_for(&self.endpoint)
     }
+}
+
+/// A DynamoDB client for `endpoint` with test credentials.
+pub fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+/// An endpoint nobody listens on (a port bound, then released).
+pub fn dead_endpoint() -> String {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"));
+    format!("http://127.0.0.1:{port}")
 }
 
 /// A table name no other test uses.
