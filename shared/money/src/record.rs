@@ -50,7 +50,7 @@ pub struct CurrencyRecord {
     pub name: String,
     /// Minor-unit digits; always equal to `code.minor_units()` for a record built by this crate.
     pub minor_units: u8,
-    /// Serialised as a decimal string (`"1.0825"`).
+    /// Normalised (no trailing zeros); serialised as a decimal string (`"1.0825"`).
     pub rate_to_base: Decimal,
     /// The per-currency version (sequence) of the command that produced this state.
     pub version: u64,
@@ -76,7 +76,7 @@ impl CurrencyRecord {
             code,
             name,
             minor_units,
-            rate_to_base,
+            rate_to_base: rate_to_base.normalize(),
             version,
             updated_at,
         })
@@ -241,7 +241,7 @@ mod item {
                 code,
                 name,
                 minor_units,
-                rate_to_base,
+                rate_to_base: rate_to_base.normalize(),
                 version,
                 updated_at,
             }))
