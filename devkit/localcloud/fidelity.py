@@ -7,16 +7,24 @@ invokes it once through RIE's `/2015-03-31/functions/function/invocations` endpo
 The RIE binary is found, in order: `$AWS_LAMBDA_RIE` (a binary), the cache
 (`<cache_dir>/aws-lambda-rie/<version>/aws-lambda-rie`), a source checkout in `$AWS_LAMBDA_RIE_SRC` (built with
 `go build`; its dependencies come from the Go module proxy), then `go install` of the pinned module version.
+
+`PROBE_CASES` are the invocations compared: `python -m devkit.localcloud.fidelity record` runs them under RIE
+and writes tests/localcloud/fixtures/rie/probe.json, which tests replay against our runtime API (so the
+comparison runs everywhere, even where RIE can't be installed).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +140,128 @@ def run_under_rie(
     """Invoke `bootstrap` once under aws-lambda-rie with `event` (bytes or JSON-able); (HTTP status, body)."""
     with RieSession(bootstrap, env=env, state_dir=state_dir) as session:
         return session.invoke(event)
+
+
+# ---- probe cases: recorded under RIE, replayed against our runtime API --------------------------------------------
+@dataclass(frozen=True)
+class Case:
+    """One invocation of the probe. `raw` events are sent as the bytes of `event` (a str), not as JSON."""
+
+    name: str
+    event: Any
+    raw: bool = False
+    timeout_s: float = 3.0
+    env: tuple[tuple[str, str], ...] = ()
+    # How to compare with RIE: "exact" (normalised body), "error_type", or a note on a documented RIE quirk.
+    compare: str = "exact"
+
+    @property
+    def payload(self) -> bytes:
+        return self.event.encode() if self.raw else json.dumps(self.event).encode()
+
+
+PROBE_CASES = (
+    Case("echo", {"action": "echo", "nested": {"list": [1, 2, 3]}}),
+    Case("status", {"action": "status", "status": 418}),
+    Case("handler-error", {"action": "error"}),
+    Case("sqs-partial-batch", {"Records": [{"messageId": "m1", "body": "ok"}, {"messageId": "m2", "body": "fail"}]}),
+    Case("array-event", [1, 2, 3]),
+    Case("response-100kb", {"action": "big", "bytes": 100_000}),
+    Case("response-over-6mb", {"action": "big", "bytes": 7_000_000}),
+    Case("invalid-json", "{not json", raw=True),
+    Case("crash", {"action": "crash"}, compare="error_type"),
+    Case("echo-after-crash", {"action": "echo"}),
+    Case(
+        "timeout",
+        {"action": "sleep", "ms": 2000},
+        timeout_s=1.0,
+        compare="RIE answers the bare text 'Task timed out after 1.00 seconds'; AWS (and we) answer an error "
+        "object whose errorMessage ends with it",
+    ),
+    Case("echo-after-timeout", {"action": "echo"}, timeout_s=1.0),
+    Case(
+        "init-failure",
+        {"action": "echo"},
+        env=(("PROBE_INIT_FAIL", "1"),),
+        compare="RIE answers 502 with an empty body; we answer Runtime.ExitError as AWS does",
+    ),
+)
+_REQUEST_ID = re.compile(r"RequestId: [0-9a-f-]{36}")
+
+
+def normalise(body: bytes) -> Any:
+    """A response without what varies per invocation (request ids), for comparison."""
+    text = body.decode(errors="replace")
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return _REQUEST_ID.sub("RequestId: <id>", text)
+    if isinstance(value, dict) and isinstance(value.get("body"), str):
+        with contextlib.suppress(ValueError):
+            inner = json.loads(value["body"])
+            if isinstance(inner, dict):
+                inner.pop("request_id", None)
+            value["body"] = inner
+    if isinstance(value, dict) and isinstance(value.get("errorMessage"), str):
+        value["errorMessage"] = _REQUEST_ID.sub("RequestId: <id>", value["errorMessage"])
+    return _digest_long_strings(value)
+
+
+def _digest_long_strings(value: Any) -> Any:
+    """Strings over 1 KB become their length and hash (keeps recordings small, comparisons exact)."""
+    if isinstance(value, str) and len(value) > 1024:
+        return f"<{len(value)} chars, sha256 {hashlib.sha256(value.encode()).hexdigest()[:16]}>"
+    if isinstance(value, dict):
+        return {k: _digest_long_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_digest_long_strings(v) for v in value]
+    return value
+
+
+def record_under_rie(bootstrap: Path, cases: tuple[Case, ...] = PROBE_CASES) -> dict[str, Any]:
+    """Run `cases` in order under aws-lambda-rie, one session per (timeout, env) group, like one warm function."""
+    results: dict[str, Any] = {}
+    session: RieSession | None = None
+    key: tuple[float, tuple[tuple[str, str], ...]] | None = None
+    try:
+        for case in cases:
+            if (case.timeout_s, case.env) != key:
+                if session is not None:
+                    session.stop()
+                session = RieSession(bootstrap, env=dict(case.env), timeout_s=case.timeout_s)
+                session.start()
+                key = (case.timeout_s, case.env)
+            assert session is not None
+            status, body = session.invoke(case.payload)
+            results[case.name] = {"status": status, "body": normalise(body)}
+    finally:
+        if session is not None:
+            session.stop()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m devkit.localcloud.fidelity record [OUT]`: record the probe cases under aws-lambda-rie."""
+    import argparse
+
+    from devkit import build
+
+    parser = argparse.ArgumentParser(prog="python -m devkit.localcloud.fidelity")
+    parser.add_argument("command", choices=["record"])
+    parser.add_argument("out", nargs="?", default=str(RECORDING))
+    args = parser.parse_args(argv)
+    bootstrap = build.build_bootstraps(["probe"], profile="ci", quiet=True)["probe"].bootstrap
+    document = {
+        "rie": f"{RIE_MODULE}@{RIE_VERSION}",
+        "bootstrap": "tests/fixtures/probe (profile ci)",
+        "results": record_under_rie(bootstrap),
+    }
+    Path(args.out).write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    print(f"recorded {len(document['results'])} cases under {document['rie']} → {args.out}")
+    return 0
+
+
+RECORDING = paths.ROOT / "tests" / "localcloud" / "fixtures" / "rie" / "probe.json"
+
+if __name__ == "__main__":
+    raise SystemExit(main())
