@@ -53,7 +53,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         hasher.verify("wrong password!!".into(), None).await?;
         verify_unknown.push(start.elapsed());
     }
-    println!("argon2id m={m} KiB t={t} p={p}, {runs} runs (spawn_blocking included)");
+    println!("argon2id m={m} KiB t={t} p={p}, {runs} runs (worker-thread hop included)");
     println!("hash:                      {}", stats(hashing));
     println!("verify, wrong password:    {}", stats(verify_wrong));
     println!("verify, unknown user:      {}", stats(verify_unknown));
