@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 from devkit import paths
 from devkit.localcloud.authorizer import JwksCache, JwtAuthorizer
+from devkit.localcloud.control import ControlServer
 from devkit.localcloud.environments import FunctionPool, InvokeResult, PoolSettings
 from devkit.localcloud.event_sources import SqsPoller
 from devkit.localcloud.gateway import Gateway, api_id_for
@@ -85,10 +86,12 @@ class LocalCloud:
         sqs_wait_time_s: int = 1,
         extra_env: Mapping[str, str] | None = None,
         sqs_endpoint_url: str | None = None,
+        control_port: int | None = 0,
     ) -> None:
         """`endpoint_url` becomes AWS_ENDPOINT_URL; `extra_env` (e.g. `backend.env()`, with per-service
         AWS_ENDPOINT_URL_<SERVICE>) is added to every function's environment; pollers use `sqs_endpoint_url`
-        (default `endpoint_url`)."""
+        (default `endpoint_url`). The control endpoint (Lambda Invoke API + status, see control.py) listens on
+        `control_port` (0: random; None: off)."""
         missing = sorted(set(stack.functions) - set(bootstraps))
         if missing:
             raise LocalCloudError(f"no bootstrap for function(s) {', '.join(missing)}: build them first")
@@ -110,6 +113,8 @@ class LocalCloud:
         self.gateways: dict[str, Gateway] = {}
         self.pollers: list[SqsPoller] = []
         self._jwks = JwksCache()
+        self.control_port = control_port
+        self.control: ControlServer | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._started = False
 
@@ -149,6 +154,9 @@ class LocalCloud:
             )
         for pool in self.pools.values():
             await pool.start()
+        if self.control_port is not None:
+            self.control = ControlServer(self, host=self.host, port=self.control_port)
+            await self.control.start()
         authorizer = JwtAuthorizer(self._jwks)
         for index, (logical_id, api) in enumerate(stack.http_apis.items()):
             gateway = Gateway(
@@ -182,6 +190,9 @@ class LocalCloud:
         self._write_state()
 
     async def stop(self) -> None:
+        if self.control is not None:
+            await self.control.stop()
+            self.control = None
         for poller in self.pollers:
             await poller.stop()
         self.pollers = []
@@ -254,5 +265,10 @@ class LocalCloud:
         if self.state_dir is None:
             return
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        state = {"pid": os.getpid(), "urls": self.urls, "stack": self.stack.stack_name}
+        state = {
+            "pid": os.getpid(),
+            "urls": self.urls,
+            "control_url": self.control.url if self.control else None,
+            "stack": self.stack.stack_name,
+        }
         (self.state_dir / "state.json").write_text(json.dumps(state, indent=2) + "\n")
