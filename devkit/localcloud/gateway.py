@@ -172,7 +172,7 @@ def _v2_response(result: InvokeResult) -> web.Response:
     if not (isinstance(value, dict) and "statusCode" in value):
         return web.Response(status=200, body=raw, headers={"content-type": "application/json"})
     status = value["statusCode"]
-    if isinstance(status, str) and status.isdigit():
+    if (isinstance(status, str) and status.isdigit()) or (isinstance(status, float) and status.is_integer()):
         status = int(status)
     if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
         raise ValueError("bad statusCode")
