@@ -15,8 +15,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from devkit.localcloud.backends import CLIENT_CONFIG, Backend, BackendError, BackendKind
 
-# Resource types whose physical id is what the local cloud calls the physical name (queues: the URL).
-_NAMED_TYPES = {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Lambda::Function"}
+# Resource types whose physical id gives what the local cloud calls the physical name (queues: the URL's last
+# segment; secrets: the ARN, which `Ref` returns on AWS and every Secrets Manager call accepts as SecretId).
+_NAMED_TYPES = {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Lambda::Function", "AWS::SecretsManager::Secret"}
 
 
 class AwsBackend(Backend):
@@ -84,7 +85,7 @@ class AwsBackend(Backend):
         return env
 
     def physical_names(self) -> dict[str, str]:
-        """Logical id → physical name of the deployed tables, queues and functions (for `load_stack`)."""
+        """Logical id → physical name of the deployed tables, queues, functions and secrets (for `load_stack`)."""
         names = {}
         for lid, (rtype, physical) in self.resources.items():
             if rtype in _NAMED_TYPES and physical:

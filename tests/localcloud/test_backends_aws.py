@@ -101,3 +101,20 @@ def test_aws_backend_unknown_stage_is_a_clear_error(stand_in: Backend, tmp_path:
     backend = aws_backend(stand_in, tmp_path, stage="nope")
     with pytest.raises(BackendError, match=r"stack 'lambda-rust-reference-nope' in eu-west-1: .*does not exist"):
         backend.start()
+
+
+def test_physical_names_of_deployed_resources(tmp_path: Path) -> None:
+    # (moto's CloudFormation doesn't create secrets, so the mapping itself is checked on listed resources)
+    backend = AwsBackend(stack_name="s", state_dir=tmp_path, cache_dir=tmp_path, region=REGION)
+    arn = f"arn:aws:secretsmanager:{REGION}:123456789012:secret:AuthSigningKey-AbCdEf"
+    backend.resources = {
+        "Table": ("AWS::DynamoDB::Table", "s-Table-1ABC"),
+        "Queue": ("AWS::SQS::Queue", f"https://sqs.{REGION}.amazonaws.com/123456789012/s-Queue-2DEF"),
+        "Fn": ("AWS::Lambda::Function", "s-Fn-3GHI"),
+        "Key": ("AWS::SecretsManager::Secret", arn),
+        "Role": ("AWS::IAM::Role", "s-Role-4JKL"),
+    }
+    backend.account_id = "123456789012"
+    assert backend.physical_names() == {"Table": "s-Table-1ABC", "Queue": "s-Queue-2DEF", "Fn": "s-Fn-3GHI", "Key": arn}
+    assert backend.queue_url("s-Queue-2DEF") == f"https://sqs.{REGION}.amazonaws.com/123456789012/s-Queue-2DEF"
+    assert backend.queue_url("other") == f"https://sqs.{REGION}.amazonaws.com/123456789012/other"
