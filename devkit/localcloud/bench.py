@@ -32,11 +32,20 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[index]
 
 
-async def gateway_latency_async(url: str, n: int = 2000, concurrency: int = 1, warmup: int = 50) -> LatencyReport:
+async def http_latency_async(
+    url: str,
+    n: int = 2000,
+    concurrency: int = 1,
+    warmup: int = 50,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+) -> LatencyReport:
+    """`n` requests over `concurrency` keep-alive connections, after `warmup` untimed ones."""
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     async with aiohttp.ClientSession(connector=connector) as session:
         for _ in range(warmup):
-            async with session.get(url) as response:
+            async with session.request(method, url, data=body) as response:
                 await response.read()
         latencies: list[float] = []
         errors = 0
@@ -47,7 +56,7 @@ async def gateway_latency_async(url: str, n: int = 2000, concurrency: int = 1, w
             while remaining > 0:
                 remaining -= 1
                 started = time.perf_counter()
-                async with session.get(url) as response:
+                async with session.request(method, url, data=body) as response:
                     await response.read()
                     if response.status >= 400:
                         errors += 1
@@ -67,8 +76,21 @@ async def gateway_latency_async(url: str, n: int = 2000, concurrency: int = 1, w
     )
 
 
+def _figures(report: LatencyReport) -> dict[str, float]:
+    return {"p50_ms": report.p50_ms, "p99_ms": report.p99_ms, "rps": report.rps, "errors": report.errors}
+
+
 def gateway_latency(url: str, n: int = 2000, concurrency: int = 1) -> dict[str, float]:
     """p50/p99 (ms) and requests/s of `n` GETs of `url`, `concurrency` at a time. Run it outside the server's loop
     (another process or thread), so client and server do not share one event loop."""
-    report = asyncio.run(gateway_latency_async(url, n, concurrency))
-    return {"p50_ms": report.p50_ms, "p99_ms": report.p99_ms, "rps": report.rps, "errors": report.errors}
+    return _figures(asyncio.run(http_latency_async(url, n, concurrency)))
+
+
+def invoke_latency(
+    endpoint: str, function: str, n: int = 2000, concurrency: int = 1, payload: bytes = b"{}"
+) -> dict[str, float]:
+    """The same figures for direct invocations through a Lambda Invoke API (`POST /2015-03-31/functions/
+    <function>/invocations`): the local cloud's control endpoint, or `cargo lambda watch` (port 9000), so the two
+    runners compare on the same bootstrap."""
+    url = f"{endpoint.rstrip('/')}/2015-03-31/functions/{function}/invocations"
+    return _figures(asyncio.run(http_latency_async(url, n, concurrency, method="POST", body=payload)))

@@ -10,6 +10,7 @@ Standard functions run one invocation per environment; Lambda Managed Instances 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import math
 import os
@@ -175,6 +176,7 @@ class Environment:
             await self.terminate(grace_s=0)
         elif first in done and self.api.first_next_at is not None:
             self.init_duration_ms = (self.api.first_next_at - spawned) * 1000
+            self.pool.init_durations_ms.append(self.init_duration_ms)
             self.state = "ready"
             self._sample_memory()
             self._finish_start(None)
@@ -337,6 +339,7 @@ class FunctionPool:
         self.throttles = 0
         self.errors = 0
         self.cold_starts = 0
+        self.init_durations_ms: collections.deque[float] = collections.deque(maxlen=50)  # spawn → first /next
         self._next_index = 0
         self._reaper: asyncio.Task[None] | None = None
         self._closing = False
@@ -559,6 +562,7 @@ class FunctionPool:
             "cold_starts": self.cold_starts,
             "throttles": self.throttles,
             "errors": self.errors,
+            "init_durations_ms": [round(v, 2) for v in self.init_durations_ms],
             "concurrency_limit": self.concurrency_limit,
             "max_concurrency_per_env": self.fn.max_concurrency_per_env,
             "rss_kb": {str(e.pid): e.rss_kb() for e in self.envs if e.pid is not None},

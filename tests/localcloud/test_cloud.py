@@ -17,7 +17,7 @@ import pytest
 from lc_helpers import REGION, free_port_pair, function_spec, probe_api, process_alive, run, stack_spec, wait_until
 from moto.server import ThreadedMotoServer
 
-from devkit.localcloud.bench import gateway_latency
+from devkit.localcloud.bench import gateway_latency, invoke_latency
 from devkit.localcloud.cloud import LocalCloud, LocalCloudError, new_event_loop
 from devkit.localcloud.environments import PoolSettings
 from devkit.localcloud.event_sources import sqs_client
@@ -143,8 +143,12 @@ def test_gateway_latency_to_a_warm_probe(probe_bootstrap: Path, tmp_path: Path) 
         url = f"{running.urls['HttpApi']}/echo"
         figures = gateway_latency(url, n=2000, concurrency=1)
         parallel = gateway_latency(url, n=2000, concurrency=8)
-    print(f"\ngateway latency c=1: {figures}\ngateway latency c=8: {parallel}")
-    assert figures["errors"] == 0 and parallel["errors"] == 0
+        assert running.control is not None
+        direct = invoke_latency(running.control.url, "Probe", n=1000, concurrency=1)
+        cold = running.pools["Probe"].status()["init_durations_ms"]
+    print(f"\ngateway c=1: {figures}\ngateway c=8: {parallel}\ninvoke API c=1: {direct}\ncold starts (ms): {cold}")
+    assert figures["errors"] == 0 and parallel["errors"] == 0 and direct["errors"] == 0
+    assert cold and all(0 < ms < 5000 for ms in cold)
     # Generous bounds so a loaded CI box still passes; the report carries the measured figures.
     assert figures["p50_ms"] < 5.0, figures
     assert figures["p99_ms"] < 25.0, figures
