@@ -236,7 +236,9 @@ async def lmi_vs_standard_async(
                 await cloud.start()
                 try:
                     url = next(iter(cloud.urls.values())) + "/convert?from=EUR&to=JPY&amount=12345"
-                    await drive(url, concurrency=concurrency, requests=min(concurrency, 8))  # warm-up
+                    # Warm-up: every connection open and every environment the level needs started, so the
+                    # measurement is steady state (no cold starts, no SYN-backlog retransmits from a connect burst).
+                    await drive(url, concurrency=concurrency, requests=2 * concurrency)
                     reads_before = sum(backend.reads.values())
                     latencies, errors, elapsed = await drive(url, concurrency=concurrency, requests=requests_per_level)
                     status = cloud.pools[function].status()

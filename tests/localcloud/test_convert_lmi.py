@@ -252,3 +252,21 @@ def test_drain_deadline_bounds_shutdown_when_a_request_is_stuck(bootstraps: dict
         assert all(status == 500 for status, _ in results), results
 
     run(_with_cloud(LMI_FUNCTION, bootstraps, body, SHUTDOWN_DRAIN_MS="300"))
+
+
+# ---- the benchmark, at toy scale ---------------------------------------------------------------------------------
+
+
+def test_bench_lmi_vs_standard_runs_and_reports_environments(bootstraps: dict[str, Path]) -> None:
+    from devkit.bench_lmi import lmi_vs_standard_async, summary
+
+    rows = run(
+        lmi_vs_standard_async(template=FIXTURE, levels=(1, 4), requests_per_level=24, io_latency_ms=10, cache_ttl_ms=0)
+    )
+    by_key = {(r.variant, r.concurrency): r for r in rows}
+    assert set(by_key) == {("lmi", 1), ("lmi", 4), ("standard", 1), ("standard", 4)}
+    assert all(r.errors == 0 and r.requests == 24 for r in rows), [r.line() for r in rows]
+    assert by_key[("lmi", 4)].environments == 1
+    assert by_key[("standard", 4)].environments == 4
+    assert by_key[("lmi", 4)].backend_reads < by_key[("standard", 4)].backend_reads, "single flight across requests"
+    assert summary(rows)["lmi_best"]["environments"] == 1
