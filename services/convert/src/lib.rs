@@ -43,7 +43,8 @@ impl AppState {
         }
     }
 
-    /// Production state: `CURRENCIES_TABLE` (required) and `RATE_CACHE_TTL_MS` (default 30 000).
+    /// Production state: `CURRENCIES_TABLE` (required) and `RATE_CACHE_TTL_MS` (default 30 000; 0 keeps no
+    /// result, but concurrent lookups of one currency still share one read).
     pub fn from_env(env: &Env, sdk: &SdkConfig) -> Result<Self, ConfigError> {
         let table = env.required("CURRENCIES_TABLE")?;
         let ttl_ms = env.parsed_or("RATE_CACHE_TTL_MS", rates::DEFAULT_TTL.as_millis() as u64)?;
