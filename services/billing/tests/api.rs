@@ -749,9 +749,9 @@ async fn concurrent_payments_never_overpay() {
 async fn payments_in_another_currency_convert_through_the_read_model() {
     let app = spawn_app();
     // Base USD: 1 EUR = 1.25 USD, 1 JPY = 0.0065 USD.
-    app.rates.set("USD", "1", 2);
-    app.rates.set("EUR", "1.25", 2);
-    app.rates.set("JPY", "0.0065", 0);
+    app.rates.set("USD", "1");
+    app.rates.set("EUR", "1.25");
+    app.rates.set("JPY", "0.0065");
     let invoice = app.invoice("alice", "EUR", 10_000).await;
     let usd = app
         .pay(
@@ -806,7 +806,7 @@ async fn payments_in_another_currency_convert_through_the_read_model() {
     assert_eq!(exact.status, StatusCode::CREATED);
     assert_eq!(exact.body["invoice_status"], "paid");
     // 1 KRW = 0.0007 USD = 0.056 euro cent: rounds to nothing.
-    app.rates.set("KRW", "0.0007", 0);
+    app.rates.set("KRW", "0.0007");
     let tiny = app.invoice("alice", "EUR", 10).await;
     let dust = app
         .pay(
@@ -816,6 +816,16 @@ async fn payments_in_another_currency_convert_through_the_read_model() {
         )
         .await;
     assert_eq!(dust.body["code"], "amount_too_small");
+    // A currency removed from the read model stops converting.
+    app.rates.remove("USD");
+    let gone = app
+        .pay(
+            "alice",
+            "usd-gone",
+            json!({"invoice_id": id(&tiny), "amount": 5, "currency": "USD"}),
+        )
+        .await;
+    assert_eq!(gone.body["code"], "currency_not_supported");
     assert_eq!(app.get_invoice("alice", &id(&tiny)).await["amount_paid"], 0);
 }
 

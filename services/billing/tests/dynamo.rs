@@ -96,14 +96,26 @@ impl Fixture {
         )
     }
 
-    async fn put_rate(&self, code: &str, rate: &str, minor: u8) {
+    /// Writes a read-model item exactly as the currency projector does (`money::CurrencyRecord`).
+    async fn put_rate(&self, code: &str, rate: &str) {
+        let code = money::CurrencyCode::parse(code).unwrap_or_else(|e| panic!("{e}"));
+        let record = money::CurrencyRecord::new(
+            code,
+            code.iso_name(),
+            code.minor_units(),
+            money::parse_rate(rate).unwrap_or_else(|e| panic!("{e}")),
+            1,
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        self.put_item(record.to_item()).await;
+    }
+
+    async fn put_item(&self, item: std::collections::HashMap<String, AttributeValue>) {
         self.client
             .put_item()
             .table_name(&self.currencies_table)
-            .item("code", AttributeValue::S(code.into()))
-            .item("rate_to_base", AttributeValue::S(rate.into()))
-            .item("minor_units", AttributeValue::N(minor.to_string()))
-            .item("version", AttributeValue::N("1".into()))
+            .set_item(Some(item))
             .send()
             .await
             .unwrap_or_else(|e| panic!("put rate: {e:?}"));
@@ -483,8 +495,16 @@ async fn dynamo_payment_key_marker_stops_a_second_payment_for_one_key() {
 #[tokio::test]
 async fn dynamo_conversion_reads_the_currencies_table() {
     let f = fixture().await;
-    f.put_rate("USD", "1", 2).await;
-    f.put_rate("EUR", "1.25", 2).await;
+    f.put_rate("USD", "1").await;
+    f.put_rate("EUR", "1.25").await;
+    f.put_rate("GBP", "1.3").await;
+    // GBP was deleted: the projector left a tombstone, which reads as "not supported".
+    f.put_item(money::record::tombstone_item(
+        money::CurrencyCode::parse("GBP").unwrap_or_else(|e| panic!("{e}")),
+        2,
+        time::OffsetDateTime::now_utc(),
+    ))
+    .await;
     let issuer = TestIssuer::new();
     let router = f.router(&issuer);
     let invoice = new_invoice(&router, &issuer, "EUR", 10_000).await;

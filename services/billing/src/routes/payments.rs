@@ -26,7 +26,7 @@ use super::invoices::{PageQuery, query_rejection};
 use crate::AppState;
 use crate::domain::{self, Conversion, InvoiceStatus, NewPayment, Payment};
 use crate::error::{BillingError, FieldError};
-use crate::money::{self, MAX_AMOUNT};
+use crate::money::MAX_AMOUNT;
 use crate::store::{PaymentKey, Recorded, StoreError};
 
 /// How often a payment is recomputed after losing a race on its invoice.
@@ -155,18 +155,11 @@ async fn applied_amount(
         .rate(to)
         .await?
         .ok_or_else(|| BillingError::CurrencyNotSupported(to.to_owned()))?;
-    // Minor units come from the compiled ISO 4217 table (both codes were validated against it).
-    let from_minor = money::minor_units(from).unwrap_or(from_rate.minor_units);
-    let to_minor = money::minor_units(to).unwrap_or(to_rate.minor_units);
-    let applied = money::convert(
-        amount,
-        from_minor,
-        from_rate.rate_to_base,
-        to_minor,
-        to_rate.rate_to_base,
-    )
-    .filter(|a| (0..=MAX_AMOUNT).contains(a))
-    .ok_or_else(|| BillingError::Overflow("The converted amount is too large.".into()))?;
+    // Exact, rounded once half-to-even (shared with the convert service: `money::convert`).
+    let applied = money::convert(amount, &from_rate, &to_rate)
+        .ok()
+        .filter(|a| (0..=MAX_AMOUNT).contains(a))
+        .ok_or_else(|| BillingError::Overflow("The converted amount is too large.".into()))?;
     Ok((
         applied,
         Some(Conversion {

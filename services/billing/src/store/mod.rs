@@ -12,7 +12,7 @@ use crate::domain::{Invoice, Payment};
 
 pub use dynamo::DynamoBillingStore;
 pub use memory::MemoryBillingStore;
-pub use rates::{CurrencyRates, DynamoCurrencyRates, MemoryCurrencyRates, Rate};
+pub use rates::{CurrencyRates, DynamoCurrencyRates, MemoryCurrencyRates};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {

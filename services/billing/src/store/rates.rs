@@ -1,37 +1,28 @@
-//! The currency read model (`CURRENCIES_TABLE`), written by the currency service, read here.
-//!
-//! Items: `{code (S, key), rate_to_base (S, decimal), minor_units (N), version (N)}` where one unit of
-//! `code` is worth `rate_to_base` units of the base currency.
+//! The currency read model (`CURRENCIES_TABLE`), written by the currency service's projector and read
+//! here through the shared record type ([`money::CurrencyRecord`]): one item per code with
+//! `rate_to_base` (decimal string: one unit of the currency in base-currency units), `minor_units`,
+//! `version`; deleted currencies are tombstones, which read as absent.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
+use money::{CurrencyCode, CurrencyRecord};
 
 use super::StoreError;
 use super::dynamo::sdk_error;
-use crate::money::Decimal;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rate {
-    pub code: String,
-    pub rate_to_base: Decimal,
-    pub minor_units: u8,
-    pub version: u64,
-}
 
 #[async_trait]
 pub trait CurrencyRates: Send + Sync {
-    /// The current rate of `code`, or `None` when the read model does not have it.
-    async fn rate(&self, code: &str) -> Result<Option<Rate>, StoreError>;
+    /// The live record of `code`, or `None` when the read model does not have it (or deleted it).
+    async fn rate(&self, code: &str) -> Result<Option<CurrencyRecord>, StoreError>;
 }
 
 /// In-memory read model for tests.
 #[derive(Default)]
 pub struct MemoryCurrencyRates {
-    rates: RwLock<HashMap<String, Rate>>,
+    rates: RwLock<HashMap<String, CurrencyRecord>>,
 }
 
 impl MemoryCurrencyRates {
@@ -39,29 +30,41 @@ impl MemoryCurrencyRates {
         Self::default()
     }
 
-    /// Sets `code`'s rate (a decimal string; invalid strings are ignored) and minor units.
-    pub fn set(&self, code: &str, rate_to_base: &str, minor_units: u8) {
-        let Some(rate) = Decimal::parse_positive(rate_to_base) else {
+    /// Sets `code`'s rate (a decimal string). Invalid codes or rates are ignored.
+    pub fn set(&self, code: &str, rate_to_base: &str) {
+        let Ok(parsed) = CurrencyCode::parse(code) else {
+            return;
+        };
+        let Ok(rate) = money::parse_rate(rate_to_base) else {
             return;
         };
         if let Ok(mut rates) = self.rates.write() {
             let version = rates.get(code).map_or(1, |r| r.version + 1);
-            rates.insert(
-                code.to_owned(),
-                Rate {
-                    code: code.to_owned(),
-                    rate_to_base: rate,
-                    minor_units,
-                    version,
-                },
+            let record = CurrencyRecord::new(
+                parsed,
+                code,
+                parsed.minor_units(),
+                rate,
+                version,
+                time::OffsetDateTime::now_utc(),
             );
+            if let Ok(record) = record {
+                rates.insert(code.to_owned(), record);
+            }
+        }
+    }
+
+    /// Deletes `code` from the read model.
+    pub fn remove(&self, code: &str) {
+        if let Ok(mut rates) = self.rates.write() {
+            rates.remove(code);
         }
     }
 }
 
 #[async_trait]
 impl CurrencyRates for MemoryCurrencyRates {
-    async fn rate(&self, code: &str) -> Result<Option<Rate>, StoreError> {
+    async fn rate(&self, code: &str) -> Result<Option<CurrencyRecord>, StoreError> {
         self.rates
             .read()
             .map(|r| r.get(code).cloned())
@@ -87,39 +90,24 @@ impl DynamoCurrencyRates {
 
 #[async_trait]
 impl CurrencyRates for DynamoCurrencyRates {
-    async fn rate(&self, code: &str) -> Result<Option<Rate>, StoreError> {
+    async fn rate(&self, code: &str) -> Result<Option<CurrencyRecord>, StoreError> {
+        let Ok(code) = CurrencyCode::parse(code) else {
+            return Ok(None);
+        };
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key("code", AttributeValue::S(code.to_owned()))
+            .set_key(Some(money::record::key(code)))
+            .consistent_read(true)
             .send()
             .await
             .map_err(sdk_error)?;
-        let Some(item) = out.item else {
-            return Ok(None);
-        };
-        let corrupt = |what: &str| StoreError::Internal(format!("currency {code}: bad {what}"));
-        let rate_to_base = item
-            .get("rate_to_base")
-            .and_then(|v| v.as_s().ok())
-            .and_then(|s| Decimal::parse_positive(s))
-            .ok_or_else(|| corrupt("rate_to_base"))?;
-        let minor_units = item
-            .get("minor_units")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| corrupt("minor_units"))?;
-        let version = item
-            .get("version")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
-        Ok(Some(Rate {
-            code: code.to_owned(),
-            rate_to_base,
-            minor_units,
-            version,
-        }))
+        match out.item {
+            None => Ok(None),
+            Some(item) => CurrencyRecord::from_item(&item).map_err(|e| {
+                StoreError::Internal(format!("currency read model item for {code}: {e}"))
+            }),
+        }
     }
 }
