@@ -166,10 +166,17 @@ def _control() -> dict:
         "release": "run release bootstraps (as deployed) instead of the fast-building ci profile",
         "stage": "with --backend aws: the deployed stage whose tables and queues to use",
         "no_build": "do not build; run the bootstraps already built",
+        "watch": "rebuild on source changes and hot-swap the changed functions",
     }
 )
 def up(
-    c: Context, backend: str = "moto", port: int = 3000, release: bool = False, stage: str = "", no_build: bool = False
+    c: Context,
+    backend: str = "moto",
+    port: int = 3000,
+    release: bool = False,
+    stage: str = "",
+    no_build: bool = False,
+    watch: bool = False,
 ) -> None:
     """Build (if stale) and run the whole stack locally from infra/template.yaml; prints URLs and routes."""
     from devkit import stack
@@ -179,6 +186,7 @@ def up(
     args = ["--backend", backend, "--port", str(port), "--profile", "release" if release else "ci"]
     args += ["--stage", stage] if stage else []
     args += ["--no-build"] if no_build else []
+    args += ["--watch"] if watch else []
     stack.main(args)
 
 

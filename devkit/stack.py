@@ -33,6 +33,7 @@ from devkit.localcloud.backends import Backend, BackendError, create_backend
 from devkit.localcloud.cloud import LocalCloud, LocalCloudError
 from devkit.localcloud.model import StackSpec
 from devkit.localcloud.template import TemplateError, load_stack
+from devkit.watch import Watcher, source_fingerprint
 
 LOCAL_PARAMETERS = {"Stage": "local", "Architecture": "x86_64"}
 CONTROL_FILE = "control.json"
@@ -48,6 +49,7 @@ class StackOptions:
     state_dir: Path = paths.STATE_DIR
     template: Path = paths.TEMPLATE
     quiet: bool = False
+    watch: bool = False
     seeders: list[Callable[[StackSpec, Backend], None]] = field(default_factory=list)
 
 
@@ -241,8 +243,12 @@ async def serve(options: StackOptions) -> None:
             control_path(options.state_dir).write_text(json.dumps(control, indent=2) + "\n")
             print(describe(stack, cloud.urls), flush=True)
             print(f"up: ready in {time.monotonic() - started:.1f} s — Ctrl-C (or ./inv down) stops", flush=True)
+            watcher = _watcher(options, stack, cloud, bootstraps) if options.watch else None
+            watching = asyncio.create_task(watcher.run(stop)) if watcher else None
             try:
                 await stop.wait()
+                if watching:
+                    await watching
             finally:
                 print("up: stopping…", flush=True)
                 control_path(options.state_dir).unlink(missing_ok=True)
@@ -250,6 +256,22 @@ async def serve(options: StackOptions) -> None:
     finally:
         await asyncio.to_thread(backend.stop)
     print("up: stopped", flush=True)
+
+
+def _watcher(options: StackOptions, stack: StackSpec, cloud: LocalCloud, staged: dict[str, Path]) -> Watcher:
+    def rebuild() -> dict[str, Path]:
+        fresh = options.state_dir / "functions-next"
+        return bootstraps_for(stack, options.profile, build_first=True, task_root=fresh)
+
+    async def swap(function: str, built: Path) -> None:
+        # Each swap gets its own file: environments of the old build keep running theirs until they drain.
+        target = staged[function].with_name(f"bootstrap.{int(time.time() * 1000)}")
+        shutil.copy2(built, target)
+        await cloud.swap_bootstrap(function, target)
+
+    watcher = Watcher(fingerprint=source_fingerprint, rebuild=rebuild, swap=swap)
+    watcher.prime(staged)
+    return watcher
 
 
 def project_seeders() -> list[Callable[[StackSpec, Backend], None]]:
@@ -268,6 +290,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stage", default=None, help="with --backend aws: the deployed stage to use")
     parser.add_argument("--state-dir", type=Path, default=paths.STATE_DIR)
     parser.add_argument("--quiet", action="store_true", help="do not echo function output")
+    parser.add_argument("--watch", action="store_true", help="rebuild and hot-swap functions when sources change")
     args = parser.parse_args(argv)
     options = StackOptions(
         backend=args.backend,
@@ -277,6 +300,7 @@ def main(argv: list[str] | None = None) -> None:
         stage=args.stage,
         state_dir=args.state_dir.resolve(),
         quiet=args.quiet,
+        watch=args.watch,
         seeders=project_seeders(),
     )
     try:
