@@ -166,7 +166,6 @@ def _translate(template_path: Path, source: bytes, region: str, parameters: dict
     code_uris = _swap_local_uris(template, template_path.parent)
     if "Transform" not in template:
         return {"template": template, "code_uris": code_uris}
-    os.environ.setdefault("AWS_DEFAULT_REGION", region)
     from samtranslator.model.exceptions import InvalidDocumentException, InvalidTemplateException
     from samtranslator.translator.transform import transform
 
@@ -178,6 +177,8 @@ def _translate(template_path: Path, source: bytes, region: str, parameters: dict
     sam_logger = logging.getLogger("samtranslator")
     level = sam_logger.level
     sam_logger.setLevel(logging.ERROR)
+    had_region = "AWS_DEFAULT_REGION" in os.environ
+    os.environ.setdefault("AWS_DEFAULT_REGION", region)  # the translator reads it; restored below
     try:
         expanded = transform(template, values, NoManagedPolicies())
     except InvalidDocumentException as exc:
@@ -187,6 +188,8 @@ def _translate(template_path: Path, source: bytes, region: str, parameters: dict
         raise TemplateError(f"{template_path.name}: SAM translation failed: {exc.message}") from exc
     finally:
         sam_logger.setLevel(level)
+        if not had_region:
+            os.environ.pop("AWS_DEFAULT_REGION", None)
     return {"template": expanded, "code_uris": code_uris}
 
 
