@@ -171,35 +171,38 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
+def client_session(timeout_s: float = 30.0) -> aiohttp.ClientSession:
+    """Unbounded keep-alive connections: reused across a level's warm-up and measurement."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=timeout_s)
+    )
+
+
 async def drive(
-    url: str, *, concurrency: int, requests: int, timeout_s: float = 30.0
+    session: aiohttp.ClientSession, url: str, *, concurrency: int, requests: int
 ) -> tuple[list[float], int, float]:
     """`requests` GETs of `url`, `concurrency` at a time: (latencies in ms, errors, elapsed s)."""
     latencies: list[float] = []
     errors = 0
     remaining = requests
-    connector = aiohttp.TCPConnector(limit=0)
-    timeout = aiohttp.ClientTimeout(total=timeout_s)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
 
-        async def worker() -> None:
-            nonlocal remaining, errors
-            while remaining > 0:
-                remaining -= 1
-                started = time.perf_counter()
-                try:
-                    async with session.get(url) as response:
-                        await response.read()
-                        if response.status != 200:
-                            errors += 1
-                except (aiohttp.ClientError, TimeoutError):
-                    errors += 1
-                latencies.append((time.perf_counter() - started) * 1000)
+    async def worker() -> None:
+        nonlocal remaining, errors
+        while remaining > 0:
+            remaining -= 1
+            started = time.perf_counter()
+            try:
+                async with session.get(url) as response:
+                    await response.read()
+                    if response.status != 200:
+                        errors += 1
+            except (aiohttp.ClientError, TimeoutError):
+                errors += 1
+            latencies.append((time.perf_counter() - started) * 1000)
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return latencies, errors, elapsed
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, errors, time.perf_counter() - started
 
 
 async def lmi_vs_standard_async(
@@ -236,11 +239,15 @@ async def lmi_vs_standard_async(
                 await cloud.start()
                 try:
                     url = next(iter(cloud.urls.values())) + "/convert?from=EUR&to=JPY&amount=12345"
-                    # Warm-up: every connection open and every environment the level needs started, so the
-                    # measurement is steady state (no cold starts, no SYN-backlog retransmits from a connect burst).
-                    await drive(url, concurrency=concurrency, requests=2 * concurrency)
-                    reads_before = sum(backend.reads.values())
-                    latencies, errors, elapsed = await drive(url, concurrency=concurrency, requests=requests_per_level)
+                    async with client_session() as session:
+                        # Warm-up: every connection open and every environment the level needs started, so the
+                        # measurement is steady state (no cold starts, no burst of connects overflowing the
+                        # listen backlog into 1 s SYN retransmits).
+                        await drive(session, url, concurrency=concurrency, requests=2 * concurrency)
+                        reads_before = sum(backend.reads.values())
+                        latencies, errors, elapsed = await drive(
+                            session, url, concurrency=concurrency, requests=requests_per_level
+                        )
                     status = cloud.pools[function].status()
                     rss_kb = sum(int(v) for v in status["rss_kb"].values())  # type: ignore[union-attr]
                     results.append(
