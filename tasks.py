@@ -273,3 +273,17 @@ def invoke(c: Context, function: str, event: str = "") -> None:
     )
     if result["status"] != "success":
         raise Exit(code=1)
+
+
+@task(help={"email": "the account to promote", "stage": "a deployed stage instead of the local cloud"})
+def grant_admin(c: Context, email: str, stage: str = "") -> None:
+    """Give an account the `admin` role (effective at its next login); local cloud by default."""
+    from devkit import admin, targets
+
+    try:
+        target = targets.resolve(stage)
+        table = target.output("UsersTableName")
+        granted = admin.grant_role(target.client("dynamodb"), table, email, admin.ADMIN)
+    except (targets.TargetError, admin.UnknownUser) as err:
+        raise Exit(f"grant-admin: {err}") from None
+    print(f"grant-admin: {email} is {'now' if granted else 'already'} an admin on {target.name} (log in again)")

@@ -101,7 +101,10 @@ def free_port_block(count: int, *, attempts: int = 50) -> int:
 
 def _load(options: StackOptions, backend: Backend) -> tuple[StackSpec, int]:
     """The stack with API URLs resolved, and the first API's port (chosen here when options.port is 0)."""
-    stack_name = f"local-{options.stage}" if options.stage else "local"
+    # With the aws backend, names are the deployed stack's own (its tables and queues are used as they are).
+    physical_names = getattr(backend, "physical_names", None)
+    names = physical_names() if callable(physical_names) else None
+    stack_name = getattr(backend, "stack_name", None) or "local"
 
     def load(api_urls: dict[str, str] | None) -> StackSpec:
         return load_stack(
@@ -110,6 +113,7 @@ def _load(options: StackOptions, backend: Backend) -> tuple[StackSpec, int]:
             parameters=LOCAL_PARAMETERS,
             queue_url=backend.queue_url,
             api_urls=api_urls,
+            physical_names=names,
         )
 
     first = load(None)  # the expansion is cached: the second load only re-resolves names

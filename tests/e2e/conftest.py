@@ -33,6 +33,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--backend", default="moto", choices=["moto", "dynamodb-local"], help="local cloud backend")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Against a deployed stage, tests that read the local cloud's internals are deselected (not skipped)."""
+    if not config.getoption("--base-url"):
+        return
+    kept = [item for item in items if item.get_closest_marker("local_only") is None]
+    deselected = [item for item in items if item.get_closest_marker("local_only") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
 @dataclass
 class Stack:
     urls: dict[str, str]  # API logical id → base URL
