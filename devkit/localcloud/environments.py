@@ -124,6 +124,9 @@ class Environment:
         self._tasks: list[asyncio.Task[None]] = []
         self._status_fd: int | None = None
         self.draining = False  # replaced by a new bootstrap (`up --watch`): finishes its work, takes no more
+        # Standard environments: output belongs to the latest invocation, even when the pipe is read after its
+        # response arrived (the function printed before responding).
+        self.last_request_id: str | None = None
 
     @property
     def pid(self) -> int | None:
@@ -203,7 +206,7 @@ class Environment:
             if not line:
                 return
             in_flight = self.api.in_flight
-            request_id = next(iter(in_flight)) if len(in_flight) == 1 else None
+            request_id = next(iter(in_flight)) if len(in_flight) == 1 else self.last_request_id
             sink.emit(name, request_id, line.decode("utf-8", "replace"))
 
     async def _watch_exit(self) -> None:
@@ -494,6 +497,8 @@ class FunctionPool:
             cognito_identity=cognito_identity,
         )
         self._log(request_id, f"START RequestId: {request_id} Version: $LATEST")
+        if self.per_env == 1:
+            env.last_request_id = request_id
         env.api.deliver(invocation)
         status = "success"
         timed_out = RuntimeOutcome.error(
