@@ -35,18 +35,17 @@ pub use projector::ProjectorState;
 pub use routes::read::ReadState;
 pub use routes::write::WriteState;
 
-/// `CURRENCIES_TABLE` and `CURRENCY_CACHE_TTL_SECONDS` (default 5, at most 300; 0 disables the cache).
+/// `CURRENCIES_TABLE` and `CURRENCY_CACHE_TTL_MS` (default 250, at most 300000; 0 disables the cache).
 pub fn read_state_from_env(env: &Env, sdk: &SdkConfig) -> Result<ReadState, ConfigError> {
     let table = env.required("CURRENCIES_TABLE")?;
-    let ttl = env.parsed_or(
-        "CURRENCY_CACHE_TTL_SECONDS",
-        routes::read::DEFAULT_CACHE_TTL.as_secs(),
-    )?;
-    let ttl = Duration::from_secs(ttl);
+    let ttl = Duration::from_millis(env.parsed_or(
+        "CURRENCY_CACHE_TTL_MS",
+        u64::try_from(routes::read::DEFAULT_CACHE_TTL.as_millis()).unwrap_or(250),
+    )?);
     if ttl > routes::read::MAX_CACHE_TTL {
         return Err(ConfigError::Invalid {
-            name: "CURRENCY_CACHE_TTL_SECONDS".into(),
-            reason: "at most 300 seconds".into(),
+            name: "CURRENCY_CACHE_TTL_MS".into(),
+            reason: "at most 300000 (5 minutes)".into(),
         });
     }
     let store = store::DynamoCurrencies::new(platform::aws::dynamodb(sdk), table);

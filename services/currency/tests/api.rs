@@ -147,6 +147,11 @@ async fn list_etag_changes_with_any_version_and_304_stops_matching() {
     h.currencies.put(record("USD", "1", 1));
     let before = h.get("/currencies").await;
     assert_eq!(before.header("cache-control"), "no-cache");
+    let sub_second = harness_with_ttl(Duration::from_millis(250));
+    assert_eq!(
+        sub_second.get("/currencies").await.header("cache-control"),
+        "no-cache"
+    );
     let etag = before.header("etag");
     h.currencies.put(record("USD", "1", 2));
     let after = h.get_with("/currencies", &[("if-none-match", &etag)]).await;

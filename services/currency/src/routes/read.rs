@@ -23,8 +23,10 @@ use crate::domain::CurrencyView;
 use crate::error::CurrencyError;
 use crate::store::CurrencyReader;
 
-/// Default in-environment cache TTL (`CURRENCY_CACHE_TTL_SECONDS`).
-pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(5);
+/// Default in-environment cache TTL (`CURRENCY_CACHE_TTL_MS`). Short on purpose: it absorbs read
+/// bursts (one Scan per 250 ms per environment, whatever the request rate) while a write stays
+/// readable within well under a second of being projected.
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_millis(250);
 /// Longest TTL accepted from configuration.
 pub const MAX_CACHE_TTL: Duration = Duration::from_secs(300);
 
@@ -132,8 +134,10 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
         .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
 }
 
+/// `public, max-age=<whole seconds of the TTL>`; below one second, `no-cache` (clients revalidate with
+/// `If-None-Match`, which is a cheap 304).
 fn cache_control(ttl: Duration) -> HeaderValue {
-    if ttl.is_zero() {
+    if ttl.as_secs() == 0 {
         HeaderValue::from_static("no-cache")
     } else {
         HeaderValue::from_str(&format!("public, max-age={}", ttl.as_secs()))
