@@ -2,7 +2,9 @@
 //!
 //! `lambda_runtime` 1.5 has no draining of its own: its `run_concurrent` workers loop on `/next` forever, and
 //! `spawn_graceful_shutdown_handler` (feature `graceful-shutdown`) runs a hook and then calls
-//! `std::process::exit(0)` at once, killing whatever is still in flight. Seed 004's LMI example did the same.
+//! `std::process::exit(0)` at once, killing whatever is still in flight (and it needs the Extensions API, to
+//! register the no-op extension that makes Lambda send SIGTERM). Seed 004's SIGTERM example drops in-flight
+//! requests the same way.
 //!
 //! [`Drain`] fixes that with three pieces:
 //! - [`DrainLayer`], the *outermost* layer of the runtime's service stack, counts every invocation from the
@@ -27,8 +29,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tower::{Layer, Service};
 
-/// The default time allowed for in-flight work after SIGTERM: Lambda SIGKILLs 2 s after SIGTERM at most
-/// (less with extensions), so stay well below it.
+/// The default time allowed for in-flight work after SIGTERM. Lambda's shutdown phase lasts at most 2 s before
+/// SIGKILL (the runtime gets only 300-500 ms of it when external extensions are registered: lower
+/// `SHUTDOWN_DRAIN_MS` then), and the local cloud's default grace period is 2 s, so stay below both.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(1500);
 
 /// Shared in-flight bookkeeping; cheap to clone.
