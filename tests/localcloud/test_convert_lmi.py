@@ -119,9 +119,8 @@ def test_fixture_and_infra_template_agree_on_the_convert_functions() -> None:
         a, b = fixture.functions[name], infra.functions[name]
         for attr in ("binary", "memory_mb", "max_concurrency_per_env", "min_environments", "max_environments"):
             assert getattr(a, attr) == getattr(b, attr), f"{name}.{attr}: fixture {getattr(a, attr)} != infra"
-        assert set(a.environment) <= set(b.environment), (
-            f"{name}: infra lacks {set(a.environment) - set(b.environment)}"
-        )
+        differing = {k: v for k, v in a.environment.items() if b.environment.get(k) != v}
+        assert not differing, f"{name}: infra differs on {differing}"
     lmi = infra.functions[LMI_FUNCTION]
     assert lmi.is_managed_instances and lmi.max_concurrency_per_env == 64
     assert infra.functions[STANDARD_FUNCTION].max_concurrency_per_env is None
