@@ -8,7 +8,7 @@
 //! 2. apply it with a conditional write on the currency's version (only a higher sequence writes), so
 //!    duplicates and reordered deliveries change nothing;
 //! 3. mark the command `applied` (`written`, or `superseded` when a newer command was already in
-//!    place). Any store failure reports the message failed so only it is retried; on the last
+//!    place; a redelivery of a command already written logs `duplicate` and keeps `written`). Any store failure reports the message failed so only it is retried; on the last
 //!    receive (`ApproximateReceiveCount` ≥ `COMMANDS_MAX_RECEIVE_COUNT`, the template's
 //!    maxReceiveCount) the command is also marked `rejected` because the DLQ will take the message.
 //!
@@ -41,7 +41,9 @@ pub struct ProjectorState {
 pub enum Disposition {
     /// The read model now holds this command's version.
     Written,
-    /// The read model already had this version or a newer one (duplicate or late delivery).
+    /// The read model already had exactly this version: a redelivery of a command already written.
+    Duplicate,
+    /// The read model already had a newer version (late delivery): nothing written.
     Superseded,
     /// Applied (or stale) but the status update failed: retried.
     StatusFailed,
@@ -62,6 +64,7 @@ impl Disposition {
     pub fn as_str(self) -> &'static str {
         match self {
             Disposition::Written => "written",
+            Disposition::Duplicate => "duplicate",
             Disposition::Superseded => "superseded",
             Disposition::StatusFailed => "status_failed",
             Disposition::ApplyFailed => "apply_failed",
@@ -165,11 +168,12 @@ pub async fn process(state: &ProjectorState, message: &SqsMessage) -> Dispositio
         }
     };
 
-    let applied = match state.currencies.apply(&command, now).await {
-        Ok(ApplyOutcome::Written) => Outcome::Written,
-        // Our own earlier delivery wrote this version (then the status update failed): still ours.
-        Ok(ApplyOutcome::Stale { current }) if current == command.sequence => Outcome::Written,
-        Ok(ApplyOutcome::Stale { .. }) => Outcome::Superseded,
+    let disposition = match state.currencies.apply(&command, now).await {
+        Ok(ApplyOutcome::Written) => Disposition::Written,
+        Ok(ApplyOutcome::Stale { current }) if current == command.sequence => {
+            Disposition::Duplicate
+        }
+        Ok(ApplyOutcome::Stale { .. }) => Disposition::Superseded,
         Err(e) => {
             let mut rejected = None;
             if last_receive {
@@ -197,9 +201,10 @@ pub async fn process(state: &ProjectorState, message: &SqsMessage) -> Dispositio
             return Disposition::ApplyFailed;
         }
     };
-    let disposition = match applied {
-        Outcome::Written => Disposition::Written,
-        Outcome::Superseded => Disposition::Superseded,
+    // A duplicate is our own earlier delivery's write (whose status update may have failed): `written`.
+    let applied = match disposition {
+        Disposition::Superseded => Outcome::Superseded,
+        _ => Outcome::Written,
     };
     match state
         .commands

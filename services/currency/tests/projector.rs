@@ -110,6 +110,11 @@ async fn duplicates_never_apply_twice() {
     assert!(first.batch_item_failures.is_empty());
     let second = h.project(vec![h.message(&one, 2)]).await;
     assert!(second.batch_item_failures.is_empty());
+    assert_eq!(
+        process(&h.projector, &h.message(&one, 3)).await,
+        Disposition::Duplicate,
+        "a redelivery is reported as a duplicate, not a second write"
+    );
     let writes = h.currencies.write_counts();
     assert_eq!(
         writes.get(&(code("EUR"), 1)),
