@@ -1,9 +1,8 @@
 """Convert through the gateway, both topologies: GET /convert on HttpApi (ConvertLmi, Lambda Managed Instances) and
 on ConvertStandardApi (Convert, standard Lambda) answer the same thing for the same read model.
 
-On the local cloud the test writes its currencies straight into the read model (the backend named in the control
-file). Against a deployed stage (`--base-url`) nothing is written: the 200 tests then need FJD, ISK and TND in the
-stage's read model, and check the result against the rates the response reports.
+The 200 tests write their currencies straight into the local cloud's read model (the backend named in the control
+file), so they are `local_only`; the error tests run against any stage (`--base-url`).
 """
 
 from __future__ import annotations
@@ -38,9 +37,7 @@ def _item(code: str, name: str, minor_units: int, rate: str) -> dict:
 
 @pytest.fixture(scope="module")
 def currencies(stack: Stack) -> Iterator[None]:
-    if stack.control is None:
-        yield
-        return
+    assert stack.control is not None, "local_only: seeds the local cloud's backend"
     import boto3
 
     from devkit.localcloud.environments import DUMMY_CREDENTIALS
@@ -76,6 +73,7 @@ def _expected(body: dict) -> int:
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
+@pytest.mark.local_only
 @pytest.mark.parametrize(
     ("source", "target", "amount"),
     [("FJD", "ISK", 12_345), ("ISK", "TND", 1_000_000), ("TND", "FJD", 7), ("FJD", "FJD", 42)],
@@ -94,20 +92,20 @@ def test_lmi_and_standard_convert_identically(
     assert body["rounding"] == "half-even"
     assert body["converted"] == _expected(body)
     assert body["rates"]["from"]["version"] >= 1
-    if stack.control is not None:  # our seeded read model: the reported rates are ours
-        assert body["rates"]["from"]["rate_to_base"] == SEED[source][2]
-        assert body["rates"]["to"]["minor_units"] == SEED[target][1]
+    assert body["rates"]["from"]["rate_to_base"] == SEED[source][2], "the seeded rates were used"
+    assert body["rates"]["to"]["minor_units"] == SEED[target][1]
 
 
+@pytest.mark.local_only
 def test_known_figures(stack: Stack, http: requests.Session, currencies: None) -> None:
-    """Hand-computed on the seeded rates (or, on a stage, recomputed from the reported ones)."""
+    """Hand-computed on the seeded rates."""
     # 123.45 FJD * 0.44 / 0.0072 = 7544.1666… ISK → 7544; 1000 ISK * 0.0072 / 0.32 = 22.5 TND = 22 500 millimes
     for query, figure in (
         ({"from": "FJD", "to": "ISK", "amount": 12345}, 7544),
         ({"from": "ISK", "to": "TND", "amount": 1000}, 22_500),
     ):
         body = http.get(f"{stack.api}/convert", params=query, timeout=10).json()
-        assert body["converted"] == (figure if stack.control is not None else _expected(body)), body
+        assert body["converted"] == figure, body
 
 
 def test_errors_are_problems_on_both_topologies(stack: Stack, http: requests.Session) -> None:
@@ -123,6 +121,7 @@ def test_errors_are_problems_on_both_topologies(stack: Stack, http: requests.Ses
         assert unknown.headers["content-type"].startswith("application/problem+json")
 
 
+@pytest.mark.local_only
 def test_lmi_answers_a_burst_of_concurrent_requests(stack: Stack, currencies: None) -> None:
     def one(_: int) -> int:
         response = requests.get(f"{stack.api}/convert", params={"from": "TND", "to": "FJD", "amount": 7}, timeout=30)
@@ -131,8 +130,8 @@ def test_lmi_answers_a_burst_of_concurrent_requests(stack: Stack, currencies: No
     with ThreadPoolExecutor(max_workers=64) as pool:
         statuses = list(pool.map(one, range(128)))
     assert statuses == [200] * 128
-    if stack.control is not None:
-        status = requests.get(f"{stack.control['control']}/status", timeout=10).json()
-        lmi = status["functions"]["ConvertLmi"]
-        assert 1 <= lmi["environments"] <= 4, lmi  # MaxExecutionEnvironments
-        assert lmi["max_concurrency_per_env"] == 64
+    assert stack.control is not None
+    status = requests.get(f"{stack.control['control']}/status", timeout=10).json()
+    lmi = status["functions"]["ConvertLmi"]
+    assert 1 <= lmi["environments"] <= 4, lmi  # MaxExecutionEnvironments
+    assert lmi["max_concurrency_per_env"] == 64
