@@ -41,6 +41,7 @@ def setup(c: Context) -> None:
         if not shutil.which(name):
             raise Exit(f"{name} not found: run `rustup component add {name.removeprefix('cargo-')}`")
     c.run(f"{_tool('cargo-lambda')} lambda --version", pty=False)
+    _ensure_chromium(c)
     print("setup: ok")
 
 
@@ -287,3 +288,24 @@ def grant_admin(c: Context, email: str, stage: str = "") -> None:
     except (targets.TargetError, admin.UnknownUser) as err:
         raise Exit(f"grant-admin: {err}") from None
     print(f"grant-admin: {email} is {'now' if granted else 'already'} an admin on {target.name} (log in again)")
+
+
+def _ensure_chromium(c: Context) -> None:
+    """Debian's Chromium for the Swagger UI browser test (Playwright drives it; no browser download of its own)."""
+    if os.path.exists("/usr/bin/chromium"):
+        return
+    if os.geteuid() == 0:
+        c.run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium")
+    else:
+        print("setup: /usr/bin/chromium is missing (tests/e2e/test_docs_browser.py needs it): run")
+        print("       sudo apt-get update && sudo apt-get install -y chromium")
+
+
+@task
+def openapi(c: Context) -> None:
+    """Regenerate openapi.json (repository root): the fat Lambda's OpenAPI 3.1 document, generated from the code."""
+    test = "committed_openapi_json_matches_the_code"
+    cmd = ["cargo", "test", "-p", "fat", "--test", "openapi", "--", "--exact", test]
+    if subprocess.run(cmd, cwd=paths.ROOT, env={**os.environ, "UPDATE_OPENAPI": "1"}, check=False).returncode:
+        raise Exit("openapi: the document could not be generated; see the cargo output above")
+    print(f"openapi: wrote {paths.ROOT / 'openapi.json'}")
