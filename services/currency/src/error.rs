@@ -39,20 +39,11 @@ pub enum CurrencyError {
     IdempotencyConflict { command_id: String },
     #[error("{0}")]
     BadRequest(String),
-    /// Authentication/authorisation problems from `platform::auth` (401/403), passed through.
-    #[error("{0}")]
-    Auth(Box<Problem>),
     /// Accepted and stored, but the queue refused it: retry with the same command id.
     #[error("The command was stored but could not be queued; retry with the same command id.")]
     QueueUnavailable { command_id: String },
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl From<Problem> for CurrencyError {
-    fn from(problem: Problem) -> Self {
-        CurrencyError::Auth(Box::new(problem))
-    }
 }
 
 impl From<CurrencyError> for Problem {
@@ -71,7 +62,6 @@ impl From<CurrencyError> for Problem {
                     .with_extension("command_id", command_id.into())
             }
             CurrencyError::BadRequest(_) => Problem::client(StatusCode::BAD_REQUEST, detail),
-            CurrencyError::Auth(problem) => *problem,
             CurrencyError::QueueUnavailable { command_id } => {
                 tracing::warn!(%command_id, "command stored but not queued");
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE)

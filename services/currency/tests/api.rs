@@ -215,6 +215,18 @@ async fn non_admins_get_403_and_nothing_is_stored_or_queued() {
             reply.body
         );
     }
+    // The role is checked before the body is read: an invalid body is still a 403, not a 422.
+    let garbage = json!({"code": "nope", "unexpected": true});
+    for (method, path) in [("POST", "/currencies"), ("PUT", "/currencies/EUR")] {
+        let reply = h
+            .write(method, path, Some(&token), Some(&garbage), &[])
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{method} {path}");
+    }
+    let reply = h
+        .write("PUT", "/currencies/EUR", None, Some(&garbage), &[])
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert!(h.queue.sent().is_empty());
     assert!(h.commands.is_empty());
 }

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use platform::Json;
@@ -41,6 +41,31 @@ pub struct WriteState {
 impl axum::extract::FromRef<WriteState> for Verifier {
     fn from_ref(state: &WriteState) -> Self {
         state.verifier.clone()
+    }
+}
+
+/// The caller, verified and holding the `admin` role. Runs before any body extractor, so a
+/// non-admin gets 403 whatever the body looks like (and an anonymous caller 401).
+pub struct AdminPrincipal(pub Principal);
+
+impl<S> FromRequestParts<S> for AdminPrincipal
+where
+    Verifier: axum::extract::FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let principal = Principal::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        principal
+            .require_role(ADMIN_ROLE)
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self(principal))
     }
 }
 
@@ -176,11 +201,10 @@ fn upsert_intent(
 )]
 pub async fn create_currency(
     State(state): State<WriteState>,
-    principal: Principal,
+    AdminPrincipal(principal): AdminPrincipal,
     headers: HeaderMap,
     Json(input): Json<NewCurrency>,
 ) -> Result<Response, CurrencyError> {
-    principal.require_role(ADMIN_ROLE)?;
     let (code, body) = input.split();
     let intent = upsert_intent(Operation::Create, domain::parse_code("code", &code), &body)?;
     submit(
@@ -215,12 +239,11 @@ pub async fn create_currency(
 )]
 pub async fn replace_currency(
     State(state): State<WriteState>,
-    principal: Principal,
+    AdminPrincipal(principal): AdminPrincipal,
     Path(code): Path<String>,
     headers: HeaderMap,
     Json(body): Json<CurrencyBody>,
 ) -> Result<Response, CurrencyError> {
-    principal.require_role(ADMIN_ROLE)?;
     let intent = upsert_intent(Operation::Replace, domain::parse_code("code", &code), &body)?;
     submit(
         &state,
@@ -253,12 +276,11 @@ pub async fn replace_currency(
 )]
 pub async fn delete_currency(
     State(state): State<WriteState>,
-    principal: Principal,
+    AdminPrincipal(principal): AdminPrincipal,
     Path(code): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, CurrencyError> {
-    principal.require_role(ADMIN_ROLE)?;
     let body: DeleteBody = if body.iter().all(u8::is_ascii_whitespace) {
         DeleteBody::default()
     } else {
@@ -297,10 +319,9 @@ pub async fn delete_currency(
 )]
 pub async fn get_command(
     State(state): State<WriteState>,
-    principal: Principal,
+    _admin: AdminPrincipal,
     Path(id): Path<String>,
 ) -> Result<Response, CurrencyError> {
-    principal.require_role(ADMIN_ROLE)?;
     if !domain::valid_command_id(&id) {
         return Err(CurrencyError::CommandNotFound);
     }
