@@ -483,7 +483,7 @@ class FunctionPool:
             self.errors += 1
             self._log(request_id, f"START RequestId: {request_id} Version: $LATEST")
             self._log(request_id, f"END RequestId: {request_id}")
-            self._log(request_id, self._report(request_id, 0.0, env, extra="\tStatus: error"))
+            self._log(request_id, self._report(request_id, 0.0, env, extra="Status: error"))
             return InvokeResult(request_id, failure, "init_error", init_duration_ms=env.init_duration_ms)
         timeout_s = self.fn.timeout_s
         started = time.monotonic()
@@ -516,6 +516,8 @@ class FunctionPool:
                 env.state = "dead-pending"
                 self._background(env.terminate(grace_s=0))
         duration_ms = (time.monotonic() - started) * 1000
+        if status == "timeout":  # loop timers have ~1 ms granularity; Lambda reports the full Timeout
+            duration_ms = max(duration_ms, timeout_s * 1000)
         if status == "success" and not outcome.ok:
             status = "crash" if outcome.error_type == "Runtime.ExitError" else "error"
         env._sample_memory()
@@ -525,9 +527,9 @@ class FunctionPool:
             init_ms = env.init_duration_ms
         extra = ""
         if status == "timeout":
-            extra = "\tStatus: timeout"
+            extra = "Status: timeout"
         elif status == "crash":
-            extra = f"\tStatus: error\tError Type: {outcome.error_type}"
+            extra = f"Status: error\tError Type: {outcome.error_type}"
         if status != "success":
             self.errors += 1
         self._log(request_id, f"END RequestId: {request_id}")

@@ -64,7 +64,7 @@ def test_timeout_kills_the_environment_and_the_next_invocation_is_cold(probe_boo
             assert 1000 <= result.duration_ms < 2000
             lines = logs.for_request(result.request_id)
             assert any(line.endswith(f"{result.request_id} Task timed out after 1.00 seconds") for line in lines)
-            assert lines[-1].endswith("Status: timeout")
+            assert lines[-1].endswith(" MB\tStatus: timeout")
             await wait_until(lambda: not process_alive(pid), 5, "the timed-out process to be killed")
             again = await pool.invoke(b'{"action":"env"}')
             assert again.ok and again.cold
@@ -86,7 +86,7 @@ def test_crash_fails_that_invocation_then_a_fresh_environment_serves(probe_boots
                 "errorType": "Runtime.ExitError",
                 "errorMessage": f"RequestId: {crash.request_id} Error: Runtime exited with error: exit status 3",
             }
-            assert logs.for_request(crash.request_id)[-1].endswith("Status: error\tError Type: Runtime.ExitError")
+            assert logs.for_request(crash.request_id)[-1].endswith(" MB\tStatus: error\tError Type: Runtime.ExitError")
             recovered = await pool.invoke(b'{"action":"echo"}')
             assert recovered.ok and recovered.cold
             assert pool.cold_starts == 2
@@ -271,6 +271,62 @@ def test_swap_bootstrap_drains_old_environments(probe_bootstrap: Path, tmp_path:
             assert (await busy).ok, "the old build finishes what it was running"
             await wait_until(lambda: not process_alive(old_pid), 5, "the old environment to stop")
             assert [e.draining for e in pool.envs] == [False]
+        finally:
+            await pool.stop()
+
+    run(body())
+
+
+def _script(tmp_path: Path, name: str, text: str) -> Path:
+    import sys
+
+    path = tmp_path / name / "bootstrap"
+    path.parent.mkdir()
+    path.write_text(f"#!{sys.executable}\n{text}")
+    path.chmod(0o755)
+    return path
+
+
+def test_init_error_posted_by_the_runtime_fails_the_invocation(tmp_path: Path) -> None:
+    bootstrap = _script(
+        tmp_path,
+        "init-error",
+        "import os, urllib.request\n"
+        "req = urllib.request.Request(f\"http://{os.environ['AWS_LAMBDA_RUNTIME_API']}/2018-06-01/runtime/init/error\",\n"
+        '    data=b\'{"errorType":"Config","errorMessage":"missing TABLE"}\', method=\'POST\',\n'
+        "    headers={'Lambda-Runtime-Function-Error-Type': 'Runtime.ConfigError'})\n"
+        "print(urllib.request.urlopen(req).status, flush=True)\n"
+        "import time; time.sleep(30)\n",
+    )
+
+    async def body() -> None:
+        pool, logs = make_pool(bootstrap, function_spec(), tmp_path)
+        await pool.start()
+        try:
+            result = await pool.invoke(b"{}")
+            assert result.status == "init_error"
+            assert result.outcome.error_type == "Runtime.ConfigError"
+            assert json.loads(result.outcome.body)["errorMessage"] == "missing TABLE"
+            assert logs.for_request(result.request_id)[-1].endswith("MB\tStatus: error")
+            await wait_until(lambda: pool.envs == [], 5, "the failed environment to be killed, not left sleeping")
+        finally:
+            await pool.stop()
+
+    run(body())
+
+
+def test_init_that_never_polls_times_out_and_is_killed(tmp_path: Path) -> None:
+    bootstrap = _script(tmp_path, "stuck", "import os, time\nprint(os.getpid(), flush=True)\ntime.sleep(60)\n")
+
+    async def body() -> None:
+        pool, logs = make_pool(bootstrap, function_spec(), tmp_path, init_timeout_s=0.5)
+        await pool.start()
+        try:
+            result = await pool.invoke(b"{}")
+            assert result.status == "init_error"
+            assert result.outcome.error_type == "Runtime.Timeout"
+            pid = int(next(t for t in logs.texts() if t.isdigit()))
+            await wait_until(lambda: not process_alive(pid), 5, "the stuck runtime to be killed")
         finally:
             await pool.stop()
 
