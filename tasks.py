@@ -309,3 +309,15 @@ def openapi(c: Context) -> None:
     if subprocess.run(cmd, cwd=paths.ROOT, env={**os.environ, "UPDATE_OPENAPI": "1"}, check=False).returncode:
         raise Exit("openapi: the document could not be generated; see the cargo output above")
     print(f"openapi: wrote {paths.ROOT / 'openapi.json'}")
+
+
+@task(help={"rounds": "cold starts per function and path (default 10)", "profile": "release (default) or ci"})
+def bench_fat(c: Context, rounds: int = 10, profile: str = "release") -> None:
+    """Fat vs lith on the local cloud: Init Duration, first-request latency, warm p50, RSS, bootstrap size."""
+    from devkit import bench_fat as bench
+
+    try:
+        builder.build_bootstraps(bench.binaries(), profile=profile, quiet=True)
+    except builder.BuildError as err:
+        raise Exit(f"bench-fat: {err}") from None
+    bench.fat_vs_lith(rounds=rounds, profile=profile)
