@@ -215,3 +215,11 @@ def test_admin_command_through_fat_is_projected_and_read_on_both(
 
     wait_for("GYD readable on both APIs", readable_on_both)  # each side caches reads for up to 250 ms
     assert _same(http, apis, "GET", "/currencies/GYD").json()["rate_to_base"] == "0.0044"
+
+
+def test_fat_serves_the_committed_document(apis: Apis, http: requests.Session) -> None:
+    served = http.get(f"{apis.fat}/openapi.json", timeout=30)
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "application/json"
+    assert served.json() == json.loads((paths.ROOT / "openapi.json").read_text()), "run `./inv openapi`"
+    assert http.get(f"{apis.lith}/openapi.json", timeout=30).json() == GATEWAY_404, "the liths serve no document"
