@@ -25,11 +25,12 @@ from typing import Any, TextIO
 from devkit import paths
 from devkit.localcloud.authorizer import JwksCache, JwtAuthorizer
 from devkit.localcloud.control import ControlServer
-from devkit.localcloud.environments import FunctionPool, InvokeResult, PoolSettings
+from devkit.localcloud.environments import InvokeResult, PoolSettings
 from devkit.localcloud.event_sources import SqsPoller
 from devkit.localcloud.gateway import Gateway, api_id_for
 from devkit.localcloud.logs import LogSink
 from devkit.localcloud.model import StackSpec
+from devkit.localcloud.pool import FunctionPool
 
 
 def run(main: Coroutine[Any, Any, Any]) -> Any:

@@ -29,7 +29,8 @@ class LogRecord:
     text: str
 
 
-def _iso_now() -> str:
+def iso_now() -> str:
+    """UTC now as Lambda prints it: 2026-11-24T00:00:00.000Z."""
     now = time.time()
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
 
@@ -66,7 +67,7 @@ class LogSink:
             handle = self._files.get(function)
             if handle is None:
                 handle = self._open(function)
-            handle.write(f"{_iso_now()}\t{function}\t{rid}\t{text}\n")
+            handle.write(f"{iso_now()}\t{function}\t{rid}\t{text}\n")
             self._dirty = True
             self._ensure_flusher()
         for listener in self.listeners:

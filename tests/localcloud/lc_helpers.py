@@ -100,8 +100,9 @@ class CapturedLogs:
 
 
 def make_pool(bootstrap: Path, fn: FunctionSpec, tmp: Path, **settings: Any) -> tuple[Any, CapturedLogs]:
-    from devkit.localcloud.environments import FunctionPool, PoolSettings
+    from devkit.localcloud.environments import PoolSettings
     from devkit.localcloud.logs import LogSink
+    from devkit.localcloud.pool import FunctionPool
 
     sink = LogSink(tmp / "logs", console=None)
     captured = CapturedLogs()
