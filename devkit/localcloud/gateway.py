@@ -17,19 +17,18 @@ import json
 import os
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, unquote
 
 from aiohttp import web
 
 from devkit.localcloud.authorizer import Denial, JwtAuthorizer
 from devkit.localcloud.environments import InvokeResult
-from devkit.localcloud.model import CorsSpec, HttpApiSpec, RouteSpec
+from devkit.localcloud.httpapi_v2 import cors_headers, is_text, joined_headers, preflight, query_parameters, v2_response
+from devkit.localcloud.model import HttpApiSpec, RouteSpec
+from devkit.localcloud.routing import Router
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway payload quota
 MAX_INVOKE_BYTES = 6_291_456  # Lambda synchronous invocation request payload
-_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/graphql")
 
 Invoker = Callable[[str, bytes], Awaitable[InvokeResult]]  # (function logical id, event) -> result
 
@@ -48,158 +47,6 @@ def api_id_for(stack_name: str, logical_id: str) -> str:
 
 def _gateway_request_id() -> str:
     return base64.b64encode(os.urandom(11)).decode()
-
-
-# routing -----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CompiledRoute:
-    route: RouteSpec
-    segments: tuple[tuple[int, str], ...]  # (kind, text): 2 literal, 1 {param}, 0 {proxy+}
-    greedy: bool
-
-    def match(self, parts: list[str]) -> dict[str, str] | None:
-        params: dict[str, str] = {}
-        segs = self.segments
-        if self.greedy:
-            if len(parts) < len(segs):
-                return None
-        elif len(parts) != len(segs):
-            return None
-        for i, (kind, text) in enumerate(segs):
-            if kind == 0:
-                params[text] = unquote("/".join(parts[i:]))
-                return params
-            part = parts[i]
-            if kind == 2:
-                if unquote(part) != text:
-                    return None
-            else:
-                if part == "":
-                    return None
-                params[text] = unquote(part)
-        return params
-
-    def rank(self) -> tuple[tuple[int, ...], int, int]:
-        return tuple(kind for kind, _ in self.segments), len(self.segments), 0 if self.route.method == "ANY" else 1
-
-
-def compile_route(route: RouteSpec) -> CompiledRoute:
-    segments: list[tuple[int, str]] = []
-    greedy = False
-    for seg in route.path.strip("/").split("/") if route.path != "/" else [""]:
-        if seg.startswith("{") and seg.endswith("+}"):
-            segments.append((0, seg[1:-2]))
-            greedy = True
-        elif seg.startswith("{") and seg.endswith("}"):
-            segments.append((1, seg[1:-1]))
-        else:
-            segments.append((2, seg))
-    return CompiledRoute(route, tuple(segments), greedy)
-
-
-class Router:
-    def __init__(self, routes: tuple[RouteSpec, ...]) -> None:
-        self.default: RouteSpec | None = None
-        self.compiled: list[CompiledRoute] = []
-        for route in routes:
-            if route.path == "$default":
-                self.default = route
-            else:
-                self.compiled.append(compile_route(route))
-        # Best first: the first match in this order is the most specific one.
-        self.compiled.sort(key=lambda c: c.rank(), reverse=True)
-        self._exact: dict[tuple[str, str], RouteSpec] = {
-            (c.route.method, c.route.path): c.route for c in self.compiled if all(k == 2 for k, _ in c.segments)
-        }
-
-    def match(self, method: str, path: str) -> tuple[RouteSpec, dict[str, str]] | None:
-        decoded = unquote(path)
-        exact = self._exact.get((method, decoded)) or self._exact.get(("ANY", decoded))
-        if exact is not None:
-            return exact, {}
-        parts = path.strip("/").split("/") if path != "/" else [""]
-        for compiled in self.compiled:
-            if compiled.route.method not in (method, "ANY"):
-                continue
-            params = compiled.match(parts)
-            if params is not None:
-                return compiled.route, params
-        if self.default is not None:
-            return self.default, {}
-        return None
-
-
-# event and response ------------------------------------------------------------------------------------------
-
-
-def is_text(content_type: str | None) -> bool:
-    if not content_type:
-        return False
-    ct = content_type.split(";", 1)[0].strip().lower()
-    return ct.startswith(_TEXT_TYPES) or ct.endswith(("+json", "+xml"))
-
-
-def _joined_headers(request: web.BaseRequest) -> tuple[dict[str, str], list[str]]:
-    headers: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in request.headers.items():
-        key = name.lower()
-        if key == "cookie":
-            cookies.extend(c.strip() for c in value.split(";") if c.strip())
-            continue
-        headers[key] = f"{headers[key]},{value}" if key in headers else value
-    return headers, cookies
-
-
-def _query(raw: str) -> dict[str, str] | None:
-    if not raw:
-        return None
-    out: dict[str, str] = {}
-    for key, value in parse_qsl(raw, keep_blank_values=True):
-        out[key] = f"{out[key]},{value}" if key in out else value
-    return out
-
-
-def _v2_response(result: InvokeResult) -> web.Response:
-    """Payload format 2.0 response rules; ValueError when the shape is unusable (→ 500)."""
-    raw = result.outcome.body
-    try:
-        value = json.loads(raw) if raw else None
-    except ValueError as exc:
-        raise ValueError("response is not JSON") from exc
-    if not (isinstance(value, dict) and "statusCode" in value):
-        return web.Response(status=200, body=raw, headers={"content-type": "application/json"})
-    status = value["statusCode"]
-    if (isinstance(status, str) and status.isdigit()) or (isinstance(status, float) and status.is_integer()):
-        status = int(status)
-    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-        raise ValueError("bad statusCode")
-    headers = value.get("headers") or {}
-    if not isinstance(headers, dict):
-        raise ValueError("bad headers")
-    body = value.get("body")
-    if body is None:
-        data = b""
-    elif isinstance(body, str):
-        data = base64.b64decode(body) if value.get("isBase64Encoded") else body.encode()
-    else:
-        raise ValueError("bad body")
-    out = web.Response(status=status, body=data)
-    out.headers.popall("Content-Type", None)
-    for key, val in headers.items():
-        if isinstance(val, (dict, list)):
-            raise ValueError("bad header value")
-        out.headers[key] = "true" if val is True else "false" if val is False else str(val)
-    if "content-type" not in {k.lower() for k in headers}:
-        out.headers["content-type"] = "application/json"
-    cookies = value.get("cookies") or []
-    if not isinstance(cookies, list):
-        raise ValueError("bad cookies")
-    for cookie in cookies:
-        out.headers.add("set-cookie", str(cookie))
-    return out
 
 
 # the server --------------------------------------------------------------------------------------------------
@@ -258,10 +105,10 @@ class Gateway:
             and origin is not None
             and "Access-Control-Request-Method" in request.headers
         ):
-            return _preflight(cors, origin)
+            return preflight(cors, origin)
         response = await self._route(request)
         if cors is not None and origin is not None:
-            _cors_headers(cors, origin, response)
+            cors_headers(cors, origin, response)
         return response
 
     async def _route(self, request: web.BaseRequest) -> web.StreamResponse:
@@ -277,7 +124,7 @@ class Gateway:
         if matched is None:
             return _message(404, "Not Found")
         route, path_params = matched
-        headers, cookies = _joined_headers(request)
+        headers, cookies = joined_headers(request)
         authorizer_ctx: dict[str, Any] | None = None
         if route.authorizer is not None:
             spec = self.api.authorizers.get(route.authorizer)
@@ -306,7 +153,7 @@ class Gateway:
         if not result.ok:
             return _message(500, "Internal Server Error", {"apigw-requestid": gw_request_id})
         try:
-            response = _v2_response(result)
+            response = v2_response(result)
         except (ValueError, TypeError):
             return _message(500, "Internal Server Error", {"apigw-requestid": gw_request_id})
         response.headers["apigw-requestid"] = gw_request_id
@@ -346,7 +193,7 @@ class Gateway:
         if cookies:
             event["cookies"] = cookies
         event["headers"] = headers
-        query = _query(raw_query)
+        query = query_parameters(raw_query)
         if query is not None:
             event["queryStringParameters"] = query
         request_context: dict[str, Any] = {
@@ -416,38 +263,3 @@ async def _read_body(request: web.BaseRequest) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _origin_allowed(cors: CorsSpec, origin: str) -> str | None:
-    if "*" in cors.allow_origins:
-        return "*" if not cors.allow_credentials else origin
-    return origin if origin in cors.allow_origins else None
-
-
-def _preflight(cors: CorsSpec, origin: str) -> web.Response:
-    response = web.Response(status=204)
-    response.headers.popall("Content-Type", None)
-    allowed = _origin_allowed(cors, origin)
-    if allowed is None:
-        return response
-    response.headers["access-control-allow-origin"] = allowed
-    if cors.allow_methods:
-        response.headers["access-control-allow-methods"] = ",".join(cors.allow_methods)
-    if cors.allow_headers:
-        response.headers["access-control-allow-headers"] = ",".join(cors.allow_headers)
-    if cors.allow_credentials:
-        response.headers["access-control-allow-credentials"] = "true"
-    if cors.max_age is not None:
-        response.headers["access-control-max-age"] = str(cors.max_age)
-    return response
-
-
-def _cors_headers(cors: CorsSpec, origin: str, response: web.StreamResponse) -> None:
-    allowed = _origin_allowed(cors, origin)
-    if allowed is None:
-        return
-    response.headers["access-control-allow-origin"] = allowed
-    if cors.expose_headers:
-        response.headers["access-control-expose-headers"] = ",".join(cors.expose_headers)
-    if cors.allow_credentials:
-        response.headers["access-control-allow-credentials"] = "true"

@@ -22,8 +22,9 @@ from lc_helpers import ACCOUNT, function_spec, make_pool, run
 
 from devkit.localcloud.authorizer import JwksCache, JwtAuthorizer, claim_to_string
 from devkit.localcloud.environments import InvokeResult
-from devkit.localcloud.gateway import Gateway, Router
+from devkit.localcloud.gateway import Gateway
 from devkit.localcloud.model import CorsSpec, HttpApiSpec, JwtAuthorizerSpec, RouteSpec
+from devkit.localcloud.routing import Router
 from devkit.localcloud.runtime_api import RuntimeOutcome
 
 Respond = Callable[[str, dict[str, Any]], Awaitable[InvokeResult] | InvokeResult]
