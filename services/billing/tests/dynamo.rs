@@ -241,7 +241,7 @@ async fn dynamo_idempotency_claims_are_exclusive_then_replay_mismatch_and_expire
         .client
         .get_item()
         .table_name(&f.billing_table)
-        .key("pk", AttributeValue::S("IDEMPOTENCY#alice#pay-1".into()))
+        .key("pk", AttributeValue::S("IDEMPOTENCY#5:alice#pay-1".into()))
         .key("sk", AttributeValue::S("IDEMPOTENCY".into()))
         .send()
         .await

@@ -612,6 +612,15 @@ async fn tampered_foreign_and_garbage_tokens_and_bad_limits_are_400() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    let long_author = app
+        .call(
+            "GET",
+            &format!("/posts?author={}", "a".repeat(300)),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(long_author.status, StatusCode::BAD_REQUEST);
     for limit in ["0", "101", "-3", "ten"] {
         let reply = app
             .call("GET", &format!("/posts?limit={limit}"), None, None)

@@ -316,7 +316,7 @@ impl IdempotencyStore for MemoryIdempotencyStore {
 }
 
 /// DynamoDB store: one item per (scope, key) in a table keyed `pk` (S) / `sk` (S) with TTL on
-/// [`TTL_ATTRIBUTE`]. Items: `pk = "IDEMPOTENCY#<scope>#<key>"`, `sk = "IDEMPOTENCY"`.
+/// [`TTL_ATTRIBUTE`]. Items: `pk = "IDEMPOTENCY#<scope length>:<scope>#<key>"`, `sk = "IDEMPOTENCY"`.
 #[derive(Clone)]
 pub struct DynamoIdempotencyStore {
     client: aws_sdk_dynamodb::Client,
@@ -348,7 +348,8 @@ impl DynamoIdempotencyStore {
         HashMap::from([
             (
                 "pk".to_owned(),
-                AttributeValue::S(format!("IDEMPOTENCY#{scope}#{}", key.0)),
+                // The scope's length keeps `("a#b", "c")` and `("a", "b#c")` apart.
+                AttributeValue::S(format!("IDEMPOTENCY#{}:{scope}#{}", scope.len(), key.0)),
             ),
             ("sk".to_owned(), AttributeValue::S("IDEMPOTENCY".to_owned())),
         ])

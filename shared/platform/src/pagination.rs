@@ -174,7 +174,8 @@ impl PageCodec {
         let key = secret
             .secret_string()
             .ok_or_else(|| invalid("the secret has no SecretString".into()))?;
-        Self::new(key.trim()).map_err(|_| invalid(format!("must be at least {MIN_KEY_BYTES} bytes")))
+        Self::new(key.trim())
+            .map_err(|_| invalid(format!("must be at least {MIN_KEY_BYTES} bytes")))
     }
 
     /// The token for `cursor` within the listing named `scope`.

@@ -4,8 +4,8 @@
 //! |---|---|---|
 //! | invoice | `USER#<owner>` | `INVOICE#<id>` |
 //! | payment | `USER#<owner>` | `PAYMENT#<id>` |
-//! | payment key marker | `PAYKEY#<owner>#<idempotency key>` | `PAYKEY` (payment_id, fingerprint) |
-//! | idempotency record | `IDEMPOTENCY#<owner>#<key>` | `IDEMPOTENCY` (see `platform::idempotency`; TTL `expires_at`) |
+//! | payment key marker | `PAYKEY#<owner length>:<owner>#<idempotency key>` | `PAYKEY` (payment_id, fingerprint) |
+//! | idempotency record | `IDEMPOTENCY#<owner length>:<owner>#<key>` | `IDEMPOTENCY` (see `platform::idempotency`; TTL `expires_at`) |
 //!
 //! The owner is part of every key, so another user's invoice cannot even be addressed: it is "not
 //! found" by construction. Ids are UUIDv7, so a descending query lists newest first. The other
@@ -63,7 +63,8 @@ fn marker_key(owner: &str, idempotency_key: &str) -> Item {
     HashMap::from([
         (
             "pk".to_owned(),
-            s(format!("PAYKEY#{owner}#{idempotency_key}")),
+            // The owner's length keeps `("a#b", "c")` and `("a", "b#c")` apart.
+            s(format!("PAYKEY#{}:{owner}#{idempotency_key}", owner.len())),
         ),
         ("sk".to_owned(), s("PAYKEY")),
     ])

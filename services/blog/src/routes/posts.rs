@@ -15,6 +15,9 @@ use crate::domain::{self, NewPost, Post, UpdatePost};
 use crate::error::BlogError;
 use crate::store::StoreError;
 
+/// Longest `author` filter accepted (user ids are far shorter; DynamoDB keys stop at 2 KiB).
+const MAX_AUTHOR_BYTES: usize = 256;
+
 /// A page of posts.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PostPage {
@@ -146,6 +149,11 @@ pub async fn list_posts(
     let Query(query) = query.map_err(query_rejection)?;
     let limit = parse_limit(query.limit.as_deref())?;
     let author = query.author.filter(|a| !a.is_empty());
+    if author.as_ref().is_some_and(|a| a.len() > MAX_AUTHOR_BYTES) {
+        return Err(BlogError::BadRequest(format!(
+            "`author` must be at most {MAX_AUTHOR_BYTES} bytes."
+        )));
+    }
     let scope = match &author {
         Some(author) => format!("posts:author={author}"),
         None => "posts".to_owned(),
