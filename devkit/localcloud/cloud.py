@@ -16,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
@@ -273,3 +274,20 @@ class LocalCloud:
             "stack": self.stack.stack_name,
         }
         (self.state_dir / "state.json").write_text(json.dumps(state, indent=2) + "\n")
+
+
+async def serve_until_signalled(cloud: LocalCloud, on_ready: Callable[[LocalCloud], None] | None = None) -> None:
+    """`./inv up`: start, call `on_ready`, run until SIGINT (Ctrl-C) or SIGTERM (`./inv down` signals the pid in
+    state.json), then stop cleanly: environments get SIGTERM and the grace period, nothing is left behind."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with cloud:
+            if on_ready is not None:
+                on_ready(cloud)
+            await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

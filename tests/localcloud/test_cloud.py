@@ -152,3 +152,54 @@ def test_gateway_latency_to_a_warm_probe(probe_bootstrap: Path, tmp_path: Path) 
     # Generous bounds so a loaded CI box still passes; the report carries the measured figures.
     assert figures["p50_ms"] < 5.0, figures
     assert figures["p99_ms"] < 25.0, figures
+
+
+def test_sigterm_to_a_serving_process_stops_everything(probe_bootstrap: Path, tmp_path: Path) -> None:
+    """The `./inv up` / `./inv down` contract: SIGTERM to the pid in state.json stops the cloud, no orphans."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from pathlib import Path
+from lc_helpers import function_spec, probe_api, stack_spec
+from devkit.localcloud.cloud import LocalCloud, run, serve_until_signalled
+stack = stack_spec(functions=[function_spec(), function_spec("Lmi", max_concurrency_per_env=4, min_environments=1)],
+                   http_apis=[probe_api()])
+cloud = LocalCloud(stack, {{"Probe": Path({str(probe_bootstrap)!r}), "Lmi": Path({str(probe_bootstrap)!r})}},
+                   state_dir=Path({str(tmp_path)!r}), console=None)
+run(serve_until_signalled(cloud, lambda c: print("ready", flush=True)))
+print("stopped", flush=True)
+"""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        state = json.loads((tmp_path / "state.json").read_text())
+        assert state["pid"] == proc.pid
+        base = state["urls"]["HttpApi"]
+        import urllib.request
+
+        with urllib.request.urlopen(f"{base}/env", timeout=10) as response:
+            pid = json.loads(response.read())["pid"]
+        with urllib.request.urlopen(f"{state['control_url']}/_localcloud/status", timeout=10) as response:
+            status = json.loads(response.read())
+        env_pids = [int(p) for f in status["functions"].values() for p in f["rss_kb"]]
+        assert pid in env_pids and len(env_pids) == 2
+        os.kill(state["pid"], signal.SIGTERM)
+        assert proc.wait(20) == 0
+        assert proc.stdout.read().strip() == "stopped"
+        deadline = time.monotonic() + 5
+        while any(process_alive(p) for p in env_pids) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not [p for p in env_pids if process_alive(p)], "no orphan environment after SIGTERM"
+        assert not (tmp_path / "state.json").exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
