@@ -1,12 +1,26 @@
-"""Micro-benchmark of the gateway hot path: warm latency percentiles and throughput over keep-alive connections."""
+"""Micro-benchmarks of the local cloud: warm latency percentiles and throughput over keep-alive connections,
+through the gateway or a Lambda Invoke API, and `cargo lambda watch` on the same bootstrap for comparison.
+
+Clients run outside the server's event loop (another process or thread): `gateway_latency` and `invoke_latency`
+call `asyncio.run` themselves."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
+
+from devkit import paths
 
 
 @dataclass(frozen=True)
@@ -94,3 +108,51 @@ def invoke_latency(
     runners compare on the same bootstrap."""
     url = f"{endpoint.rstrip('/')}/2015-03-31/functions/{function}/invocations"
     return _figures(asyncio.run(http_latency_async(url, n, concurrency, method="POST", body=payload)))
+
+
+@contextlib.contextmanager
+def cargo_lambda_watch(bootstrap: Path, *, port: int, memory_mb: int = 128, deadline_s: float = 60.0) -> Iterator[str]:
+    """`cargo lambda watch --only-lambda-apis` with `bootstrap` (a private copy, so builds can still replace the
+    original) running against it; yields its Lambda Invoke API endpoint (function name `_`)."""
+    from devkit.build import cargo_lambda
+
+    with tempfile.TemporaryDirectory(prefix="clw-") as tmp:
+        copy = Path(shutil.copy2(bootstrap, Path(tmp) / "bootstrap"))
+        watch = subprocess.Popen(
+            [*cargo_lambda(), "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", str(port),
+             "--manifest-path", str(paths.ROOT / "Cargo.toml")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        function: subprocess.Popen[bytes] | None = None
+        try:
+            _wait_for_port(port, deadline_s, watch)
+            env = {
+                "AWS_LAMBDA_RUNTIME_API": f"http://127.0.0.1:{port}/.rt",
+                "AWS_LAMBDA_FUNCTION_NAME": "_",
+                "AWS_LAMBDA_FUNCTION_VERSION": "1",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+                "PATH": os.environ.get("PATH", ""),
+            }
+            function = subprocess.Popen([str(copy)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            for proc in (function, watch):
+                if proc is not None and proc.poll() is None:
+                    proc.terminate()
+                    try:
+                        proc.wait(5)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait()
+
+
+def _wait_for_port(port: int, deadline_s: float, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"cargo lambda watch exited with {proc.returncode} before listening on {port}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"cargo lambda watch did not listen on port {port} within {deadline_s:.0f} s")

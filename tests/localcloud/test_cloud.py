@@ -203,3 +203,15 @@ print("stopped", flush=True)
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_cargo_lambda_watch_runs_the_same_bootstrap_for_comparison(probe_bootstrap: Path) -> None:
+    from devkit.localcloud.bench import cargo_lambda_watch
+
+    port = free_port_pair()
+    with cargo_lambda_watch(probe_bootstrap, port=port) as endpoint:
+        figures = invoke_latency(endpoint, "_", n=200, concurrency=2, payload=b'{"action":"echo"}')
+    print(f"\ncargo lambda watch invoke c=2: {figures}")
+    assert figures["errors"] == 0 and figures["rps"] > 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))  # stopped: the port is free again
