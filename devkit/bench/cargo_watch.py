@@ -1,0 +1,135 @@
+"""`cargo lambda watch` as the reference runner, serving a bootstrap we start ourselves.
+
+`cargo lambda watch --only-lambda-apis` starts cargo-lambda's Lambda emulator (Runtime API under `/.rt`,
+function URLs under `/lambda-url/<fn>/…`, the Invoke API under `/2015-03-31/functions/<fn>/invocations`)
+without compiling or starting a function; we spawn the very same `bootstrap` the local cloud runs, with the same
+environment, pointed at `AWS_LAMBDA_RUNTIME_API=http://127.0.0.1:<port>/.rt`. Its bare runtime paths serve the
+default function `_`, so requests go to `/lambda-url/_/<path>` and `/2015-03-31/functions/_/invocations`.
+`--ignore-changes` keeps its file watcher from reacting to builds running beside the benchmark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from devkit import paths
+from devkit.build import cargo_lambda
+
+DEFAULT_FUNCTION = "_"
+
+
+class CargoWatchError(RuntimeError):
+    """cargo lambda watch could not start; the message says why."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class CargoWatch:
+    def __init__(self, *, port: int = 0) -> None:
+        self.port = port or free_port()
+        self.server: asyncio.subprocess.Process | None = None
+        self.functions: list[asyncio.subprocess.Process] = []
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def runtime_api(self) -> str:
+        return f"{self.base_url}/.rt"
+
+    def function_url(self, path: str) -> str:
+        """Function URL-style request to the default function (cargo-lambda builds an HTTP API v2 event)."""
+        return f"{self.base_url}/lambda-url/{DEFAULT_FUNCTION}/{path.lstrip('/')}"
+
+    @property
+    def invoke_url(self) -> str:
+        return f"{self.base_url}/2015-03-31/functions/{DEFAULT_FUNCTION}/invocations"
+
+    async def start(self, timeout_s: float = 60.0) -> None:
+        cmd = [*cargo_lambda(), "watch", "--only-lambda-apis", "--ignore-changes", "--quiet"]
+        cmd += ["--invoke-address", "127.0.0.1", "--invoke-port", str(self.port)]
+        self.server = await asyncio.create_subprocess_exec(
+            *cmd,
+            cwd=paths.ROOT,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout_s
+        while not await _port_open(self.port):
+            if self.server.returncode is not None:
+                raise CargoWatchError(f"cargo lambda watch exited with {self.server.returncode} before listening")
+            if time.monotonic() > deadline:
+                await self.stop()
+                raise CargoWatchError(f"cargo lambda watch did not listen on {self.port} within {timeout_s:.0f} s")
+            await asyncio.sleep(0.05)
+
+    async def spawn(self, bootstrap: Path, env: Mapping[str, str], count: int = 1) -> float:
+        """Starts `count` more instances of `bootstrap`; returns the spawn time (time.perf_counter())."""
+        env = {**env, "AWS_LAMBDA_RUNTIME_API": self.runtime_api}
+        spawned = time.perf_counter()
+        for _ in range(count):
+            proc = await asyncio.create_subprocess_exec(
+                str(bootstrap),
+                cwd=str(bootstrap.parent),
+                env=dict(env),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            self.functions.append(proc)
+        return spawned
+
+    async def stop_functions(self) -> None:
+        procs, self.functions = self.functions, []
+        await asyncio.gather(*(_kill(p) for p in procs))
+
+    async def stop(self) -> None:
+        await self.stop_functions()
+        if self.server is not None:
+            await _kill(self.server, sig=signal.SIGTERM, grace_s=3.0)
+            self.server = None
+
+    async def __aenter__(self) -> CargoWatch:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+async def _port_open(port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
+
+
+async def _kill(proc: asyncio.subprocess.Process, *, sig: signal.Signals = signal.SIGKILL, grace_s: float = 0) -> None:
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+        try:
+            await asyncio.wait_for(proc.wait(), grace_s or 5.0)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()

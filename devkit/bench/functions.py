@@ -1,0 +1,290 @@
+"""Per-function figures under the local cloud, and the Python language baseline (issue 10, item 2).
+
+Every function of infra/template.yaml runs on one local cloud over a fresh moto backend, provisioned and seeded
+as `./inv up` does (nothing leaves loopback). Two more functions join the stack on a bench-only HTTP API:
+`Probe` (the trivial Rust fixture, `GET /echo`) and `PythonBaseline` (tests/fixtures/python-baseline: the
+health handler in Python, run by awslambdaric through an exec-ing `bootstrap` script, so the same FunctionPool
+spawns it; the pool needs no change).
+
+Per function, one at a time:
+- cold start, `rounds` times: reap the idle environment, send the cheap request, read the pool's Init Duration
+  (spawn → first `/next`) and time the request itself (first-request latency: spawn + init + handler);
+- warm p50/p99/requests/s of the cheap request at concurrency 1 (the `devkit.bench.load` client process);
+- RSS: idle = VmRSS of the warm environment after the load, peak = VmHWM (the pool's Max Memory Used);
+- sizes: bootstrap and zip (`devkit.build.Artifact`); for Python, the handler files and their zip.
+
+The cheap request is `GET /health/<service>` for HTTP functions (the Fat function: `/health/auth` on its own
+API), and for functions without a route (the currency projector) a direct invocation with an SQS-shaped event
+(an empty batch: `{"Records": []}`, answered with no `batchItemFailures` and no backend call) through the
+Invoke API of the local cloud's control endpoint. LMI functions are measured on demand (no pre-started
+environments) so their cold start is comparable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import statistics
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from devkit import build, paths
+from devkit.bench.load import load_in_subprocess
+from devkit.bench.overhead import probe_function
+from devkit.bench.stats import median
+from devkit.localcloud.model import FunctionSpec, HttpApiSpec, RouteSpec, StackSpec
+
+LOCAL_PARAMETERS = {"Stage": "local", "Architecture": "x86_64"}
+PYTHON_DIR = paths.ROOT / "tests" / "fixtures" / "python-baseline"
+PYTHON = "PythonBaseline"
+PROBE = "Probe"
+BENCH_API = "BenchApi"
+SQS_EMPTY_BATCH = b'{"Records":[]}'
+
+
+@dataclass(frozen=True)
+class Settings:
+    rounds: int
+    requests: int
+    warmup: int
+
+
+QUICK = Settings(rounds=3, requests=500, warmup=100)
+FULL = Settings(rounds=10, requests=3000, warmup=300)
+
+
+@dataclass(frozen=True)
+class Target:
+    function: str
+    kind: str  # "http" | "invoke"
+    api: str | None
+    method: str
+    path: str  # HTTP path, or "" for a direct invocation
+    body: bytes | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}" if self.kind == "http" else 'invoke {"Records": []} (SQS-shaped)'
+
+
+def python_function() -> FunctionSpec:
+    return FunctionSpec(
+        logical_id=PYTHON,
+        physical_name=f"bench-{PYTHON}",
+        code_uri=PYTHON_DIR,
+        binary=None,
+        handler="handler.health",
+        runtime="python3.11",
+        architecture="x86_64",
+        memory_mb=128,
+        timeout_s=30.0,
+        environment={"LAMBDA_PYTHON": sys.executable},
+    )
+
+
+def bench_stack(template_stack: StackSpec) -> StackSpec:
+    """The template's functions (on demand, no SQS pollers) + Probe and PythonBaseline on a bench-only API."""
+    functions = {k: replace(fn, min_environments=0) for k, fn in template_stack.functions.items()}
+    functions[PROBE] = probe_function()
+    functions[PYTHON] = python_function()
+    api = HttpApiSpec(
+        logical_id=BENCH_API,
+        routes=(RouteSpec("GET", "/echo", PROBE), RouteSpec("GET", "/health/python-baseline", PYTHON)),
+    )
+    return replace(
+        template_stack,
+        functions=functions,
+        http_apis={**template_stack.http_apis, BENCH_API: api},
+        event_source_mappings=(),
+    )
+
+
+def targets_for(stack: StackSpec) -> list[Target]:
+    """The cheap request of every function: a GET /health/… route (else any GET without path parameters),
+    else a direct SQS-shaped invocation."""
+    out: list[Target] = []
+    for logical_id in stack.functions:
+        routes = [
+            (api_id, route)
+            for api_id, api in stack.http_apis.items()
+            for route in api.routes
+            if route.function == logical_id and route.method in ("GET", "ANY") and "{" not in route.path
+        ]
+        routes.sort(key=lambda ar: (not ar[1].path.startswith("/health/"), ar[1].authorizer is not None))
+        if routes:
+            api_id, route = routes[0]
+            out.append(Target(logical_id, "http", api_id, "GET", route.path))
+        else:
+            out.append(Target(logical_id, "invoke", None, "POST", "", SQS_EMPTY_BATCH))
+    return out
+
+
+def template_binaries(template: Path = paths.TEMPLATE) -> list[str]:
+    """Every bootstrap the per-function bench runs: the template's functions and the probe."""
+    from devkit.localcloud.template import load_stack
+
+    stack = load_stack(template, parameters=LOCAL_PARAMETERS)
+    return sorted({fn.binary or k for k, fn in stack.functions.items()} | {"probe"})
+
+
+def _sizes(fn: FunctionSpec, bootstrap: Path) -> dict[str, int | None]:
+    if fn.logical_id == PYTHON:
+        files = [PYTHON_DIR / "handler.py", PYTHON_DIR / "bootstrap"]
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in files:
+                archive.write(file, file.name)
+        return {"bootstrap_bytes": sum(f.stat().st_size for f in files), "zip_bytes": len(buffer.getvalue())}
+    artifact = build.Artifact(fn.binary or fn.logical_id, bootstrap, bootstrap.with_name("bootstrap.zip"))
+    zip_bytes = artifact.zip_bytes if artifact.zip_path.is_file() else None
+    return {"bootstrap_bytes": artifact.bootstrap_bytes, "zip_bytes": zip_bytes}
+
+
+async def _request(cloud: Any, session: aiohttp.ClientSession, target: Target) -> tuple[float, str]:
+    started = time.perf_counter()
+    if target.kind == "http":
+        async with session.get(cloud.urls[target.api] + target.path) as response:
+            await response.read()
+            status = "ok" if response.status < 400 else f"HTTP {response.status}"
+    else:
+        result = await cloud.invoke(target.function, target.body)
+        status = "ok" if result.ok else f"{result.status}: {result.outcome.body[:200]!r}"
+    return (time.perf_counter() - started) * 1000, status
+
+
+def _url(cloud: Any, target: Target) -> str:
+    if target.kind == "http":
+        return cloud.urls[target.api] + target.path
+    return f"{cloud.control.url}/2015-03-31/functions/{target.function}/invocations"
+
+
+async def _measure(cloud: Any, session: aiohttp.ClientSession, target: Target, s: Settings) -> dict[str, Any]:
+    pool = cloud.pools[target.function]
+    inits: list[float] = []
+    firsts: list[float] = []
+    for _ in range(s.rounds):
+        await pool.reap_idle()  # idle timeout 0: the next request starts a fresh environment
+        cold_starts = pool.cold_starts
+        ms, status = await _request(cloud, session, target)
+        if status != "ok":
+            raise RuntimeError(f"{target.function} {target.label}: {status}")
+        if pool.cold_starts != cold_starts + 1:
+            raise RuntimeError(f"{target.function}: the cold request did not start an environment")
+        firsts.append(ms)
+        inits.append(pool.init_durations_ms[-1])
+    warm = await load_in_subprocess(
+        _url(cloud, target), requests=s.requests, concurrency=1, warmup=s.warmup, method=target.method, body=target.body
+    )
+    envs = [e for e in pool.envs if e.pid is not None]
+    for env in envs:
+        env._sample_memory()  # Max Memory Used as of now (the pool samples after each invocation too)
+    idle_kb = [env.rss_kb() for env in envs]
+    peak_kb = [env.max_memory_kb for env in envs]
+    return {
+        "function": target.function,
+        "request": target.label,
+        "cold": {
+            "rounds": s.rounds,
+            "init_ms": median(inits),
+            "init_ms_min": min(inits),
+            "first_request_ms": median(firsts),
+        },
+        "warm": {k: warm[k] for k in ("requests", "errors", "p50_ms", "p99_ms", "rps")},
+        "rss": {
+            "environments": len(envs),
+            "idle_mb": max(idle_kb, default=0) / 1024,
+            "peak_mb": max(peak_kb, default=0) / 1024,
+        },
+    }
+
+
+async def functions_async(settings: Settings = QUICK, *, profile: str = "release") -> dict[str, Any]:
+    from devkit import seed
+    from devkit.localcloud import provision
+    from devkit.localcloud.backends import create_backend
+    from devkit.localcloud.cloud import LocalCloud
+    from devkit.localcloud.environments import PoolSettings
+    from devkit.localcloud.template import load_stack
+
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-functions-") as tmp:
+        backend = create_backend("moto", state_dir=Path(tmp), cache_dir=paths.cache_dir(), region="us-east-1")
+        await asyncio.to_thread(backend.start)
+        try:
+            template = load_stack(paths.TEMPLATE, parameters=LOCAL_PARAMETERS, queue_url=backend.queue_url)
+            stack = bench_stack(template)
+            await asyncio.to_thread(provision.provision, stack, backend, say=lambda *_: None)
+            await asyncio.to_thread(seed.signing_keys, stack, backend)
+            bootstraps = {
+                k: (PYTHON_DIR / "bootstrap" if k == PYTHON else build.bootstrap_path(fn.binary or k, profile=profile))
+                for k, fn in stack.functions.items()
+            }
+            cloud = LocalCloud(
+                stack,
+                bootstraps,
+                endpoint_url=backend.env().get("AWS_ENDPOINT_URL"),
+                extra_env=backend.env(),
+                state_dir=None,
+                console=None,
+                pool_settings=PoolSettings(idle_timeout_s=0.0, reap_interval_s=3600.0, console_reports=False),
+                control_port=0,
+            )
+            async with cloud, aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+                for target in targets_for(stack):
+                    fn = stack.functions[target.function]
+                    try:
+                        row = await _measure(cloud, session, target, settings)
+                    finally:
+                        await cloud.pools[target.function].reap_idle()
+                    row["binary"] = fn.binary or "python (awslambdaric)"
+                    row["runtime"] = fn.runtime
+                    row["memory_mb"] = fn.memory_mb
+                    row["managed_instances"] = fn.is_managed_instances
+                    row["template"] = target.function not in (PROBE, PYTHON)
+                    row["size"] = _sizes(fn, bootstraps[target.function])
+                    rows.append(row)
+        finally:
+            await asyncio.to_thread(backend.stop)
+    return {
+        "settings": settings.__dict__,
+        "profile": profile,
+        "functions": rows,
+        "language": language_ratios(rows),
+    }
+
+
+def language_ratios(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Python (awslambdaric) ÷ Rust, for cold start and memory: vs the probe (the same trivial shape) and vs the
+    median of the template's Rust functions (real axum services with SDK clients)."""
+    by_name = {row["function"]: row for row in rows}
+    python = by_name.get(PYTHON)
+    if python is None:
+        return {}
+    services = [row for row in rows if row.get("template")]
+
+    def figures(row: dict[str, Any]) -> dict[str, float]:
+        return {
+            "init_ms": row["cold"]["init_ms"],
+            "first_request_ms": row["cold"]["first_request_ms"],
+            "idle_rss_mb": row["rss"]["idle_mb"],
+            "peak_rss_mb": row["rss"]["peak_mb"],
+        }
+
+    out: dict[str, Any] = {"python": figures(python)}
+    references = {}
+    if PROBE in by_name:
+        references["probe"] = figures(by_name[PROBE])
+    if services:
+        keys = figures(services[0]).keys()
+        references["services_median"] = {k: statistics.median(figures(r)[k] for r in services) for k in keys}
+    for name, reference in references.items():
+        out[name] = reference
+        out[f"python_over_{name}"] = {k: (out["python"][k] / v if v else None) for k, v in reference.items()}
+    return out
