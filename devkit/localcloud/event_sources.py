@@ -121,6 +121,15 @@ def ids_to_delete(result: InvokeResult, message_ids: list[str], *, report_failur
     return [m for m in message_ids if m not in failed]
 
 
+def _merge(messages: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Adds `more` to a batch; a message received again (its visibility timeout ran out inside the batching window)
+    keeps one record, with the newest receipt handle (the only one that can still delete it)."""
+    by_id = {m["MessageId"]: m for m in messages}
+    for message in more:
+        by_id[message["MessageId"]] = message
+    return list(by_id.values())
+
+
 @dataclass
 class PollerStats:
     batches: int = 0
@@ -217,7 +226,7 @@ class SqsPoller:
                 break
             more = await self._receive(batch_size - len(messages), min(20, int(remaining)))
             if more:
-                messages.extend(more)
+                messages = _merge(messages, more)
             elif remaining < 1:
                 await asyncio.sleep(min(remaining, 0.1))
         return messages

@@ -270,7 +270,7 @@ def test_swap_bootstrap_drains_old_environments(probe_bootstrap: Path, tmp_path:
             assert fresh.cold and exe(fresh) == str(builds[1])
             assert (await busy).ok, "the old build finishes what it was running"
             await wait_until(lambda: not process_alive(old_pid), 5, "the old environment to stop")
-            assert [e.draining for e in pool.envs] == [False]
+            await wait_until(lambda: [e.draining for e in pool.envs] == [False], 5, "only the new environment")
         finally:
             await pool.stop()
 

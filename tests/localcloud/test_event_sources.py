@@ -148,7 +148,7 @@ def test_malformed_batch_response_fails_the_whole_batch(moto_endpoint: str) -> N
     )
 
     async def respond(fn: str, payload: bytes) -> InvokeResult:
-        return InvokeResult("rid", RuntimeOutcome(True, next(answers)), "success")
+        return InvokeResult("rid", RuntimeOutcome(True, next(answers, b"{}")), "success")
 
     async def body() -> None:
         recorder = Recorder(respond)
@@ -159,7 +159,7 @@ def test_malformed_batch_response_fails_the_whole_batch(moto_endpoint: str) -> N
             recorder,
             executor,
             batch_size=10,
-            maximum_batching_window_s=1,
+            maximum_batching_window_s=0,
             report_batch_item_failures=True,
         )
         try:
@@ -187,7 +187,7 @@ def test_function_error_without_report_failures_retries_everything(moto_endpoint
     )
 
     async def respond(fn: str, payload: bytes) -> InvokeResult:
-        return next(results)
+        return next(results, InvokeResult("rid", RuntimeOutcome(True, b"{}"), "success"))
 
     async def body() -> None:
         recorder = Recorder(respond)
@@ -349,3 +349,11 @@ def _result(body: bytes | None, status: str = "success") -> InvokeResult:
 )
 def test_report_batch_item_failures_rules(body: bytes | None, status: str, report: bool, expected: list[str]) -> None:
     assert ids_to_delete(_result(body, status), ["a", "b", "c"], report_failures=report) == expected
+
+
+def test_a_message_received_twice_in_one_window_is_one_record_with_the_newest_handle() -> None:
+    from devkit.localcloud.event_sources import _merge
+
+    first = [{"MessageId": "a", "ReceiptHandle": "h1"}, {"MessageId": "b", "ReceiptHandle": "h2"}]
+    merged = _merge(first, [{"MessageId": "a", "ReceiptHandle": "h3"}, {"MessageId": "c", "ReceiptHandle": "h4"}])
+    assert [(m["MessageId"], m["ReceiptHandle"]) for m in merged] == [("a", "h3"), ("b", "h2"), ("c", "h4")]
