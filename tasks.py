@@ -115,7 +115,15 @@ def test(c: Context, only: str = "", k: str = "", rust_filter: str = "") -> None
     if "build" in parts:
         steps.run("bootstraps (ci)", lambda: _build_for_tests())
     if "python" in parts:
+        _ensure_chromium(c)
         steps.run("pytest", [PY, "-m", "pytest", *(["-k", k] if k else [])])
+    if "python" in parts and not k:
+        # The same end-to-end suite on the real engines (DynamoDB Local + ElasticMQ from Maven Central).
+        if shutil.which("java") or os.environ.get("CI"):
+            e2e = [PY, "-m", "pytest", "tests/e2e", "--backend", "dynamodb-local"]
+            steps.run("pytest e2e (dynamodb-local)", e2e)
+        else:
+            print("test: no Java here, so the DynamoDB Local run of the e2e suite did not run (install Java 17)")
     print(f"\nelapsed: {time.monotonic() - started:.0f} s")
     if steps.test_counts()["skipped"]:
         steps.run("no skipped tests", lambda: _fail("a skipped test is a failing feature; see the skips above"))
@@ -321,3 +329,43 @@ def bench_fat(c: Context, rounds: int = 10, profile: str = "release") -> None:
     except builder.BuildError as err:
         raise Exit(f"bench-fat: {err}") from None
     bench.fat_vs_lith(rounds=rounds, profile=profile)
+
+
+@task(
+    help={
+        "quick": "small counts (about 3 minutes from built bootstraps)",
+        "local_cloud": "issue 4 only: local cloud vs cargo lambda watch and cold start per function (no warm load)",
+        "release": "release bootstraps (the default; as deployed)",
+        "profile": "cargo profile of the bootstraps: release (default) or ci",
+        "no_build": "do not build; run the bootstraps already built",
+        "threshold": "relative worsening vs the previous run that counts as a regression (default 0.25)",
+    }
+)
+def bench(
+    c: Context,
+    quick: bool = False,
+    local_cloud: bool = False,
+    release: bool = False,
+    profile: str = "release",
+    no_build: bool = False,
+    threshold: float = 0.25,
+) -> None:
+    """Benchmarks: local cloud vs cargo lambda watch on the same bootstrap, per-function cold start, warm
+    latency, RSS and sizes, Rust vs Python (awslambdaric); JSON + Markdown under reports/bench/, compared with
+    the previous run."""
+    from devkit.bench.run import BenchError, BenchOptions, run_bench
+
+    profile = "release" if release else profile
+    options = BenchOptions(
+        quick=quick,
+        local_cloud_only=local_cloud,
+        profile=profile,
+        build=not no_build,
+        threshold=threshold,
+        command="./inv bench" + " --quick" * quick + " --local-cloud" * local_cloud + f" --profile {profile}",
+    )
+    try:
+        path, _ = run_bench(options)
+    except (builder.BuildError, BenchError) as err:
+        raise Exit(f"bench: {err}") from None
+    print(f"bench: report {path} (latest: {path.parent.parent / 'latest.md'})")

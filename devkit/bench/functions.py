@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -56,8 +57,9 @@ class Settings:
     warmup: int
 
 
-QUICK = Settings(rounds=3, requests=500, warmup=100)
+QUICK = Settings(rounds=5, requests=1000, warmup=100)
 FULL = Settings(rounds=10, requests=3000, warmup=300)
+COLD_ONLY = Settings(rounds=5, requests=0, warmup=0)  # `--local-cloud`: cold starts per function, no warm load
 
 
 @dataclass(frozen=True)
@@ -179,9 +181,16 @@ async def _measure(cloud: Any, session: aiohttp.ClientSession, target: Target, s
             raise RuntimeError(f"{target.function}: the cold request did not start an environment")
         firsts.append(ms)
         inits.append(pool.init_durations_ms[-1])
-    warm = await load_in_subprocess(
-        _url(cloud, target), requests=s.requests, concurrency=1, warmup=s.warmup, method=target.method, body=target.body
-    )
+    warm: dict[str, Any] = {"requests": 0, "errors": 0, "p50_ms": None, "p99_ms": None, "rps": None}
+    if s.requests:
+        warm = await load_in_subprocess(
+            _url(cloud, target),
+            requests=s.requests,
+            concurrency=1,
+            warmup=s.warmup,
+            method=target.method,
+            body=target.body,
+        )
     envs = [e for e in pool.envs if e.pid is not None]
     for env in envs:
         env._sample_memory()  # Max Memory Used as of now (the pool samples after each invocation too)
@@ -205,7 +214,11 @@ async def _measure(cloud: Any, session: aiohttp.ClientSession, target: Target, s
     }
 
 
-async def functions_async(settings: Settings = QUICK, *, profile: str = "release") -> dict[str, Any]:
+async def functions_async(
+    settings: Settings = QUICK, *, profile: str = "release", resolve: Callable[[str], Path] | None = None
+) -> dict[str, Any]:
+    """Every template function + Probe + PythonBaseline; `resolve` maps a binary to the bootstrap to run
+    (default: the `profile` build in target/lambda)."""
     from devkit import seed
     from devkit.localcloud import provision
     from devkit.localcloud.backends import create_backend
@@ -213,6 +226,7 @@ async def functions_async(settings: Settings = QUICK, *, profile: str = "release
     from devkit.localcloud.environments import PoolSettings
     from devkit.localcloud.template import load_stack
 
+    resolve = resolve or (lambda binary: build.bootstrap_path(binary, profile=profile))
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-functions-") as tmp:
         backend = create_backend("moto", state_dir=Path(tmp), cache_dir=paths.cache_dir(), region="us-east-1")
@@ -223,7 +237,7 @@ async def functions_async(settings: Settings = QUICK, *, profile: str = "release
             await asyncio.to_thread(provision.provision, stack, backend, say=lambda *_: None)
             await asyncio.to_thread(seed.signing_keys, stack, backend)
             bootstraps = {
-                k: (PYTHON_DIR / "bootstrap" if k == PYTHON else build.bootstrap_path(fn.binary or k, profile=profile))
+                k: (PYTHON_DIR / "bootstrap" if k == PYTHON else resolve(fn.binary or k))
                 for k, fn in stack.functions.items()
             }
             cloud = LocalCloud(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ class Settings:
     cold_rounds: int
 
 
-QUICK = Settings(requests=1000, repeats=3, levels=(1, 4), warmup=200, cold_rounds=3)
+QUICK = Settings(requests=2000, repeats=3, levels=(1, 4), warmup=200, cold_rounds=5)
 FULL = Settings(requests=5000, repeats=5, levels=(1, 4, 16), warmup=500, cold_rounds=10)
 
 
@@ -75,7 +76,7 @@ CASES = (
         "/health/currency-read",
         "gateway",
         "function-url",
-        "GET /health/currency-read (currency-read-lambda): our HTTP API gateway vs cargo lambda watch's function URL",
+        "GET /health/currency-read: our HTTP API gateway vs cargo lambda watch's function URL (equivalent paths)",
     ),
     Case(
         "http-probe",
@@ -83,8 +84,8 @@ CASES = (
         "/echo",
         "gateway",
         "invoke",
-        "probe echo: GET /echo through our gateway vs cargo lambda watch's Invoke API with the same v2 event "
-        "(its function URL answers 500 to the probe's cookie-less v2 response)",
+        "echo: GET /echo through our gateway vs cargo lambda watch's Invoke API with the same v2 event "
+        "(its function URL answers 500 to the probe's cookie-less v2 response; less work on its side)",
     ),
     Case(
         "invoke-probe",
@@ -92,7 +93,7 @@ CASES = (
         "/echo",
         "invoke",
         "invoke",
-        "probe echo: Invoke API on both sides (our control endpoint vs cargo lambda watch), same v2 event",
+        "echo: Invoke API on both sides (our control endpoint vs cargo lambda watch), same v2 event",
     ),
 )
 
@@ -136,17 +137,21 @@ def probe_function() -> FunctionSpec:
     )
 
 
-def bench_stack(profile: str) -> tuple[StackSpec, dict[str, Path]]:
-    """Probe + the template's CurrencyRead behind one HTTP API (`GET /health/currency-read`, `$default` → probe)."""
-    from devkit.localcloud.template import load_stack
+Resolve = Callable[[str], Path]  # cargo binary → the bootstrap to run
 
-    template = load_stack(paths.TEMPLATE, stack_name="bench", region=REGION, parameters=LOCAL_PARAMETERS)
-    health = replace(template.functions[HEALTH], reserved_concurrency=None)
-    functions = {PROBE: probe_function(), HEALTH: health}
-    api = HttpApiSpec(
-        logical_id=API,
-        routes=(RouteSpec("GET", "/health/currency-read", HEALTH), RouteSpec("ANY", "$default", PROBE)),
-    )
+
+def bench_stack(resolve: Resolve, functions_needed: set[str]) -> tuple[StackSpec, dict[str, Path]]:
+    """Probe (`$default`) and, when needed, the template's CurrencyRead (`GET /health/currency-read`) behind one
+    HTTP API."""
+    functions = {PROBE: probe_function()}
+    routes = [RouteSpec("ANY", "$default", PROBE)]
+    if HEALTH in functions_needed:
+        from devkit.localcloud.template import load_stack
+
+        template = load_stack(paths.TEMPLATE, stack_name="bench", region=REGION, parameters=LOCAL_PARAMETERS)
+        functions[HEALTH] = replace(template.functions[HEALTH], reserved_concurrency=None)
+        routes.insert(0, RouteSpec("GET", "/health/currency-read", HEALTH))
+    api = HttpApiSpec(logical_id=API, routes=tuple(routes))
     stack = StackSpec(
         stack_name="bench",
         region=REGION,
@@ -157,12 +162,25 @@ def bench_stack(profile: str) -> tuple[StackSpec, dict[str, Path]]:
         queues={},
         event_source_mappings=(),
     )
-    bootstraps = {k: build.bootstrap_path(fn.binary or k, profile=profile) for k, fn in functions.items()}
+    bootstraps = {k: resolve(fn.binary or k) for k, fn in functions.items()}
     return stack, bootstraps
 
 
-def binaries() -> list[str]:
-    return ["probe", "currency-read-lambda"]
+def binaries(cases: Iterable[str] | None = None) -> list[str]:
+    chosen = _cases(cases)
+    return sorted({"probe"} | ({"currency-read-lambda"} if any(c.function == HEALTH for c in chosen) else set()))
+
+
+def _cases(names: Iterable[str] | None) -> tuple[Case, ...]:
+    if names is None:
+        return CASES
+    wanted = set(names)
+    unknown = wanted - {c.name for c in CASES}
+    if unknown:
+        raise ValueError(
+            f"unknown case(s) {', '.join(sorted(unknown))}: choose from {', '.join(c.name for c in CASES)}"
+        )
+    return tuple(c for c in CASES if c.name in wanted)
 
 
 async def _timed(session: aiohttp.ClientSession, method: str, url: str, body: bytes | None) -> tuple[float, int]:
@@ -255,11 +273,22 @@ async def _warm(
     return out
 
 
-async def overhead_async(settings: Settings = QUICK, *, profile: str = "release") -> dict[str, Any]:
+async def overhead_async(
+    settings: Settings = QUICK,
+    *,
+    profile: str = "release",
+    resolve: Resolve | None = None,
+    cases: Iterable[str] | None = None,
+) -> dict[str, Any]:
+    """Runs the chosen cases (default: all) on one local cloud and one `cargo lambda watch`; `resolve` maps a
+    binary to the bootstrap to run (default: the `profile` build in target/lambda)."""
     from devkit.localcloud.cloud import LocalCloud
     from devkit.localcloud.environments import PoolSettings, lambda_environment
 
-    stack, bootstraps = bench_stack(profile)
+    chosen = _cases(cases)
+    stack, bootstraps = bench_stack(
+        resolve or (lambda binary: build.bootstrap_path(binary, profile=profile)), {c.function for c in chosen}
+    )
     cloud = LocalCloud(
         stack,
         bootstraps,
@@ -272,7 +301,7 @@ async def overhead_async(settings: Settings = QUICK, *, profile: str = "release"
     )
     cases: dict[str, Any] = {}
     async with cloud, CargoWatch() as watch:
-        for case in CASES:
+        for case in chosen:
             fn = stack.functions[case.function]
             bootstrap = cloud.bootstraps[case.function]
             env = lambda_environment(
