@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -76,14 +77,24 @@ def _api_urls(stack: StackSpec, port: int) -> dict[str, str]:
     return {logical_id: f"http://127.0.0.1:{port + i}" for i, logical_id in enumerate(stack.http_apis)}
 
 
-def free_port_block(count: int, *, attempts: int = 50) -> int:
-    """A base port such that `count` consecutive loopback ports are free (used for `--port 0`)."""
+def _ephemeral_floor() -> int:
+    """Lowest port the kernel hands out to outgoing connections (ours must never collide with those)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_port_block(count: int, *, attempts: int = 200) -> int:
+    """A base port such that `count` consecutive loopback ports are free (used for `--port 0`).
+
+    Chosen below the ephemeral range: a port picked there could be taken by an outgoing connection (boto3,
+    the backends) between choosing it and the gateway binding it.
+    """
+    rng = random.Random()
+    ceiling = min(_ephemeral_floor(), 65535) - count
     for _ in range(attempts):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + count >= 65535:
-            continue
+        base = rng.randrange(20000, max(20001, ceiling))
         held: list[socket.socket] = []
         try:
             for offset in range(count):
@@ -226,6 +237,7 @@ async def serve(options: StackOptions) -> None:
             bootstraps,
             endpoint_url=backend.env().get("AWS_ENDPOINT_URL"),
             extra_env=backend.env(),
+            sqs_endpoint_url=backend.endpoint_for("sqs"),
             port=port,
             state_dir=options.state_dir,
             console=None if options.quiet else sys.stderr,
