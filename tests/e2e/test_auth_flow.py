@@ -5,8 +5,7 @@ from __future__ import annotations
 import requests
 
 from tests.e2e.conftest import Stack, unique_email
-
-PASSWORD = "correct horse battery staple"
+from tests.e2e.helpers import PASSWORD
 
 
 def register_and_login(stack: Stack, http: requests.Session, tag: str = "auth") -> tuple[str, str]:

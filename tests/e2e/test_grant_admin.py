@@ -10,7 +10,7 @@ import requests
 
 from devkit import admin, targets
 from tests.e2e.conftest import Stack, unique_email
-from tests.e2e.test_auth_flow import PASSWORD
+from tests.e2e.helpers import PASSWORD
 
 
 def _claims(token: str) -> dict:
