@@ -16,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -119,6 +121,8 @@ class LocalCloud:
         self.control: ControlServer | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._started = False
+        self._run_dir: Path | None = None
+        self._staged = 0
 
     @property
     def urls(self) -> dict[str, str]:
@@ -148,7 +152,7 @@ class LocalCloud:
                 fn,
                 arn=stack.function_arn(logical_id),
                 region=stack.region,
-                bootstrap=self.bootstraps[logical_id],
+                bootstrap=self._stage(logical_id, self.bootstraps[logical_id]),
                 sink=self.sink,
                 endpoint_url=self.endpoint_url,
                 settings=self.pool_settings,
@@ -207,6 +211,9 @@ class LocalCloud:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
         self.sink.close()
+        if self._run_dir is not None:
+            shutil.rmtree(self._run_dir, ignore_errors=True)
+            self._run_dir = None
         if self.state_dir is not None:
             (self.state_dir / "state.json").unlink(missing_ok=True)
 
@@ -238,7 +245,22 @@ class LocalCloud:
         if not path.is_file():
             raise LocalCloudError(f"bootstrap of {function} not found at {path}: build it first")
         self.bootstraps[function] = path
-        await self.pools[function].swap_bootstrap(path)
+        await self.pools[function].swap_bootstrap(self._stage(function, path))
+
+    def _stage(self, function: str, bootstrap: Path) -> Path:
+        """A private copy of `bootstrap` to execute. Running the build output itself would make the next
+        `cargo lambda build` fail with "Text file busy" (it rewrites the file in place), so `up --watch` could
+        never rebuild a running function."""
+        if self._run_dir is None:
+            base = self.state_dir / "run" if self.state_dir else None
+            if base is not None:
+                base.mkdir(parents=True, exist_ok=True)
+            self._run_dir = Path(tempfile.mkdtemp(prefix="localcloud-", dir=base))
+        self._staged += 1
+        target = self._run_dir / f"{function}-{self._staged}" / bootstrap.name
+        target.parent.mkdir()
+        shutil.copy2(bootstrap, target)
+        return target
 
     async def status(self) -> dict[str, Any]:
         queues: dict[str, Any] = {}

@@ -216,3 +216,30 @@ def test_cargo_lambda_watch_runs_the_same_bootstrap_for_comparison(probe_bootstr
     assert figures["errors"] == 0 and figures["rps"] > 0
     with socket.socket() as s:
         s.bind(("127.0.0.1", port))  # stopped: the port is free again
+
+
+def test_a_running_function_can_be_rebuilt_and_swapped(probe_bootstrap: Path, tmp_path: Path) -> None:
+    """`up --watch`: the cloud runs private copies, so cargo lambda can rewrite the bootstrap it is running."""
+    import os
+
+    from devkit.build import build_bootstraps
+
+    stack = stack_spec()
+
+    async def body() -> None:
+        async with LocalCloud(stack, {"Probe": probe_bootstrap}, state_dir=tmp_path, console=None) as cloud:
+            first = await cloud.invoke("Probe", {"action": "env"})
+            old_pid = json.loads(json.loads(first.outcome.body)["body"])["pid"]
+            running = Path(os.readlink(f"/proc/{old_pid}/exe"))
+            assert running != probe_bootstrap and running.read_bytes() == probe_bootstrap.read_bytes()
+            loop = asyncio.get_running_loop()
+            rebuilt = await loop.run_in_executor(None, lambda: build_bootstraps(["probe"], profile="ci", quiet=True))
+            await cloud.swap_bootstrap("Probe", rebuilt["probe"].bootstrap)
+            second = await cloud.invoke("Probe", {"action": "env"})
+            assert second.cold and json.loads(json.loads(second.outcome.body)["body"])["pid"] != old_pid
+            await wait_until(lambda: not process_alive(old_pid), 5, "the old build to stop")
+            with pytest.raises(LocalCloudError, match="unknown function"):
+                await cloud.swap_bootstrap("Nope", probe_bootstrap)
+        assert not list((tmp_path / "run").iterdir()), "private copies are removed on stop"
+
+    run(body())
