@@ -9,6 +9,11 @@ Gateways take the requested port for the first API and the next ports for the ot
 (port 0: random ports). The data backend is started by the caller (`devkit.localcloud.backends`); the local
 cloud only needs its endpoint URL. `stop()` SIGTERMs every environment (SIGKILL after the grace period),
 closes the servers and the pollers, and leaves no process behind.
+
+For `./inv up`: `api_urls_for` (before `load_stack`, so issuers and env URLs point at the local gateways),
+`bootstraps_for` (built bootstraps per function), `run(serve_until_signalled(cloud))` (Ctrl-C or `./inv down`'s
+SIGTERM stops it), `swap_bootstrap` for `--watch`. A running cloud writes `<state dir>/state.json` (pid, API
+URLs, `control_url`: Lambda Invoke API and `/_localcloud/status`) and `<state dir>/logs/<Function>.log`.
 """
 
 from __future__ import annotations
