@@ -191,9 +191,7 @@ async def _measure(cloud: Any, session: aiohttp.ClientSession, target: Target, s
             method=target.method,
             body=target.body,
         )
-    envs = [e for e in pool.envs if e.pid is not None]
-    for env in envs:
-        env._sample_memory()  # Max Memory Used as of now (the pool samples after each invocation too)
+    envs = [e for e in pool.envs if e.pid is not None]  # the pool samples VmHWM after every invocation
     idle_kb = [env.rss_kb() for env in envs]
     peak_kb = [env.max_memory_kb for env in envs]
     return {
