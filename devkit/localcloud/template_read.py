@@ -263,7 +263,7 @@ class StackReader:
             memory_mb=int(self.resolve(props.get("MemorySize"), f"{lid}.MemorySize", default=128)),
             timeout_s=float(self.resolve(props.get("Timeout"), f"{lid}.Timeout", default=3)),
             environment=self.environment(lid, props),
-            reserved_concurrency=int(reserved) if reserved is not None else None,
+            reserved_concurrency=int(reserved) if reserved is not None and reserved is not NO_VALUE else None,
             max_concurrency_per_env=max_per_env,
             min_environments=min_envs or 0,
             max_environments=max_envs,
