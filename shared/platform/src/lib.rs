@@ -8,10 +8,13 @@ pub mod aws;
 pub mod config;
 pub mod dynamo;
 pub mod health;
+pub mod http_log;
 pub mod idempotency;
 pub mod json;
+pub mod metrics;
 pub mod pagination;
 pub mod problem;
+pub mod redact;
 pub mod telemetry;
 
 pub use json::Json;
