@@ -20,6 +20,7 @@ use std::sync::Arc;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::LambdaEvent;
 use time::OffsetDateTime;
+use tracing::Instrument;
 
 use crate::domain::{self, CommandMessage, Outcome};
 use crate::store::{ApplyOutcome, CommandStore, CurrencyWriter};
@@ -78,6 +79,7 @@ pub async fn handler(
     state: &ProjectorState,
     event: LambdaEvent<SqsEvent>,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    platform::metrics::cold_start();
     Ok(handle_batch(state, event.payload).await)
 }
 
@@ -89,7 +91,10 @@ pub async fn handle_batch(state: &ProjectorState, event: SqsEvent) -> SqsBatchRe
         .map(|message| {
             let id = message.message_id.clone().unwrap_or_default();
             let state = state.clone();
-            let task = tokio::spawn(async move { process(&state, &message).await });
+            // The message's own span: its lines carry the trace id of the request that enqueued it.
+            let span = message_span(&message);
+            let task =
+                tokio::spawn(async move { process(&state, &message).await }.instrument(span));
             (id, task)
         })
         .collect();
@@ -114,6 +119,16 @@ pub async fn handle_batch(state: &ProjectorState, event: SqsEvent) -> SqsBatchRe
         "batch done"
     );
     response
+}
+
+/// A span for one message: `message_id`, and `xrayTraceId` from the `AWSTraceHeader` system attribute
+/// when the sender propagated one (see `store::sqs`), overriding the invocation's own trace id.
+fn message_span(message: &SqsMessage) -> tracing::Span {
+    let message_id = message.message_id.as_deref().unwrap_or("");
+    match message.attributes.get("AWSTraceHeader") {
+        Some(header) => tracing::info_span!("sqs_message", message_id, xrayTraceId = %header),
+        None => tracing::info_span!("sqs_message", message_id),
+    }
 }
 
 fn receive_count(message: &SqsMessage) -> u32 {
@@ -164,6 +179,12 @@ pub async fn process(state: &ProjectorState, message: &SqsMessage) -> Dispositio
                 status_update = ?rejected,
                 "poison message: failing it until the DLQ takes it"
             );
+            if receives == 1 {
+                platform::metrics::count("CommandsRejected", 1.0);
+            }
+            if last_receive {
+                platform::metrics::count("PoisonMessages", 1.0);
+            }
             return Disposition::Poison;
         }
     };
@@ -198,6 +219,10 @@ pub async fn process(state: &ProjectorState, message: &SqsMessage) -> Dispositio
                 status_update = ?rejected,
                 "applying the command failed; the message will be retried"
             );
+            if last_receive {
+                platform::metrics::count("CommandsRejected", 1.0);
+                platform::metrics::count("PoisonMessages", 1.0);
+            }
             return Disposition::ApplyFailed;
         }
     };
@@ -223,6 +248,9 @@ pub async fn process(state: &ProjectorState, message: &SqsMessage) -> Dispositio
                 status_changed = changed,
                 "command projected"
             );
+            if disposition != Disposition::Duplicate {
+                platform::metrics::count("CommandsApplied", 1.0);
+            }
             disposition
         }
         Err(e) => {

@@ -27,7 +27,7 @@ use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, Filter, Layer, SubscriberExt};
 use tracing_subscriber::registry::{LookupSpan, Registry};
-use tracing_subscriber::{EnvFilter, Layer as _};
+use tracing_subscriber::EnvFilter;
 
 use crate::config::Env;
 use crate::redact;

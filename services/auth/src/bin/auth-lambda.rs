@@ -10,5 +10,5 @@ async fn main() -> Result<(), lambda_http::Error> {
         .inspect_err(|err| {
             tracing::error!(error = %err, "auth cannot start");
         })?;
-    lambda_http::run(auth::app(state)).await
+    lambda_http::run(platform::http_log::instrument(auth::app(state))).await
 }

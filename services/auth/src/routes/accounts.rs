@@ -73,6 +73,7 @@ pub async fn register(
     };
     state.store().create(&user).await?;
     tracing::info!(user_id = %user.id, "account created");
+    platform::metrics::count("Registrations", 1.0);
     let mut response = (StatusCode::CREATED, Json(UserResponse::from(user))).into_response();
     response
         .headers_mut()
@@ -151,6 +152,7 @@ pub async fn login(
         &user,
     )?;
     tracing::info!(user_id = %user.id, jti = %claims.jti, "token issued");
+    platform::metrics::count("Logins", 1.0);
     let mut response = Json(TokenResponse {
         access_token: token,
         token_type: "Bearer".into(),

@@ -7,5 +7,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     platform::telemetry::init();
     let sdk = platform::aws::sdk_config().await;
     let state = billing::AppState::from_env(&Env::from_process(), &sdk).await?;
-    lambda_http::run(billing::app(state)).await
+    lambda_http::run(platform::http_log::instrument(billing::app(state))).await
 }

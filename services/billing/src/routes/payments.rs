@@ -78,11 +78,15 @@ pub async fn create_payment(
         fingerprint: fingerprint.clone(),
     };
     let stored = match process(&state, owner, input, &dedup).await {
-        Ok(payment) => StoredResponse {
-            status: StatusCode::CREATED.as_u16(),
-            body: serde_json::to_string(&payment).unwrap_or_default(),
-            location: Some(format!("/payments/{}", payment.id)),
-        },
+        Ok(payment) => {
+            // Counted when the payment is made, not when a retry replays it.
+            platform::metrics::count("Payments", 1.0);
+            StoredResponse {
+                status: StatusCode::CREATED.as_u16(),
+                body: serde_json::to_string(&payment).unwrap_or_default(),
+                location: Some(format!("/payments/{}", payment.id)),
+            }
+        }
         Err(err) => {
             let problem = Problem::from(err);
             StoredResponse {

@@ -7,5 +7,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     platform::telemetry::init();
     let sdk = platform::aws::sdk_config().await;
     let state = blog::AppState::from_env(&Env::from_process(), &sdk).await?;
-    lambda_http::run(blog::app(state)).await
+    lambda_http::run(platform::http_log::instrument(blog::app(state))).await
 }

@@ -16,6 +16,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let signal = drain::termination_signal()?;
     let sdk = platform::aws::sdk_config().await;
     let app = convert::app(Arc::new(convert::AppState::from_env(&env, &sdk)?));
+    let app = platform::http_log::instrument(app);
     let drain = Drain::new();
     let runtime = lambda_http::runtime(convert::buffered::buffered(app))
         .layer(TracingLayer::new())

@@ -7,5 +7,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     platform::telemetry::init();
     let sdk = platform::aws::sdk_config().await;
     let state = currency::write_state_from_env(&Env::from_process(), &sdk)?;
-    lambda_http::run(currency::write_app(state)).await
+    lambda_http::run(platform::http_log::instrument(currency::write_app(state))).await
 }

@@ -54,13 +54,23 @@ where
 #[async_trait]
 impl CommandQueue for SqsCommandQueue {
     async fn send(&self, body: &str) -> Result<(), StoreError> {
-        self.client
+        let mut request = self
+            .client
             .send_message()
             .queue_url(&self.queue_url)
-            .message_body(body)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(queue_error)
+            .message_body(body);
+        // Trace propagation: the HTTP request's X-Ray header rides on the message as the `AWSTraceHeader`
+        // system attribute (what X-Ray-instrumented senders set), so the projector logs under the same trace.
+        if let Some(header) = platform::telemetry::current_trace_header() {
+            request = request.message_system_attributes(
+                aws_sdk_sqs::types::MessageSystemAttributeNameForSends::AwsTraceHeader,
+                aws_sdk_sqs::types::MessageSystemAttributeValue::builder()
+                    .data_type("String")
+                    .string_value(header)
+                    .build()
+                    .map_err(|e| StoreError::Internal(e.to_string()))?,
+            );
+        }
+        request.send().await.map(|_| ()).map_err(queue_error)
     }
 }

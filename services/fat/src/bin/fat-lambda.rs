@@ -9,5 +9,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     let state = fat::FatState::from_env(&Env::from_process(), &sdk)
         .await
         .inspect_err(|err| tracing::error!(error = %err, "the fat function cannot start"))?;
-    lambda_http::run(fat::app(state)).await
+    lambda_http::run(platform::http_log::instrument(fat::app(state))).await
 }
