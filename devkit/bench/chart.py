@@ -18,7 +18,7 @@ def render(report: dict[str, Any], path: Path) -> Path | None:
     import matplotlib.pyplot as plt
 
     overhead = (report.get("overhead") or {}).get("cases", {})
-    rows = (report.get("functions") or {}).get("functions", [])
+    rows = [r for r in (report.get("functions") or {}).get("functions", []) if "error" not in r]
     if not overhead and not rows:
         return None
     panels = [p for p in (overhead, rows) if p]

@@ -87,7 +87,9 @@ def python_function() -> FunctionSpec:
         architecture="x86_64",
         memory_mb=128,
         timeout_s=30.0,
-        environment={"LAMBDA_PYTHON": sys.executable},
+        # PYTHONPATH names the handler's directory, as AWS's python runtimes put /var/task on it: the local cloud
+        # runs a private copy of the bootstrap file alone, so the handler is not beside it.
+        environment={"LAMBDA_PYTHON": sys.executable, "PYTHONPATH": str(PYTHON_DIR)},
     )
 
 
@@ -253,6 +255,8 @@ async def functions_async(
                     fn = stack.functions[target.function]
                     try:
                         row = await _measure(cloud, session, target, settings)
+                    except Exception as exc:  # one broken function must not cost the figures of the others
+                        row = {"function": target.function, "request": target.label, "error": str(exc)[:500]}
                     finally:
                         await cloud.pools[target.function].reap_idle()
                     row["binary"] = fn.binary or "python (awslambdaric)"
@@ -275,11 +279,11 @@ async def functions_async(
 def language_ratios(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Python (awslambdaric) ÷ Rust, for cold start and memory: vs the probe (the same trivial shape) and vs the
     median of the template's Rust functions (real axum services with SDK clients)."""
-    by_name = {row["function"]: row for row in rows}
+    by_name = {row["function"]: row for row in rows if "error" not in row}
     python = by_name.get(PYTHON)
     if python is None:
         return {}
-    services = [row for row in rows if row.get("template")]
+    services = [row for row in by_name.values() if row.get("template")]
 
     def figures(row: dict[str, Any]) -> dict[str, float]:
         return {

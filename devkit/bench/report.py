@@ -70,6 +70,8 @@ def metrics(report: dict[str, Any]) -> dict[str, tuple[float, str]]:
             for key, unit in (("p50_ms", "ms"), ("p99_ms", "ms"), ("rps", "rps")):
                 put(f"overhead.{case_name}.c{level}.{key}", figures.get(key), unit)
     for row in (report.get("functions") or {}).get("functions", []):
+        if "error" in row:
+            continue
         name = f"functions.{row['function']}"
         put(f"{name}.cold.init_ms", row["cold"].get("init_ms"), "ms")
         put(f"{name}.cold.first_request_ms", row["cold"].get("first_request_ms"), "ms")
@@ -264,6 +266,9 @@ def _render_functions(functions: dict[str, Any]) -> list[str]:
     lines.append("")
     rows = []
     for r in functions["functions"]:
+        if "error" in r:
+            rows.append([r["function"], f"`{r['request']}`", f"**failed**: {r['error']}", *[""] * 8])
+            continue
         rows.append(
             [
                 f"{r['function']}{' (LMI)' if r.get('managed_instances') else ''}",

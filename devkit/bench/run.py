@@ -172,6 +172,9 @@ def overhead_lines(over: dict[str, Any]) -> list[str]:
 def function_lines(per_function: dict[str, Any]) -> list[str]:
     lines = []
     for row in per_function["functions"]:
+        if "error" in row:
+            lines.append(f"  {row['function']:<18} FAILED: {row['error']}")
+            continue
         lines.append(
             f"  {row['function']:<18} init {row['cold']['init_ms']:6.1f} ms "
             f"first {row['cold']['first_request_ms']:6.1f} ms "

@@ -191,3 +191,11 @@ def test_load_previous_of_nothing_or_garbage(tmp_path: Path) -> None:
     assert report.load_previous(tmp_path) is None
     (tmp_path / "latest.json").write_text("{not json")
     assert report.load_previous(tmp_path) is None
+
+
+def test_a_failed_function_is_shown_and_skipped_by_the_comparison(tmp_path: Path) -> None:
+    data = sample()
+    data["functions"]["functions"].append({"function": "Broken", "request": "GET /health/x", "error": "HTTP 500"})
+    assert not any(name.startswith("functions.Broken") for name in report.metrics(data))
+    assert "| Broken | `GET /health/x` | **failed**: HTTP 500 |" in report.render_markdown(data)
+    assert report.write(data, tmp_path).is_file()  # the chart leaves it out too
