@@ -854,3 +854,27 @@ async fn openapi_documents_every_route_and_bearer_security() {
     assert_eq!(params[0]["in"], "header");
     assert!(doc["components"]["schemas"]["Invoice"]["example"].is_object());
 }
+
+/// Contract finding (schemathesis ST103, issue 8): `POST /payments` without `Content-Type` answered 415,
+/// which the document did not list. Every operation with a request body documents the 415 it can answer.
+#[tokio::test]
+async fn a_body_without_content_type_is_415_and_documented() {
+    let app = spawn_app();
+    let mut builder = Request::builder().method("POST").uri("/payments");
+    builder = builder
+        .header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", app.issuer.token("alice", &[])),
+        )
+        .header("idempotency-key", "k-415");
+    let request = builder.body(Body::empty()).unwrap_or_default();
+    let reply = send(&app.router, request).await;
+    assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let doc = serde_json::to_value(billing::openapi()).unwrap_or_default();
+    for (path, method) in [("/payments", "post"), ("/invoices", "post")] {
+        assert!(
+            doc["paths"][path][method]["responses"]["415"].is_object(),
+            "{method} {path} documents 415"
+        );
+    }
+}

@@ -53,6 +53,7 @@ pub struct PaymentPage {
         (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "No such invoice of yours", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 409, description = "A request with this key is still in progress, or the invoice is too busy; retry", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 415, description = "Not `application/json`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 422, description = "Key reused with another body; invalid fields; `code` = `overpayment`, `invoice_paid`, `currency_not_supported`, `amount_too_small` or `overflow`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
     )

@@ -49,6 +49,7 @@ pub struct ListCommentsQuery {
         (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "No such post", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 413, description = "Request body too large", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 415, description = "Not `application/json`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
     )

@@ -213,6 +213,7 @@ pub async fn get_post(
         (status = 409, description = "Body `version` is stale (`current_version` tells the current one)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 413, description = "`body` over 64 KiB", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 415, description = "Not `application/json`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 428, description = "Neither `If-Match` nor `version` given", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
