@@ -117,6 +117,8 @@ def test(c: Context, only: str = "", k: str = "", rust_filter: str = "") -> None
     if "python" in parts:
         _ensure_chromium(c)
         steps.run("pytest", [PY, "-m", "pytest", *(["-k", k] if k else [])])
+        steps.run("contract (short)", _contract_smoke)
+        steps.run("load smoke (20 s)", _load_smoke)
     if "python" in parts and not k:
         # The same end-to-end suite on the real engines (DynamoDB Local + ElasticMQ from Maven Central).
         if shutil.which("java") or os.environ.get("CI"):
@@ -369,3 +371,132 @@ def bench(
     except (builder.BuildError, BenchError) as err:
         raise Exit(f"bench: {err}") from None
     print(f"bench: report {path} (latest: {path.parent.parent / 'latest.md'})")
+
+
+# ── contract and load tests (issue 8) ───────────────────────────────────────────────────────────────────────────
+
+
+@task(
+    help={
+        "base_url": "main API of a deployment (HttpApi; with --topology fat: FatApi); default: a private local cloud",
+        "auth_url": "identity API (AuthApi) of that deployment (lith topology; default: --base-url)",
+        "stage": "a deployed stage (URLs, admin grant and cleanup through its CloudFormation outputs)",
+        "topology": "lith (identity API + HttpApi; default) or fat (FatApi serves everything)",
+        "examples": "examples per operation (default 200)",
+        "seed": "random seed for a reproducible run",
+        "i_know": "run even though the target's name looks like production",
+    }
+)
+def contract(
+    c: Context,
+    base_url: str = "",
+    auth_url: str = "",
+    stage: str = "",
+    topology: str = "lith",
+    examples: int = 200,
+    seed: int | None = None,
+    i_know: bool = False,
+) -> None:
+    """schemathesis against the committed openapi.json (all checks, stateful links); JUnit + HTML reports."""
+    from devkit import contract as runner
+    from devkit.contract_safety import ProdRefused
+    from devkit.targets import TargetError
+
+    if topology not in ("lith", "fat"):
+        raise Exit("contract: --topology is lith or fat")
+    options = runner.ContractOptions(topology=topology, examples=examples, seed=seed)
+    try:
+        code = runner.run(options, base_url=base_url, auth_url=auth_url, stage=stage, i_know=i_know)
+    except (ProdRefused, TargetError, RuntimeError) as err:
+        raise Exit(f"contract: {err}") from None
+    if code:
+        raise Exit("contract: schemathesis found problems (see above and the reports)", code=code)
+
+
+@task(
+    help={
+        "base_url": "main API of a deployment; default: a private local cloud (loopback, bounded)",
+        "auth_url": "identity API of that deployment (default: --base-url)",
+        "stage": "a deployed stage",
+        "scenario": "browse, write, billing, currency, convert or mixed (default)",
+        "users": "concurrent users (default 20; at most 50 on the local cloud)",
+        "rate": "users started per second (default 5)",
+        "duration": "run time, e.g. 60s, 5m (default 60s)",
+        "topology": "lith (default) or fat",
+        "thresholds": "thresholds file (default load/thresholds.toml)",
+        "i_know": "run even though the target's name looks like production",
+    }
+)
+def load(
+    c: Context,
+    base_url: str = "",
+    auth_url: str = "",
+    stage: str = "",
+    scenario: str = "mixed",
+    users: int = 20,
+    rate: float = 5.0,
+    duration: str = "60s",
+    topology: str = "lith",
+    thresholds: str = "",
+    i_know: bool = False,
+) -> None:
+    """locust headless: per-route p50/p95/p99, rps, error rate vs the scenario's thresholds; CSV + HTML reports."""
+    from devkit import load as runner
+    from devkit.contract_safety import ProdRefused
+    from devkit.targets import TargetError
+
+    options = runner.LoadOptions(
+        scenario=scenario,
+        users=users,
+        rate=rate,
+        duration=duration,
+        topology=topology,
+        thresholds=Path(thresholds) if thresholds else runner.THRESHOLDS,
+    )
+    try:
+        code = runner.run(options, base_url=base_url, auth_url=auth_url, stage=stage, i_know=i_know)
+    except (ProdRefused, TargetError, RuntimeError) as err:
+        raise Exit(f"load: {err}") from None
+    if code:
+        raise Exit("load: thresholds broken (see above)", code=code)
+
+
+@task(help={"stage": "a deployed stage (default: the running local cloud)", "i_know": "allow a prod-looking stage"})
+def clean_test_data(c: Context, stage: str = "", i_know: bool = False) -> None:
+    """Delete tagged test accounts (e2e-…@example.test) and their posts, comments, invoices, payments, keys."""
+    from devkit import contract_cleanup, targets
+    from devkit.contract_safety import ProdRefused, refuse_prod
+
+    try:
+        refuse_prod([stage], i_know=i_know)
+        report = contract_cleanup.clean(targets.resolve(stage))
+    except (ProdRefused, targets.TargetError) as err:
+        raise Exit(f"clean-test-data: {err}") from None
+    print(f"clean-test-data: {report.summary()}")
+
+
+def _contract_smoke() -> str:
+    """`./inv test`'s short contract run: a few examples on every operation, both topologies, one local cloud."""
+    from devkit import contract as runner
+    from devkit.contract_stack import local_cloud
+
+    codes = {}
+    with local_cloud(build=False) as where:
+        for topology in ("lith", "fat"):
+            options = runner.ContractOptions(topology=topology, examples=5, seed=8)
+            codes[topology] = runner.run_against(where, options)
+    if any(codes.values()):
+        raise RuntimeError(f"contract findings: {codes}")
+    return "lith + fat: no findings"
+
+
+def _load_smoke() -> str:
+    """`./inv test`'s 20-second load smoke (mixed scenario) with the thresholds of load/thresholds.toml."""
+    from devkit import load as runner
+    from devkit.contract_stack import local_cloud
+
+    with local_cloud(build=False) as where:
+        code = runner.run_against(where, runner.LoadOptions(scenario="mixed", users=20, rate=10, duration="20s"))
+    if code:
+        raise RuntimeError("load smoke: thresholds broken")
+    return "mixed 20 s: thresholds held"
