@@ -204,19 +204,20 @@ def up(
 @task
 def down(c: Context) -> None:
     """Stop the local cloud started by `./inv up` (from another terminal)."""
-    import requests
+    import signal
+
+    from devkit.stack import process_alive
 
     control = _control()
-    requests.post(f"{control['control']}/shutdown", timeout=10)
+    pid = int(control["pid"])
+    os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        try:
-            os.kill(int(control["pid"]), 0)
-        except OSError:
+        if not process_alive(pid):
             print("down: stopped")
             return
         time.sleep(0.2)
-    raise Exit(f"down: pid {control['pid']} is still running after 60 s")
+    raise Exit(f"down: pid {pid} is still running after 60 s")
 
 
 @task(help={"json": "raw JSON instead of tables"})
@@ -227,7 +228,7 @@ def status(c: Context, json: bool = False) -> None:
     import requests
 
     control = _control()
-    state = requests.get(f"{control['control']}/status", timeout=10).json()
+    state = requests.get(f"{control['lambda_endpoint']}/_localcloud/status", timeout=10).json()
     if json:
         print(jsonlib.dumps(state, indent=2))
         return
@@ -270,20 +271,28 @@ def logs(c: Context, follow: bool = False, function: str = "", request_id: str =
 
 @task(help={"function": "logical id of the function (as in the template)", "event": "JSON file with the event"})
 def invoke(c: Context, function: str, event: str = "") -> None:
-    """One direct invocation of a function on the running local cloud (like `sam local invoke`)."""
-    import requests
+    """One direct invocation of a function on the running local cloud (like `sam local invoke`), via boto3."""
+    import base64
+
+    import boto3
 
     control = _control()
     payload = Path(event).read_bytes() if event else b"{}"
-    result = requests.post(f"{control['control']}/invoke/{function}", data=payload, timeout=900).json()
-    print(result["payload"])
-    print(
-        f"\n{result['status']}  request {result['request_id']}  {result['duration_ms']:.1f} ms"
-        + (f"  (cold start, init {result['init_duration_ms']:.1f} ms)" if result.get("init_duration_ms") else ""),
-        file=sys.stderr,
+    client = boto3.client(
+        "lambda",
+        region_name="us-east-1",
+        endpoint_url=control["lambda_endpoint"],
+        aws_access_key_id="localcloud",
+        aws_secret_access_key="localcloud",
     )
-    if result["status"] != "success":
-        raise Exit(code=1)
+    try:
+        result = client.invoke(FunctionName=function, Payload=payload, LogType="Tail")
+    except client.exceptions.ResourceNotFoundException as err:
+        raise Exit(f"invoke: {err}") from None
+    print(base64.b64decode(result.get("LogResult", "")).decode(errors="replace"), file=sys.stderr)
+    print(result["Payload"].read().decode(errors="replace"))
+    if result.get("FunctionError"):
+        raise Exit(f"invoke: {function} failed ({result['FunctionError']})", code=1)
 
 
 @task(help={"email": "the account to promote", "stage": "a deployed stage instead of the local cloud"})

@@ -7,7 +7,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "template.yaml"
-STATE_DIR = ROOT / ".localcloud"  # pid files, logs, generated keys of a running local cloud
+# Control file, logs and staged bootstraps of a running local cloud (LOCALCLOUD_STATE_DIR moves it, e.g. in tests).
+STATE_DIR = Path(os.environ.get("LOCALCLOUD_STATE_DIR") or ROOT / ".localcloud").resolve()
 REPORTS_DIR = ROOT / "reports"
 
 

@@ -4,8 +4,9 @@ This is the one place that composes the generic local cloud with project specifi
 the seed step that puts a signing key in place). `./inv up` runs it in the foreground; e2e tests run it as a
 subprocess (`python -m devkit.stack`) and read the URLs from the control file it writes.
 
-While running, a control server on loopback answers `GET /status`, `POST /invoke/{function}` and
-`POST /shutdown`; its address, the API URLs and the pid are in `<state_dir>/control.json`.
+While running, `<state_dir>/control.json` holds the pid (SIGTERM stops the stack), the API URLs, the local cloud's
+Lambda endpoint (the Invoke API, so boto3 and `aws lambda invoke --endpoint-url` work, plus
+`/_localcloud/status`), the backend's endpoints and the resolved outputs.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from aiohttp import web
 
 from devkit import build, paths
 from devkit.localcloud import provision as provisioning
@@ -66,10 +65,23 @@ def read_control(state_dir: Path = paths.STATE_DIR) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     try:
-        os.kill(int(control["pid"]), 0)
-    except (OSError, KeyError, ValueError):
+        pid = int(control["pid"])
+    except (KeyError, ValueError):
         return None
-    return control
+    return control if process_alive(pid) else None
+
+
+def process_alive(pid: int) -> bool:
+    """True while `pid` runs; a zombie (exited, not yet reaped by its parent) counts as gone."""
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no procfs (macOS): kill(0) is all we know
+    return state != "Z"
 
 
 def _api_urls(stack: StackSpec, port: int) -> dict[str, str]:
@@ -172,36 +184,6 @@ def describe(stack: StackSpec, urls: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-async def _control_server(cloud: LocalCloud, stop: asyncio.Event) -> web.AppRunner:
-    async def status(_: web.Request) -> web.Response:
-        return web.json_response(await cloud.status())
-
-    async def invoke(request: web.Request) -> web.Response:
-        result = await cloud.invoke(request.match_info["function"], await request.read())
-        body = {
-            "status": result.status,
-            "request_id": result.request_id,
-            "duration_ms": result.duration_ms,
-            "init_duration_ms": result.init_duration_ms,
-            "payload": result.outcome.body.decode(errors="replace"),
-            "error_type": result.outcome.error_type,
-        }
-        return web.json_response(body)
-
-    async def shutdown(_: web.Request) -> web.Response:
-        stop.set()
-        return web.json_response({"stopping": True})
-
-    app = web.Application(client_max_size=7 * 1024 * 1024)
-    app.add_routes(
-        [web.get("/status", status), web.post("/invoke/{function}", invoke), web.post("/shutdown", shutdown)]
-    )
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner
-
-
 async def serve(options: StackOptions) -> None:
     started = time.monotonic()
     options.state_dir.mkdir(parents=True, exist_ok=True)
@@ -243,11 +225,9 @@ async def serve(options: StackOptions) -> None:
             console=None if options.quiet else sys.stderr,
         )
         async with cloud:
-            runner = await _control_server(cloud, stop)
-            control_port = runner.addresses[0][1]
             control = {
-                "pid": os.getpid(),
-                "control": f"http://127.0.0.1:{control_port}",
+                "pid": os.getpid(),  # `./inv down` sends it SIGTERM
+                "lambda_endpoint": cloud.control.url if cloud.control else None,  # Lambda Invoke API + status
                 "urls": cloud.urls,
                 "backend": options.backend,
                 "backend_env": backend.env(),
@@ -268,7 +248,6 @@ async def serve(options: StackOptions) -> None:
             finally:
                 print("up: stopping…", flush=True)
                 control_path(options.state_dir).unlink(missing_ok=True)
-                await runner.cleanup()
     finally:
         await asyncio.to_thread(backend.stop)
     print("up: stopped", flush=True)
