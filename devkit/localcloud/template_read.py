@@ -52,6 +52,9 @@ IGNORED_TYPES = {
     "AWS::CloudWatch::Alarm",
     "AWS::CloudWatch::CompositeAlarm",
     "AWS::CloudWatch::Dashboard",
+    # Alarm notifications (AlarmTopic): nothing alarms locally.
+    "AWS::SNS::Topic",
+    "AWS::SNS::Subscription",
     "AWS::SQS::QueuePolicy",
     "AWS::ApiGatewayV2::DomainName",
     "AWS::ApiGatewayV2::ApiMapping",
