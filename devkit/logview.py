@@ -1,0 +1,181 @@
+"""Function logs for humans: parse our JSON log lines, filter them, print them; local files or CloudWatch Logs.
+
+Every line a function prints is either one of our JSON log objects (`shared/platform/src/telemetry.rs`: level,
+timestamp, function, request_id, trace_id, cold_start, message, fields), an EMF metrics document (`_aws`), or a
+runtime line (START/END/REPORT, panics). `Entry` holds any of them; `pretty` renders one line per entry.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from devkit.localcloud.logs import NO_REQUEST, read_records
+
+LEVELS = {"TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "WARNING": 3, "ERROR": 4}
+# Members shown in the message column or the prefix, never repeated as key=value.
+_SHOWN = {"timestamp", "level", "message", "function", "request_id", "trace_id", "cold_start", "target"}
+_KEY_FIELDS = ("method", "route", "status", "latency_ms", "command_id", "message_id", "outcome", "error")
+
+
+@dataclass(frozen=True)
+class Entry:
+    timestamp: str
+    function: str
+    text: str  # the raw line as the function printed it
+    fields: dict[str, Any] = field(default_factory=dict)  # the JSON object, when the line is one
+
+    @property
+    def level(self) -> str:
+        if "_aws" in self.fields:
+            return "METRIC"
+        return str(self.fields.get("level") or "INFO").upper()
+
+    @property
+    def request_id(self) -> str | None:
+        value = self.fields.get("request_id")
+        return str(value) if value else None
+
+    @property
+    def trace_id(self) -> str | None:
+        value = self.fields.get("trace_id")
+        return str(value) if value else None
+
+    @property
+    def message(self) -> str:
+        if "_aws" in self.fields:
+            names = [m["Name"] for d in self.fields["_aws"].get("CloudWatchMetrics", []) for m in d.get("Metrics", [])]
+            return "EMF " + ", ".join(f"{n}={self.fields.get(n)}" for n in names)
+        return str(self.fields.get("message", self.text))
+
+
+def parse(timestamp: str, function: str, text: str) -> Entry:
+    fields: dict[str, Any] = {}
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            parsed = json.loads(stripped)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            fields = parsed
+    return Entry(str(fields.get("timestamp") or timestamp), function, text, fields)
+
+
+def matches(
+    entry: Entry,
+    *,
+    level: str = "",
+    request_id: str = "",
+    trace_id: str = "",
+) -> bool:
+    """`level` is a minimum (runtime and EMF lines count as INFO); ids match the fields or the raw text."""
+    if level:
+        wanted = LEVELS.get(level.upper(), 0)
+        have = LEVELS.get(entry.level, LEVELS["INFO"])
+        if have < wanted:
+            return False
+    if request_id and entry.request_id != request_id and request_id not in entry.text:
+        return False
+    return not (trace_id and entry.trace_id != trace_id and trace_id not in entry.text)
+
+
+def local_entries(log_dir: Path, *, function: str = "") -> Iterator[Entry]:
+    for record in read_records(log_dir, function=function or None):
+        entry = parse(record.timestamp, record.function, record.text)
+        if not entry.request_id and record.request_id != NO_REQUEST:
+            entry.fields.setdefault("request_id", record.request_id)
+        yield entry
+
+
+def pretty(entry: Entry) -> str:
+    """`HH:MM:SS.mmm LEVEL  Function  message  key=value … [request id]`."""
+    clock = entry.timestamp[11:23] if len(entry.timestamp) >= 23 else entry.timestamp
+    keys = [f"{k}={entry.fields[k]}" for k in _KEY_FIELDS if k in entry.fields and "_aws" not in entry.fields]
+    extra = [
+        f"{k}={v}"
+        for k, v in entry.fields.items()
+        if k not in _SHOWN and k not in _KEY_FIELDS and "_aws" not in entry.fields
+    ]
+    cold = " cold" if entry.fields.get("cold_start") is True and entry.request_id else ""
+    rid = f" [{entry.request_id[:8]}{cold}]" if entry.request_id else ""
+    return (
+        " ".join(part for part in (clock, f"{entry.level:<6}", entry.function, entry.message, *keys, *extra) if part)
+        + rid
+    )
+
+
+def render(entry: Entry, *, as_json: bool) -> str:
+    if not as_json:
+        return pretty(entry)
+    if entry.fields:
+        return json.dumps({"function": entry.function, **entry.fields}, separators=(",", ":"))
+    return json.dumps({"timestamp": entry.timestamp, "function": entry.function, "message": entry.text})
+
+
+# --- deployed stage: CloudWatch Logs ------------------------------------------------------------------
+
+
+def log_groups(cloudformation: Any, stack_name: str) -> dict[str, str]:
+    """Function logical id → its log group (`/aws/lambda/<physical name>`), from the stack's resources."""
+    groups: dict[str, str] = {}
+    for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name):
+        for resource in page["StackResourceSummaries"]:
+            if resource["ResourceType"] == "AWS::Lambda::Function":
+                groups[resource["LogicalResourceId"]] = f"/aws/lambda/{resource['PhysicalResourceId']}"
+    return groups
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:23] + "Z"
+
+
+def cloudwatch_entries(
+    logs: Any,
+    groups: dict[str, str],
+    *,
+    start_ms: int,
+    filter_pattern: str = "",
+) -> Iterator[tuple[int, str, Entry]]:
+    """(event timestamp, event id, entry) from `filter_log_events` on each group, oldest first per group."""
+    for function, group in sorted(groups.items()):
+        kwargs: dict[str, Any] = {"logGroupName": group, "startTime": start_ms}
+        if filter_pattern:
+            kwargs["filterPattern"] = filter_pattern
+        try:
+            pages = logs.get_paginator("filter_log_events").paginate(**kwargs)
+            for page in pages:
+                for event in page.get("events", []):
+                    entry = parse(_iso(event["timestamp"]), function, event["message"])
+                    yield event["timestamp"], event["eventId"], entry
+        except logs.exceptions.ResourceNotFoundException:
+            continue  # never invoked yet: no log group
+
+
+def filter_pattern_for(request_id: str = "", trace_id: str = "") -> str:
+    """A CloudWatch Logs filter pattern narrowing server-side (quoted terms match anywhere in the event)."""
+    terms = [f'"{t}"' for t in (request_id, trace_id) if t]
+    return " ".join(terms)
+
+
+def follow_cloudwatch(
+    logs: Any, groups: dict[str, str], *, since_ms: int, filter_pattern: str, poll_s: float = 2.0
+) -> Iterable[Entry]:
+    """Like `tail -f` over CloudWatch Logs: polls `filter_log_events`, yields each event once."""
+    seen: set[str] = set()
+    cursor = since_ms
+    while True:
+        for ts, event_id, entry in sorted(
+            cloudwatch_entries(logs, groups, start_ms=cursor, filter_pattern=filter_pattern), key=lambda e: e[0]
+        ):
+            if event_id in seen:
+                continue
+            seen.add(event_id)
+            cursor = max(cursor, ts)
+            yield entry
+        time.sleep(poll_s)  # polling interval of an open-ended follow (Ctrl-C stops it)
