@@ -8,7 +8,7 @@ from typing import Any
 import requests
 
 from devkit import admin
-from devkit.contract_safety import TEST_PASSWORD, test_email
+from devkit.contract_safety import TEST_PASSWORD, tagged_email
 
 TIMEOUT_S = 30
 
@@ -45,7 +45,7 @@ def login(auth_url: str, account: Account, session: requests.Session | None = No
 
 def create(auth_url: str, tag: str, *, admin_target: Any | None = None) -> Account:
     """Register a tagged account; with ``admin_target`` (a devkit.targets.Target) also grant it `admin`."""
-    account = Account(test_email(tag))
+    account = Account(tagged_email(tag))
     register(auth_url, account)
     if admin_target is not None:
         admin.grant_role(

@@ -30,7 +30,7 @@ def _s(item: Item, name: str) -> str:
     return value.get("S", "") if isinstance(value, dict) else ""
 
 
-def test_user_ids(user_items: Iterable[Item]) -> dict[str, str]:
+def tagged_user_ids(user_items: Iterable[Item]) -> dict[str, str]:
     """user id → email for every tagged account (from the `EMAIL#` claims)."""
     found = {}
     for item in user_items:
@@ -106,7 +106,7 @@ def clean(target: Any, *, only_prefix: str = "") -> CleanupReport:
     client = target.client("dynamodb")
     users_table = target.output("UsersTableName")
     user_items = list(_scan(client, users_table))
-    ids = test_user_ids(user_items)
+    ids = tagged_user_ids(user_items)
     ids = select_prefix(ids, only_prefix)
     report = CleanupReport(accounts=len(ids))
     if not ids:

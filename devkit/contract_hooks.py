@@ -19,7 +19,7 @@ from typing import Any
 import schemathesis
 
 from devkit.contract_accounts import Account, login
-from devkit.contract_safety import test_email
+from devkit.contract_safety import tagged_email
 
 AUTH_PATHS = frozenset(
     {
@@ -51,7 +51,7 @@ def operation_id(case: Any) -> str:
 
 
 @schemathesis.auth(refresh_interval=240)
-class TestAccounts:
+class TaggedAccounts:
     """Tokens of the tagged user and admin (refreshed every 4 minutes, well inside their lifetime)."""
 
     def get(self, case: Any, ctx: Any) -> dict[str, str]:
@@ -77,4 +77,4 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     body = case.body
     email = body.get("email") if isinstance(body, dict) else None
     if case.operation.path == "/register" and isinstance(email, str) and _positive(case):
-        body["email"] = test_email(settings()["tag"])
+        body["email"] = tagged_email(settings()["tag"])

@@ -44,13 +44,13 @@ def refuse_prod(targets: list[str], *, i_know: bool) -> None:
             )
 
 
-def test_email(tag: str) -> str:
+def tagged_email(tag: str) -> str:
     """A fresh, tagged address: `e2e-<tag>-<12 hex>@example.test`."""
     safe = re.sub(r"[^a-z0-9]+", "-", tag.lower()).strip("-") or "test"
     return f"{TEST_EMAIL_PREFIX}{safe}-{uuid.uuid4().hex[:12]}@{TEST_EMAIL_DOMAIN}"
 
 
 def is_test_email(email: str) -> bool:
-    """True for addresses made by :func:`test_email` (or the e2e suite's `unique_email`)."""
+    """True for addresses made by :func:`tagged_email` (or the e2e suite's `unique_email`)."""
     local, _, domain = email.strip().lower().rpartition("@")
     return domain == TEST_EMAIL_DOMAIN and local.startswith(TEST_EMAIL_PREFIX) and len(local) > len(TEST_EMAIL_PREFIX)
