@@ -863,3 +863,32 @@ async fn a_body_without_content_type_is_415_and_documented() {
 fn app_etag(post: &Value) -> String {
     format!("\"{}\"", post["version"].as_u64().unwrap_or_default())
 }
+
+/// Contract finding (schemathesis ST201, issue 8): `PUT /posts/{id}` with a body `version` above int64 (the
+/// documented format) and an empty `If-Match` answered 412; schema-invalid input is 422 before preconditions.
+#[tokio::test]
+async fn a_version_beyond_int64_is_422_even_with_if_match() {
+    let app = spawn_app();
+    let post = app.create_post("alice", "t").await;
+    let body = r#"{"title": "t2", "body": "b", "version": 9223372036854775808}"#;
+    for if_match in ["", "\"1\""] {
+        let request = Request::builder()
+            .method("PUT")
+            .uri(format!("/posts/{}", id(&post)))
+            .header(
+                header::AUTHORIZATION,
+                format!("Bearer {}", app.token("alice")),
+            )
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::IF_MATCH, if_match)
+            .body(Body::from(body))
+            .unwrap_or_default();
+        let reply = app.send(request).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "If-Match {if_match:?}: {}",
+            reply.body
+        );
+    }
+}

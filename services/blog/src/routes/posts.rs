@@ -229,6 +229,13 @@ pub async fn update_post(
     let id = post_id(&id)?;
     let if_match = if_match(&headers)?;
     domain::validate_post(&input.title, &input.body)?;
+    // The document says `version` is an int64; a larger number is invalid input (422), whatever `If-Match` says.
+    if input.version.is_some_and(|v| i64::try_from(v).is_err()) {
+        return Err(BlogError::Validation(vec![crate::error::FieldError::new(
+            "version",
+            "must be at most 9223372036854775807",
+        )]));
+    }
     if if_match.is_none() && input.version.is_none() {
         return Err(BlogError::PreconditionRequired);
     }
