@@ -249,24 +249,86 @@ def status(c: Context, json: bool = False) -> None:
         "follow": "keep printing new lines",
         "function": "only this function (logical id)",
         "request_id": "only lines of this request id",
+        "trace_id": "only lines of this X-Ray trace id (1-…): one currency write from request to projector",
+        "level": "minimum level: debug, info, warn, error (runtime and EMF lines count as info)",
+        "json": "raw JSON lines instead of the human format",
+        "stage": "a deployed stage: read CloudWatch Logs (filter_log_events per function log group)",
+        "since": "with --stage: minutes back (default 30)",
     }
 )
-def logs(c: Context, follow: bool = False, function: str = "", request_id: str = "") -> None:
-    """Function logs of the local cloud (from .localcloud/logs), filtered by function and request id."""
-    from devkit.localcloud.logs import read_records
+def logs(
+    c: Context,
+    follow: bool = False,
+    function: str = "",
+    request_id: str = "",
+    trace_id: str = "",
+    level: str = "",
+    json: bool = False,
+    stage: str = "",
+    since: float = 30.0,
+) -> None:
+    """Function logs, pretty-printed (time, level, function, message, key fields) or --json: the local cloud's
+    (.localcloud/logs) or a deployed stage's (--stage)."""
+    from devkit import logview
 
+    if level and level.upper() not in logview.LEVELS:
+        raise Exit(f"--level must be one of debug, info, warn, error (got {level!r})")
+    if stage:
+        pattern = logview.filter_pattern_for(request_id, trace_id)
+        try:
+            entries = logview.deployed_entries(
+                stage, function=function, since_minutes=since, follow=follow, filter_pattern=pattern
+            )
+        except KeyError as err:
+            raise Exit(str(err)) from None
+    else:
+        log_dir = paths.STATE_DIR / "logs"
+        if not log_dir.is_dir():
+            raise Exit("no local cloud logs yet: start the stack with `./inv up` (or pass --stage NAME)")
+        entries = logview.local_entries(log_dir, function=function, follow=follow)
+    logview.show(entries, level=level, request_id=request_id, trace_id=trace_id, as_json=json)  # Ctrl-C ends -f
+
+
+@task(
+    help={
+        "stage": "a deployed stage: read CloudWatch (get_metric_data) instead of the local logs",
+        "function": "local: only this function's EMF lines (logical id)",
+        "hours": "with --stage: hours back (default 3)",
+        "json": "validate and print the raw EMF lines instead of the table",
+    }
+)
+def metrics(c: Context, stage: str = "", function: str = "", hours: float = 3.0, json: bool = False) -> None:
+    """EMF metrics as a table (count, sum, p50, p99 per metric and dimension set): from the local cloud's function
+    output, or from CloudWatch for a deployed stage."""
+    import json as json_module
+
+    from devkit import metrics as emf
+
+    if stage:
+        import boto3
+
+        from devkit import targets
+
+        try:
+            namespace = f"lambda-rust-reference/{targets.stage(stage).output('Stage')}"
+        except targets.TargetError as err:
+            raise Exit(str(err)) from None
+        print(emf.table(emf.cloudwatch_series(boto3.client("cloudwatch"), namespace, hours=hours)))
+        return
     log_dir = paths.STATE_DIR / "logs"
     if not log_dir.is_dir():
-        raise Exit("no local cloud logs yet: start the stack with `./inv up`")
-    seen = 0
-    while True:
-        records = list(read_records(log_dir, function=function or None, request_id=request_id or None))
-        for record in records[seen:]:
-            print(f"{record.timestamp} [{record.function}] {record.text}")
-        seen = len(records)
-        if not follow:
-            return
-        time.sleep(0.5)
+        raise Exit("no local cloud logs yet: start the stack with `./inv up` (or pass --stage NAME)")
+    docs = []
+    for fn, doc in emf.local_documents(log_dir, function=function or None):
+        problems = emf.validate(doc)
+        if problems:
+            print(f"[{fn}] invalid EMF line: {'; '.join(problems)}", file=sys.stderr)
+            continue
+        if json:
+            print(json_module.dumps(doc, separators=(",", ":")))
+        docs.append(doc)
+    if not json:
+        print(emf.table(emf.aggregate(docs)) if docs else "no EMF lines yet")
 
 
 @task(help={"function": "logical id of the function (as in the template)", "event": "JSON file with the event"})

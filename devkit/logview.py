@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from devkit.localcloud.logs import NO_REQUEST, read_records
+from devkit.localcloud.logs import NO_REQUEST, follow_records, read_records
 
 LEVELS = {"TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "WARNING": 3, "ERROR": 4}
 # Members shown in the message column or the prefix, never repeated as key=value.
@@ -85,8 +85,14 @@ def matches(
     return not (trace_id and entry.trace_id != trace_id and trace_id not in entry.text)
 
 
-def local_entries(log_dir: Path, *, function: str = "") -> Iterator[Entry]:
-    for record in read_records(log_dir, function=function or None):
+def local_entries(log_dir: Path, *, function: str = "", follow: bool = False) -> Iterator[Entry]:
+    """Entries of the local cloud's log files; with `follow`, every entry so far and then new ones as written."""
+    records = (
+        follow_records(log_dir, function=function or None, from_start=True)
+        if follow
+        else read_records(log_dir, function=function or None)
+    )
+    for record in records:
         entry = parse(record.timestamp, record.function, record.text)
         if not entry.request_id and record.request_id != NO_REQUEST:
             entry.fields.setdefault("request_id", record.request_id)
@@ -179,3 +185,38 @@ def follow_cloudwatch(
             cursor = max(cursor, ts)
             yield entry
         time.sleep(poll_s)  # polling interval of an open-ended follow (Ctrl-C stops it)
+
+
+def show(
+    entries: Iterable[Entry], *, level: str = "", request_id: str = "", trace_id: str = "", as_json: bool = False
+) -> int:
+    """Prints the matching entries (one line each); returns how many."""
+    shown = 0
+    for entry in entries:
+        if matches(entry, level=level, request_id=request_id, trace_id=trace_id):
+            print(render(entry, as_json=as_json), flush=True)
+            shown += 1
+    return shown
+
+
+def deployed_entries(
+    stage: str, *, function: str = "", since_minutes: float = 30.0, follow: bool = False, filter_pattern: str = ""
+) -> Iterable[Entry]:
+    """A deployed stage's function logs from CloudWatch Logs (`filter_log_events` per function log group)."""
+    import boto3
+
+    from devkit.localcloud.backends import stack_name_for
+
+    groups = log_groups(boto3.client("cloudformation"), stack_name_for(stage))
+    if function:
+        if function not in groups:
+            raise KeyError(f"{stage} has no function {function!r} (functions: {', '.join(sorted(groups))})")
+        groups = {function: groups[function]}
+    logs = boto3.client("logs")
+    start_ms = int((time.time() - since_minutes * 60) * 1000)
+    if follow:
+        return follow_cloudwatch(logs, groups, since_ms=start_ms, filter_pattern=filter_pattern)
+    found = sorted(
+        cloudwatch_entries(logs, groups, start_ms=start_ms, filter_pattern=filter_pattern), key=lambda e: e[0]
+    )
+    return [entry for _, _, entry in found]
