@@ -77,6 +77,7 @@ def _lint_steps(steps: Steps) -> None:
     steps.run("ruff check", [_tool("ruff"), "check", "."])
     steps.run("ruff format", [_tool("ruff"), "format", "--check", "."])
     steps.run("cfn-lint", [_tool("cfn-lint"), str(paths.TEMPLATE)])
+    steps.run("sam validate --lint", lambda: _sam_validate())
 
 
 def _finish(steps: Steps, what: str) -> None:
@@ -571,3 +572,85 @@ def _load_smoke() -> str:
     if code:
         raise RuntimeError("load smoke: thresholds broken")
     return "mixed 20 s: thresholds held"
+
+
+# ── deploy (SAM, one stack per stage; see devkit/deploy.py) ─────────────────────────────────────────────────────
+
+
+def _sam_validate() -> str:
+    from devkit.deploy_sam import run_sam
+
+    run_sam(["validate", "--lint", "--template-file", str(paths.TEMPLATE), "--region", "us-east-1"])
+    return "template valid"
+
+
+@task(
+    help={
+        "stage": "dev, staging, prod or a personal name (stack lambda-rust-reference-<stage>)",
+        "guided": "sam deploy --guided (asks for every setting and saves it to infra/samconfig.toml)",
+        "no_build": "deploy the zips already built by ./inv build (release, the stage's architecture)",
+        "yes": "no change-set confirmation (CI)",
+        "region": "AWS region (default: infra/samconfig.toml, or AWS_REGION)",
+        "s3_bucket": "upload artifacts to this bucket instead of SAM's managed one",
+    }
+)
+def deploy(
+    c: Context,
+    stage: str,
+    guided: bool = False,
+    no_build: bool = False,
+    yes: bool = False,
+    region: str = "",
+    s3_bucket: str = "",
+) -> None:
+    """Deploy a stage: release zips → sam package → offline SAM translation → sam deploy → signing key."""
+    from devkit import deploy as deployer
+    from devkit.deploy_sam import SamError
+
+    try:
+        outs = deployer.deploy(
+            stage,
+            build_first=not no_build,
+            guided=guided,
+            confirm=False if yes else None,
+            region=region or None,
+            s3_bucket=s3_bucket or None,
+        )
+    except (deployer.DeployError, SamError) as err:
+        raise Exit(f"deploy: {err}") from None
+    for key, value in sorted(outs.items()):
+        print(f"{key:<28} {value}")
+
+
+@task(help={"stage": "the deployed stage", "region": "AWS region (default: samconfig / AWS_REGION)"})
+def outputs(c: Context, stage: str, region: str = "") -> None:
+    """Print a deployed stage's CloudFormation outputs (API URLs, table and queue names)."""
+    from devkit import deploy as deployer
+
+    try:
+        outs = deployer.outputs(stage, region=region or None)
+    except deployer.DeployError as err:
+        raise Exit(f"outputs: {err}") from None
+    for key, value in sorted(outs.items()):
+        print(f"{key:<28} {value}")
+
+
+@task(
+    help={
+        "stage": "the stage to delete",
+        "yes": "do not prompt (required when not on a terminal, e.g. CI)",
+        "i_know": "required for prod (its tables are retained: DeletionPolicy Retain)",
+        "region": "AWS region (default: samconfig / AWS_REGION)",
+    }
+)
+def destroy(c: Context, stage: str, yes: bool = False, i_know: bool = False, region: str = "") -> None:
+    """Delete a stage's stack and uploaded artifacts (sam delete); asks first, refuses prod without --i-know."""
+    from devkit import deploy as deployer
+    from devkit.deploy_sam import SamError
+
+    try:
+        deployer.confirm_destroy(stage, i_know=i_know, yes=yes)
+        deployer.destroy(stage, region=region or None)
+    except (deployer.DeployError, SamError) as err:
+        raise Exit(f"destroy: {err}") from None
+    print(f"destroy: {stage} deleted")

@@ -1,0 +1,153 @@
+"""The deploy path rehearsed against a moto server standing in for AWS (AWS_ENDPOINT_URL), then destroyed.
+
+Same code as `./inv deploy`: prebuilt zips → `sam package` (real SAM CLI, uploads to the stand-in's S3) →
+offline SAM translation → the stack. Differences, all forced by moto and listed in README "Deploy to your account":
+- step 4 is CreateStack (`via="cloudformation"`), not `sam deploy`'s change set: moto's executed change sets have
+  no Outputs (and SAM's managed bucket stack fails for the same reason, so an explicit bucket is used);
+- `EnableLmi=false`: moto has no AWS::Lambda::CapacityProvider;
+- moto's CloudFormation skips AWS::SecretsManager::Secret, AWS::ApiGatewayV2::*, AWS::Lambda::Alias and
+  AWS::CloudWatch::Alarm, so their outputs (AuthSigningKeySecret, the API URLs) are missing and the
+  signing-key step stops with a clear error — asserted below, not papered over.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devkit import deploy
+from devkit.deploy_template import deploy_dir
+from devkit.localcloud.backends import Backend, create_backend, stack_name_for
+
+STAGE = "rehearsal"
+REGION = "us-east-1"
+BUCKET = "rehearsal-artifacts"
+OVERRIDES = {"Architecture": "x86_64", "EnableLmi": "false"}
+
+
+@pytest.fixture(scope="module")
+def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    tmp = tmp_path_factory.mktemp("rehearsal")
+    saved = dict(os.environ)
+    moto = create_backend("moto", state_dir=tmp / "moto", cache_dir=tmp, region=REGION)
+    moto.start()
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)
+    os.environ |= {
+        "AWS_ENDPOINT_URL": moto.endpoint_url or "",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": str(tmp / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "no-credentials"),
+    }
+    try:
+        moto.boto3_client("s3").create_bucket(Bucket=BUCKET)  # the account's artifact bucket
+        yield moto
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        moto.stop()
+
+
+@pytest.fixture(scope="module")
+def deployed(stand_in: Backend) -> dict[str, Any]:
+    with pytest.raises(deploy.DeployError, match="no AuthSigningKeySecret output"):
+        deploy.deploy(STAGE, profile="ci", overrides=OVERRIDES, s3_bucket=BUCKET, via="cloudformation")
+    cfn = stand_in.boto3_client("cloudformation")
+    resources = cfn.list_stack_resources(StackName=stack_name_for(STAGE))["StackResourceSummaries"]
+    translated = json.loads((deploy_dir(STAGE) / "cloudformation.json").read_text())
+    return {"resources": resources, "translated": translated, "outputs": deploy.outputs(STAGE)}
+
+
+def test_the_stack_is_created_from_the_translated_template(deployed: dict[str, Any]) -> None:
+    created = {r["ResourceType"] for r in deployed["resources"] if r["ResourceType"]}
+    assert created == {
+        "AWS::DynamoDB::Table",
+        "AWS::SQS::Queue",
+        "AWS::IAM::Role",
+        "AWS::Lambda::Function",
+        "AWS::Lambda::Permission",
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::Logs::LogGroup",
+    }
+    assert all(r["ResourceStatus"] == "CREATE_COMPLETE" for r in deployed["resources"])
+    assert "Transform" not in deployed["translated"]
+    table = deployed["translated"]["Resources"]["UsersTable"]
+    assert table["DeletionPolicy"] == "Delete"  # resolved for a non-prod stage
+    assert table["Properties"]["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}
+
+
+def test_outputs_name_the_real_tables_and_queues(stand_in: Backend, deployed: dict[str, Any]) -> None:
+    outputs = deployed["outputs"]
+    tables = set(stand_in.boto3_client("dynamodb").list_tables()["TableNames"])
+    for key in ("UsersTableName", "RevokedTokensTableName", "BlogTableName", "BillingTableName"):
+        assert outputs[key] in tables, key
+    for key in ("CurrenciesTableName", "CommandsTableName"):
+        assert outputs[key] in tables, key
+    sqs = stand_in.boto3_client("sqs")
+    attributes = sqs.get_queue_attributes(QueueUrl=outputs["CommandsQueueUrl"], AttributeNames=["All"])["Attributes"]
+    assert json.loads(attributes["RedrivePolicy"])["maxReceiveCount"] == 5
+    assert outputs["CommandsDLQName"] in json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"]
+    # moto does not create secrets or HTTP APIs from a template: those outputs are absent, not faked.
+    assert "AuthSigningKeySecret" not in outputs and "HttpApiUrl" not in outputs
+
+
+def test_functions_run_the_built_zips_with_their_own_roles(stand_in: Backend, deployed: dict[str, Any]) -> None:
+    lam = stand_in.boto3_client("lambda")
+    functions = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in deployed["resources"]}
+    names = [lid for lid, r in deployed["translated"]["Resources"].items() if r["Type"] == "AWS::Lambda::Function"]
+    assert "ConvertLmi" not in names and len(names) == 8
+    for lid in names:
+        config = lam.get_function_configuration(FunctionName=functions[lid])
+        assert config["Runtime"] == "provided.al2023" and config["Handler"] == "bootstrap"
+        assert config["Architectures"] == ["x86_64"]
+        assert config["Role"].endswith(functions[f"{lid}Role"])
+        assert config["CodeSize"] > 1_000_000  # the uploaded bootstrap.zip, not a placeholder
+    mappings = lam.list_event_source_mappings(FunctionName=functions["CurrencyProjector"])["EventSourceMappings"]
+    assert len(mappings) == 1 and mappings[0]["BatchSize"] == 10
+    iam = stand_in.boto3_client("iam")
+    policies = iam.list_role_policies(RoleName=functions["CurrencyWriteRole"])["PolicyNames"]
+    document = iam.get_role_policy(RoleName=functions["CurrencyWriteRole"], PolicyName=policies[0])["PolicyDocument"]
+    actions = {
+        a for s in document["Statement"] for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    }
+    assert actions == {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "sqs:SendMessage"}
+
+
+def test_destroy_deletes_the_stack(stand_in: Backend, deployed: dict[str, Any]) -> None:
+    deploy.destroy(STAGE)
+    cfn = stand_in.boto3_client("cloudformation")
+    stacks = {s["StackName"]: s["StackStatus"] for s in cfn.list_stacks()["StackSummaries"]}
+    assert stacks[stack_name_for(STAGE)] == "DELETE_COMPLETE"
+    assert stand_in.boto3_client("dynamodb").list_tables()["TableNames"] == []
+
+
+def test_destroy_refuses_prod_and_needs_yes_without_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(deploy.DeployError, match="--i-know"):
+        deploy.confirm_destroy("prod", i_know=False, yes=True)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(deploy.DeployError, match="--yes"):
+        deploy.confirm_destroy("dev", i_know=False, yes=False)
+    deploy.confirm_destroy("dev", i_know=False, yes=True)
+    monkeypatch.delenv("CI")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    with pytest.raises(deploy.DeployError, match="not confirmed"):
+        deploy.confirm_destroy("dev", i_know=False, yes=False, ask=lambda _: "prod")
+    deploy.confirm_destroy("dev", i_know=False, yes=False, ask=lambda _: "dev")
+
+
+def test_stage_config_reads_samconfig(tmp_path: Path) -> None:
+    cfg = deploy.stage_config("staging", region="eu-west-1")
+    assert (cfg.config_env, cfg.stack_name, cfg.region) == ("staging", "lambda-rust-reference-staging", "eu-west-1")
+    assert cfg.parameters == {"Stage": "staging", "Architecture": "arm64"}
+    personal = deploy.stage_config("alice", overrides={"EnableLmi": "false"})
+    assert personal.config_env == "default" and personal.parameters["Stage"] == "alice"
+    with pytest.raises(deploy.DeployError):
+        deploy.check_stage_name("Prod!")
