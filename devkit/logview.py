@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ class Entry:
     function: str
     text: str  # the raw line as the function printed it
     fields: dict[str, Any] = field(default_factory=dict)  # the JSON object, when the line is one
+    sink_request_id: str | None = None  # the request the local cloud attributed the line to (runtime lines)
 
     @property
     def level(self) -> str:
@@ -38,7 +39,7 @@ class Entry:
 
     @property
     def request_id(self) -> str | None:
-        value = self.fields.get("request_id")
+        value = self.fields.get("request_id") or self.sink_request_id
         return str(value) if value else None
 
     @property
@@ -94,8 +95,8 @@ def local_entries(log_dir: Path, *, function: str = "", follow: bool = False) ->
     )
     for record in records:
         entry = parse(record.timestamp, record.function, record.text)
-        if not entry.request_id and record.request_id != NO_REQUEST:
-            entry.fields.setdefault("request_id", record.request_id)
+        if record.request_id != NO_REQUEST:
+            entry = replace(entry, sink_request_id=record.request_id)
         yield entry
 
 
