@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from devkit.localcloud.logs import NO_REQUEST, follow_records, read_records
+from devkit.localcloud.logs import NO_REQUEST, LogRecord, follow_records, read_records
 
 LEVELS = {"TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "WARNING": 3, "ERROR": 4}
 # Members shown in the message column or the prefix, never repeated as key=value.
@@ -88,10 +88,10 @@ def matches(
 
 def local_entries(log_dir: Path, *, function: str = "", follow: bool = False) -> Iterator[Entry]:
     """Entries of the local cloud's log files; with `follow`, every entry so far and then new ones as written."""
-    records = (
+    records: Iterable[LogRecord] = (
         follow_records(log_dir, function=function or None, from_start=True)
-        if follow
-        else read_records(log_dir, function=function or None)
+        if follow  # file by file as they grow
+        else sorted(read_records(log_dir, function=function or None), key=lambda r: r.timestamp)  # stable: by time
     )
     for record in records:
         entry = parse(record.timestamp, record.function, record.text)
@@ -101,7 +101,7 @@ def local_entries(log_dir: Path, *, function: str = "", follow: bool = False) ->
 
 
 def pretty(entry: Entry) -> str:
-    """`HH:MM:SS.mmm LEVEL  Function  message  key=value … [request id]`."""
+    """`HH:MM:SS.mmm LEVEL  [Function]  message  key=value … [request id]`."""
     clock = entry.timestamp[11:23] if len(entry.timestamp) >= 23 else entry.timestamp
     keys = [f"{k}={entry.fields[k]}" for k in _KEY_FIELDS if k in entry.fields and "_aws" not in entry.fields]
     extra = [
@@ -112,7 +112,9 @@ def pretty(entry: Entry) -> str:
     cold = " cold" if entry.fields.get("cold_start") is True and entry.request_id else ""
     rid = f" [{entry.request_id[:8]}{cold}]" if entry.request_id else ""
     return (
-        " ".join(part for part in (clock, f"{entry.level:<6}", entry.function, entry.message, *keys, *extra) if part)
+        " ".join(
+            part for part in (clock, f"{entry.level:<6}", f"[{entry.function}]", entry.message, *keys, *extra) if part
+        )
         + rid
     )
 
