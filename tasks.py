@@ -553,7 +553,7 @@ def _contract_smoke() -> str:
     from devkit.contract_stack import local_cloud
 
     codes = {}
-    with local_cloud(build=False) as where:
+    with local_cloud() as where:
         for topology in ("lith", "fat"):
             options = runner.ContractOptions(topology=topology, examples=5, seed=8)
             codes[topology] = runner.run_against(where, options)
@@ -567,7 +567,7 @@ def _load_smoke() -> str:
     from devkit import load as runner
     from devkit.contract_stack import local_cloud
 
-    with local_cloud(build=False) as where:
+    with local_cloud() as where:
         code = runner.run_against(where, runner.LoadOptions(scenario="mixed", users=20, rate=10, duration="20s"))
     if code:
         raise RuntimeError("load smoke: thresholds broken")
