@@ -40,7 +40,7 @@ def refuse_prod(targets: list[str], *, i_know: bool) -> None:
         if target and looks_like_prod(target):
             raise ProdRefused(
                 f"{target!r} looks like production (contains one of {', '.join(PROD_WORDS)}); "
-                "contract and load tests create data and load: pass --i-know if this really is a test stage"
+                "contract, load and clean-test-data write to it: pass --i-know if this really is a test stage"
             )
 
 
