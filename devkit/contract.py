@@ -88,7 +88,7 @@ def _report_dir(options: ContractOptions) -> Path:
 def run_against(where: Endpoints, options: ContractOptions) -> int:
     """One contract run against resolved endpoints; returns schemathesis' exit code (0: no findings)."""
     base, auth = where.base_for(options.topology)
-    report_dir = _report_dir(options)
+    report_dir = _report_dir(options).resolve()
     report_dir.mkdir(parents=True, exist_ok=True)
     run_tag = f"contract-{time.strftime('%H%M%S')}-{os.getpid()}"
     user = contract_accounts.create(auth, f"{run_tag}-user")
@@ -118,7 +118,8 @@ def run_against(where: Endpoints, options: ContractOptions) -> int:
         for name, url, filters in legs(options.topology, base, auth):
             print(f"\ncontract: {options.topology} topology, {name} API on {where.label}: {url}", flush=True)
             cmd = schemathesis_command(options, schema, url, report_dir / name, filters)
-            codes[name] = subprocess.run(cmd, cwd=paths.ROOT, env=env, check=False).returncode
+            # From the report directory, so schemathesis' `.schemathesis/` cache lands there, not in the repository.
+            codes[name] = subprocess.run(cmd, cwd=report_dir, env=env, check=False).returncode
     finally:
         if where.target is not None:
             report = contract_cleanup.clean(where.target, only_prefix=f"e2e-{run_tag}-")
