@@ -105,3 +105,54 @@ def test_aggregate_and_table(tmp_path: Path) -> None:
     table = metrics.table(list(series.values()))
     assert table.splitlines()[0].split() == ["metric", "dimensions", "unit", "count", "sum", "p50", "p99"]
     assert "FunctionName=fn, Route=GET /currencies" in table
+
+
+class _Paginator:
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
+
+    def paginate(self, **kwargs: Any) -> list[dict[str, Any]]:
+        return self.handler(**kwargs)
+
+
+class _FakeCloudWatch:
+    def __init__(self) -> None:
+        self.queries: list[dict[str, Any]] = []
+
+    def get_paginator(self, name: str) -> _Paginator:
+        if name == "list_metrics":
+            return _Paginator(
+                lambda Namespace: [
+                    {
+                        "Metrics": [
+                            {
+                                "Namespace": Namespace,
+                                "MetricName": "Latency",
+                                "Dimensions": [{"Name": "Route", "Value": "GET /x"}],
+                            }
+                        ]
+                    }
+                ]
+            )
+        values = {"samplecount": [3.0, 1.0], "sum": [30.0, 6.0], "p50": [9.0], "p99": [20.0, 12.0]}
+
+        def data(MetricDataQueries: list[dict[str, Any]], **_: Any) -> list[dict[str, Any]]:
+            self.queries = MetricDataQueries
+            return [
+                {
+                    "MetricDataResults": [
+                        {"Id": q["Id"], "Values": values[q["Id"].split("_")[1]]} for q in MetricDataQueries
+                    ]
+                }
+            ]
+
+        return _Paginator(data)
+
+
+def test_cloudwatch_series_reads_count_sum_and_percentiles() -> None:
+    cloudwatch = _FakeCloudWatch()
+    [series] = metrics.cloudwatch_series(cloudwatch, "lambda-rust-reference/dev", hours=1)
+    assert (series.metric, series.dimensions) == ("Latency", (("Route", "GET /x"),))
+    assert (series.count, series.sum, series.percentile(50), series.percentile(99)) == (4, 36.0, 9.0, 20.0)
+    assert {q["MetricStat"]["Stat"] for q in cloudwatch.queries} == {"SampleCount", "Sum", "p50", "p99"}
+    assert "Latency" in metrics.table([series])
