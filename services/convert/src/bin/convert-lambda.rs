@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use convert::drain::{self, Drain};
 use lambda_http::lambda_runtime::layers::TracingLayer;
-use platform::config::Env;
+use platform::{config::Env, http_log::instrument};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -16,9 +16,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     let signal = drain::termination_signal()?;
     let sdk = platform::aws::sdk_config().await;
     let app = convert::app(Arc::new(convert::AppState::from_env(&env, &sdk)?));
-    let app = platform::http_log::instrument(app);
     let drain = Drain::new();
-    let runtime = lambda_http::runtime(convert::buffered::buffered(app))
+    let runtime = lambda_http::runtime(convert::buffered::buffered(instrument(app)))
         .layer(TracingLayer::new())
         .layer(drain.layer());
     tokio::select! {
