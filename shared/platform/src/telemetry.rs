@@ -213,6 +213,23 @@ where
             Filter::<S>::callsite_enabled(&self.0, meta)
         }
     }
+
+    // Span-scoped directives (`my_span[field=x]=debug`) need the inner filter to see spans come and go.
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        Filter::<S>::on_new_span(&self.0, attrs, id, ctx);
+    }
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        Filter::<S>::on_record(&self.0, id, values, ctx);
+    }
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        Filter::<S>::on_enter(&self.0, id, ctx);
+    }
+    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
+        Filter::<S>::on_exit(&self.0, id, ctx);
+    }
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        Filter::<S>::on_close(&self.0, id, ctx);
+    }
 }
 
 fn subscriber<W>(
@@ -380,6 +397,17 @@ mod tests {
             "{text}"
         );
         assert_eq!(lines[0]["password"], redact::REDACTED);
+    }
+
+    #[test]
+    fn target_directives_filter_events() {
+        let (_, lines) = capture("warn,currency=debug", || {
+            tracing::debug!(target: "currency::projector", "kept");
+            tracing::debug!(target: "aws_smithy_runtime", "dropped");
+            tracing::info!(target: "other", "dropped too");
+        });
+        let messages: Vec<_> = lines.iter().map(|l| l["message"].clone()).collect();
+        assert_eq!(messages, vec![serde_json::json!("kept")]);
     }
 
     #[test]
