@@ -207,7 +207,7 @@ def test_secrets(full: StackSpec) -> None:
 
 def test_unsupported_resource_warned_once_and_ignored_ones_silent(full: StackSpec) -> None:
     assert full.warnings == (
-        "Notifications (AWS::SNS::Topic): resource type not supported by the local cloud (not created)",
+        "Notifications (AWS::Kinesis::Stream): resource type not supported by the local cloud (not created)",
     )
 
 

@@ -101,7 +101,7 @@ def test_unsupported_properties_and_constructs_warn_once_each(tmp_path: Path) ->
     body = "Resources:\n" + FUNCTION
     body += "      Layers: [arn:aws:lambda:us-east-1:123456789012:layer:x:1]\n"
     body += "      Environment:\n        Variables:\n          IMPORTED: !ImportValue shared-thing\n"
-    body += "  Topic:\n    Type: AWS::SNS::Topic\n  Topic2:\n    Type: AWS::SNS::Topic\n"
+    body += "  Topic:\n    Type: AWS::Kinesis::Stream\n  Topic2:\n    Type: AWS::Kinesis::Stream\n"
     body += "  Q:\n    Type: AWS::SQS::Queue\n"
     body += "  Esm:\n    Type: AWS::Lambda::EventSourceMapping\n    Properties:\n"
     body += "      FunctionName: !Ref Fn\n      EventSourceArn: !GetAtt Q.Arn\n"
@@ -114,8 +114,8 @@ def test_unsupported_properties_and_constructs_warn_once_each(tmp_path: Path) ->
     joined = "\n".join(warnings)
     assert "Fn (AWS::Lambda::Function): property Layers is not supported" in joined
     assert "Fn.Environment.Variables.IMPORTED: Fn::ImportValue can't be resolved without AWS" in joined
-    assert "Topic (AWS::SNS::Topic): resource type not supported" in joined
-    assert "Topic2 (AWS::SNS::Topic)" in joined
+    assert "Topic (AWS::Kinesis::Stream): resource type not supported" in joined
+    assert "Topic2 (AWS::Kinesis::Stream)" in joined
     assert "Esm: FilterCriteria are not applied" in joined
     assert "Role" not in joined and "Logs" not in joined
     assert len(warnings) == 5
