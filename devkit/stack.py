@@ -193,6 +193,8 @@ async def serve(options: StackOptions) -> None:
         cache_dir=paths.cache_dir(),
         region="us-east-1",
         stage=options.stage,
+        # --backend aws against a stand-in (the deploy rehearsal points AWS_ENDPOINT_URL at moto): functions too.
+        endpoint_url=os.environ.get("AWS_ENDPOINT_URL") if options.backend == "aws" else None,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
