@@ -23,6 +23,8 @@ and times spawn → first response of a request sent at once (it has no Init Dur
 from __future__ import annotations
 
 import json
+import math
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -238,6 +240,21 @@ async def _cold(
     }
 
 
+def runner_cpu_s(side: str, watch: CargoWatch) -> float:
+    """CPU time (user + system, s) of the runner itself, not of the function nor the load client: ours is this
+    process (it hosts the local cloud; the client and the bootstraps are other processes), cargo lambda watch's
+    is its server process. A machine-load-independent view of each runner's cost per request."""
+    if side == "ours":
+        return time.process_time()
+    if watch.server is None:
+        return math.nan
+    try:
+        fields = Path(f"/proc/{watch.server.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime, in clock ticks
+
+
 async def _warm(
     case: Case, sides: _Sides, cloud: Any, watch: CargoWatch, bootstrap: Path, env: dict[str, str], s: Settings
 ) -> dict[str, dict[str, Any]]:
@@ -252,14 +269,13 @@ async def _warm(
             order = ("ours", "cargo") if repeat % 2 == 0 else ("cargo", "ours")
             for side in order:
                 method, url, body = getattr(sides, side)
+                warmup = max(s.warmup, 20 * level)
+                cpu_before = runner_cpu_s(side, watch)
                 summary = await load_in_subprocess(
-                    url,
-                    requests=s.requests,
-                    concurrency=level,
-                    warmup=max(s.warmup, 20 * level),
-                    method=method,
-                    body=body,
+                    url, requests=s.requests, concurrency=level, warmup=warmup, method=method, body=body
                 )
+                cpu = runner_cpu_s(side, watch) - cpu_before
+                summary["runner_cpu_us_per_request"] = cpu / (s.requests + warmup) * 1e6
                 runs[side].append(summary)
         for side in ("ours", "cargo"):
             figures: dict[str, Any] = median_of(runs[side])

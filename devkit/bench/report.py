@@ -20,9 +20,9 @@ from devkit import paths
 DEFAULT_THRESHOLD = 0.25
 # Absolute noise floors: a 0.1 ms wobble on a 0.3 ms p50 is +33 % but not a regression. Tails and cold starts
 # (one process spawn on a shared machine) wobble by milliseconds, so they get a wider floor.
-FLOORS = {"ms": 0.25, "rps": 0.0, "MB": 1.0, "bytes": 4096.0}
+FLOORS = {"ms": 0.25, "rps": 0.0, "MB": 1.0, "bytes": 4096.0, "us": 20.0}
 WIDE_FLOOR_MS = 2.0
-LOWER_IS_BETTER = {"ms": True, "rps": False, "MB": True, "bytes": True}
+LOWER_IS_BETTER = {"ms": True, "rps": False, "MB": True, "bytes": True, "us": True}
 
 
 def floor_for(metric: str, unit: str) -> float:
@@ -67,7 +67,7 @@ def metrics(report: dict[str, Any]) -> dict[str, tuple[float, str]]:
         put(f"overhead.{case_name}.cold.init_ms", ours["cold"].get("init_ms"), "ms")
         put(f"overhead.{case_name}.cold.first_request_ms", ours["cold"].get("first_request_ms"), "ms")
         for level, figures in ours["warm"].items():
-            for key, unit in (("p50_ms", "ms"), ("p99_ms", "ms"), ("rps", "rps")):
+            for key, unit in (("p50_ms", "ms"), ("p99_ms", "ms"), ("rps", "rps"), ("runner_cpu_us_per_request", "us")):
                 put(f"overhead.{case_name}.c{level}.{key}", figures.get(key), unit)
     for row in (report.get("functions") or {}).get("functions", []):
         if "error" in row:
@@ -134,6 +134,8 @@ def _fmt(value: Any, unit: str = "") -> str:
         return f"{value:.1f} MB"
     if unit == "bytes":
         return f"{value / 1024 / 1024:.2f} MiB" if value >= 1024 * 1024 else f"{value / 1024:.1f} KiB"
+    if unit == "us":
+        return f"{value:.0f} µs"
     if unit == "x":
         return f"{value:.1f}x"
     return str(value)
@@ -201,6 +203,8 @@ def _render_overhead(overhead: dict[str, Any]) -> list[str]:
                     _fmt(theirs.get("p99_ms"), "ms"),
                     _fmt(theirs.get("rps"), "rps"),
                     f"{ratio:.2f}",
+                    _fmt(ours.get("runner_cpu_us_per_request"), "us"),
+                    _fmt(theirs.get("runner_cpu_us_per_request"), "us"),
                     str(ours["errors"] + theirs.get("errors", 0)),
                 ]
             )
@@ -215,10 +219,18 @@ def _render_overhead(overhead: dict[str, Any]) -> list[str]:
             "cargo p99",
             "cargo req/s",
             "ours/cargo req/s",
+            "ours CPU/req",
+            "cargo CPU/req",
             "errors",
         ],
         rows,
     )
+    lines += [
+        "",
+        "CPU/req: CPU time (user + system) of the runner alone per request sent, the function and the load client "
+        "excluded (ours: the process hosting the local cloud; cargo lambda watch: its server process). It depends "
+        "far less on other load than the wall-clock figures.",
+    ]
     lines += [
         "",
         "Cold start (median over rounds): ours = Init Duration (spawn → first /next) and the request "

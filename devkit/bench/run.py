@@ -159,7 +159,8 @@ def overhead_lines(over: dict[str, Any]) -> list[str]:
             lines.append(
                 f"  {name:<13} c={level:<3} ours p50 {ours['p50_ms']:.2f} p99 {ours['p99_ms']:.2f} ms "
                 f"{ours['rps']:6.0f}/s | cargo lambda watch p50 {theirs['p50_ms']:.2f} p99 {theirs['p99_ms']:.2f} ms "
-                f"{theirs['rps']:6.0f}/s"
+                f"{theirs['rps']:6.0f}/s | runner CPU/req ours {ours['runner_cpu_us_per_request']:.0f} µs, "
+                f"cargo {theirs['runner_cpu_us_per_request']:.0f} µs"
             )
         lines.append(
             f"  {name:<13} cold: ours init {case['ours']['cold']['init_ms']:.1f} ms, first request "

@@ -54,6 +54,8 @@ def test_probe_through_our_gateway_and_cargo_lambda_watch(probe: Path, tmp_path:
                 assert 0 < figures["p50_ms"] <= figures["p99_ms"]
                 assert figures["rps"] > 0
                 assert figures["environments"] == int(level)  # one environment / bootstrap per concurrent request
+                assert figures["runner_cpu_us_per_request"] >= 0  # cargo's is in 10 ms clock ticks: may be 0 here
+            assert case["ours"]["warm"]["1"]["runner_cpu_us_per_request"] > 0  # this process served every request
     checks = {c["what"] for c in result["targets"]}
     assert {"http-probe p50 (c=1)", "http-probe p99 (c=1)", "invoke-probe rps (c=2)"} <= checks
     assert all(isinstance(c["ok"], bool) and c["value"] > 0 for c in result["targets"])

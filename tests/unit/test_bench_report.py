@@ -11,8 +11,16 @@ from typing import Any
 from devkit.bench import report
 
 
-def _warm(p50: float, p99: float, rps: float) -> dict[str, Any]:
-    return {"p50_ms": p50, "p99_ms": p99, "rps": rps, "errors": 0, "requests": 100, "environments": 1}
+def _warm(p50: float, p99: float, rps: float, cpu: float = 150.0) -> dict[str, Any]:
+    return {
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "rps": rps,
+        "errors": 0,
+        "requests": 100,
+        "environments": 1,
+        "runner_cpu_us_per_request": cpu,
+    }
 
 
 def sample(timestamp: str = "20260101T000000Z", **changes: float) -> dict[str, Any]:
@@ -150,7 +158,10 @@ def test_markdown_has_every_section_and_the_warning_lines() -> None:
     assert text.startswith("# Bench 20260101T000000Z")
     assert "**warning: regression x: 1.00 ms → 2.00 ms (+100 %)**" in text
     assert "## Local cloud overhead vs cargo lambda watch" in text
-    assert "| http-probe | 1 | 0.50 ms | 1.00 ms | 2000/s | 0.30 ms | 0.60 ms | 3000/s | 0.67 | 0 |" in text
+    assert (
+        "| http-probe | 1 | 0.50 ms | 1.00 ms | 2000/s | 0.30 ms | 0.60 ms | 3000/s | 0.67 | 150 µs | 150 µs | 0 |"
+        in text
+    )
     assert "## Per function" in text
     assert "| PythonBaseline | `GET /health/python-baseline` | 40.00 ms |" in text
     assert "n/a" in text  # the cold-only warm figures
@@ -199,3 +210,16 @@ def test_a_failed_function_is_shown_and_skipped_by_the_comparison(tmp_path: Path
     assert not any(name.startswith("functions.Broken") for name in report.metrics(data))
     assert "| Broken | `GET /health/x` | **failed**: HTTP 500 |" in report.render_markdown(data)
     assert report.write(data, tmp_path).is_file()  # the chart leaves it out too
+
+
+def test_runner_cpu_per_request_is_compared_too() -> None:
+    before = sample()
+    after = copy.deepcopy(before)
+    after["overhead"]["cases"]["http-probe"]["ours"]["warm"]["1"]["runner_cpu_us_per_request"] = 300.0
+    found = report.compare(before, after)
+    assert [(r.metric, r.line()) for r in found] == [
+        (
+            "overhead.http-probe.c1.runner_cpu_us_per_request",
+            "warning: regression overhead.http-probe.c1.runner_cpu_us_per_request: 150 µs → 300 µs (+100 %)",
+        )
+    ]
