@@ -78,6 +78,7 @@ def _lint_steps(steps: Steps) -> None:
     steps.run("ruff format", [_tool("ruff"), "format", "--check", "."])
     steps.run("cfn-lint", [_tool("cfn-lint"), str(paths.TEMPLATE)])
     steps.run("sam validate --lint", lambda: _sam_validate())
+    steps.run("actionlint", lambda: _actionlint())
 
 
 def _finish(steps: Steps, what: str) -> None:
@@ -575,6 +576,12 @@ def _load_smoke() -> str:
 
 
 # ── deploy (SAM, one stack per stage; see devkit/deploy.py) ─────────────────────────────────────────────────────
+
+
+def _actionlint() -> str:
+    from devkit.deploy_lint import actionlint
+
+    return actionlint()
 
 
 def _sam_validate() -> str:

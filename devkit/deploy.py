@@ -151,7 +151,7 @@ def deploy(
             args.append("--guided")
         elif confirm is not None:
             args.append("--confirm-changeset" if confirm else "--no-confirm-changeset")
-        run_sam(args, interactive=guided or bool(confirm))
+        run_sam(args, interactive=guided or confirm is not False)
     outs = outputs(stage, region=cfg.region)
     secret = outs.get("AuthSigningKeySecret")
     if not secret:
