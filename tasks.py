@@ -458,6 +458,7 @@ def bench(
         "examples": "examples per operation (default 200)",
         "seed": "random seed for a reproducible run",
         "i_know": "run even though the target's name looks like production",
+        "backend": "data backend of the private local cloud: moto (default) or dynamodb-local",
     }
 )
 def contract(
@@ -469,6 +470,7 @@ def contract(
     examples: int = 200,
     seed: int | None = None,
     i_know: bool = False,
+    backend: str = "moto",
 ) -> None:
     """schemathesis against the committed openapi.json (all checks, stateful links); JUnit + HTML reports."""
     from devkit import contract as runner
@@ -479,7 +481,7 @@ def contract(
         raise Exit("contract: --topology is lith or fat")
     options = runner.ContractOptions(topology=topology, examples=examples, seed=seed)
     try:
-        code = runner.run(options, base_url=base_url, auth_url=auth_url, stage=stage, i_know=i_know)
+        code = runner.run(options, base_url=base_url, auth_url=auth_url, stage=stage, i_know=i_know, backend=backend)
     except (ProdRefused, TargetError, RuntimeError) as err:
         raise Exit(f"contract: {err}") from None
     if code:
@@ -498,6 +500,7 @@ def contract(
         "topology": "lith (default) or fat",
         "thresholds": "thresholds file (default load/thresholds.toml)",
         "i_know": "run even though the target's name looks like production",
+        "backend": "data backend of the private local cloud: moto (default) or dynamodb-local (real engine)",
     }
 )
 def load(
@@ -512,6 +515,7 @@ def load(
     topology: str = "lith",
     thresholds: str = "",
     i_know: bool = False,
+    backend: str = "moto",
 ) -> None:
     """locust headless: per-route p50/p95/p99, rps, error rate vs the scenario's thresholds; CSV + HTML reports."""
     from devkit import load as runner
@@ -527,7 +531,7 @@ def load(
         thresholds=Path(thresholds) if thresholds else runner.THRESHOLDS,
     )
     try:
-        code = runner.run(options, base_url=base_url, auth_url=auth_url, stage=stage, i_know=i_know)
+        code = runner.run(options, base_url=base_url, auth_url=auth_url, stage=stage, i_know=i_know, backend=backend)
     except (ProdRefused, TargetError, RuntimeError) as err:
         raise Exit(f"load: {err}") from None
     if code:

@@ -136,9 +136,17 @@ def run_against(where: Endpoints, options: ContractOptions) -> int:
 
 
 def run(
-    options: ContractOptions, *, base_url: str = "", auth_url: str = "", stage: str = "", i_know: bool = False
+    options: ContractOptions,
+    *,
+    base_url: str = "",
+    auth_url: str = "",
+    stage: str = "",
+    i_know: bool = False,
+    backend: str = "moto",
 ) -> int:
     """Resolve the target (or start a private local cloud), then :func:`run_against` it."""
     fat_url = base_url if options.topology == "fat" else ""
-    with endpoints(base_url=base_url, auth_url=auth_url, fat_url=fat_url, stage=stage, i_know=i_know) as where:
+    with endpoints(
+        base_url=base_url, auth_url=auth_url, fat_url=fat_url, stage=stage, i_know=i_know, backend=backend
+    ) as where:
         return run_against(where, options)

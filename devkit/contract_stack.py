@@ -58,12 +58,12 @@ def _wait_for_control(state_dir: Path, proc: subprocess.Popen, deadline: float) 
 
 
 @contextmanager
-def local_cloud(*, build: bool = True) -> Iterator[Endpoints]:
-    """A private local cloud (moto backend, loopback, random ports) for the duration of the block."""
+def local_cloud(*, build: bool = True, backend: str = "moto") -> Iterator[Endpoints]:
+    """A private local cloud (loopback, random ports; moto or dynamodb-local) for the duration of the block."""
     with tempfile.TemporaryDirectory(prefix="contract-cloud-") as tmp:
         state_dir = Path(tmp)
         cmd = [sys.executable, "-m", "devkit.stack", "--port", "0", "--state-dir", str(state_dir), "--quiet"]
-        cmd += [] if build else ["--no-build"]
+        cmd += ["--backend", backend] + ([] if build else ["--no-build"])
         proc = subprocess.Popen(cmd, cwd=paths.ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
             control = _wait_for_control(state_dir, proc, time.monotonic() + START_DEADLINE_S)
@@ -82,7 +82,13 @@ def local_cloud(*, build: bool = True) -> Iterator[Endpoints]:
 
 @contextmanager
 def endpoints(
-    *, base_url: str = "", auth_url: str = "", fat_url: str = "", stage: str = "", i_know: bool = False
+    *,
+    base_url: str = "",
+    auth_url: str = "",
+    fat_url: str = "",
+    stage: str = "",
+    i_know: bool = False,
+    backend: str = "moto",
 ) -> Iterator[Endpoints]:
     """Resolve where to test; refuse prod-looking targets; start a local cloud when nothing is given."""
     if base_url and stage:
@@ -102,5 +108,5 @@ def endpoints(
         base = base_url.rstrip("/")
         yield Endpoints(base, (auth_url or base).rstrip("/"), (fat_url or base).rstrip("/"), None, base)
         return
-    with local_cloud() as local:
+    with local_cloud(backend=backend) as local:
         yield local

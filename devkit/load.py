@@ -165,6 +165,19 @@ def _ensure_rates(api: str, auth: str, admin: contract_accounts.Account, deadlin
         time.sleep(0.25)
 
 
+def _seed_posts(api: str, auth: str, user: contract_accounts.Account, posts: int = 10) -> None:
+    """A few posts with comments for readers to open (written by the run's tagged user, cleaned up after)."""
+    headers = {"Authorization": f"Bearer {contract_accounts.login(auth, user)}"}
+    for number in range(posts):
+        body = {"title": f"load seed {number}", "body": "seeded by ./inv load"}
+        created = requests.post(f"{api}/posts", json=body, headers=headers, timeout=30)
+        if created.status_code != 201:
+            raise LoadError(f"could not seed posts ({created.status_code}: {created.text[:200]})")
+        for _ in range(2):
+            url = f"{api}/posts/{created.json()['id']}/comments"
+            requests.post(url, json={"body": "seeded"}, headers=headers, timeout=30)
+
+
 def check_bounds(where: Endpoints, options: LoadOptions) -> None:
     """Local runs: loopback only and a bounded number of users."""
     if where.target is not None and where.target.name == "the local cloud":
@@ -193,6 +206,8 @@ def run_against(where: Endpoints, options: LoadOptions) -> int:
     try:
         if options.scenario in ("billing", "convert", "currency", "mixed"):
             _ensure_rates(api, auth, admin)
+        if options.scenario in ("browse", "write", "mixed"):
+            _seed_posts(api, auth, user)
         env = {
             **os.environ,
             "LOAD_SCENARIO": options.scenario,
@@ -232,8 +247,18 @@ def run_against(where: Endpoints, options: LoadOptions) -> int:
     return 1 if broken else 0
 
 
-def run(options: LoadOptions, *, base_url: str = "", auth_url: str = "", stage: str = "", i_know: bool = False) -> int:
+def run(
+    options: LoadOptions,
+    *,
+    base_url: str = "",
+    auth_url: str = "",
+    stage: str = "",
+    i_know: bool = False,
+    backend: str = "moto",
+) -> int:
     """Resolve the target (or start a private local cloud), then :func:`run_against` it."""
     fat_url = base_url if options.topology == "fat" else ""
-    with endpoints(base_url=base_url, auth_url=auth_url, fat_url=fat_url, stage=stage, i_know=i_know) as where:
+    with endpoints(
+        base_url=base_url, auth_url=auth_url, fat_url=fat_url, stage=stage, i_know=i_know, backend=backend
+    ) as where:
         return run_against(where, options)
