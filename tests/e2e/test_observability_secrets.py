@@ -1,6 +1,6 @@
 """No secret used in this run reaches any function's log output.
 
-Its own module (and alphabetically the last e2e module, so the scan also covers what earlier modules logged): it
+Its own module with its own actions (the scan also covers whatever modules collected before it logged): it
 registers and logs in with a distinctive password, tries a wrong one, uses the access token on several services,
 pays with an `Idempotency-Key`, logs out, then scans everything every function printed (`stack.logs()`: app
 lines, EMF lines, runtime lines) for those values.
