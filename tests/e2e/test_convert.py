@@ -131,7 +131,7 @@ def test_lmi_answers_a_burst_of_concurrent_requests(stack: Stack, currencies: No
         statuses = list(pool.map(one, range(128)))
     assert statuses == [200] * 128
     assert stack.control is not None
-    status = requests.get(f"{stack.control['control']}/status", timeout=10).json()
+    status = requests.get(f"{stack.control['lambda_endpoint']}/_localcloud/status", timeout=10).json()
     lmi = status["functions"]["ConvertLmi"]
     assert 1 <= lmi["environments"] <= 4, lmi  # MaxExecutionEnvironments
     assert lmi["max_concurrency_per_env"] == 64

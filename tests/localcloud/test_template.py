@@ -41,15 +41,22 @@ def full(cache: Path) -> StackSpec:
 
 
 def test_infra_template_expands_to_the_auth_function_and_its_route(cache: Path) -> None:
-    stack = load_stack(paths.TEMPLATE, parameters={"Architecture": "x86_64"}, api_urls={"HttpApi": LOCAL_API})
+    auth_api = "http://127.0.0.1:3999"
+    stack = load_stack(
+        paths.TEMPLATE, parameters={"Architecture": "x86_64"}, api_urls={"HttpApi": LOCAL_API, "AuthApi": auth_api}
+    )
     auth = stack.functions["AuthManager"]
     assert auth.code_uri == paths.ROOT / "services" / "auth"
     assert auth.binary == "auth-lambda"
     assert (auth.runtime, auth.handler, auth.architecture) == ("provided.al2023", "bootstrap", "x86_64")
     assert auth.environment["STAGE"] == "dev"
-    routes = {r.route_key: r.function for r in stack.http_apis["HttpApi"].routes}
+    routes = {r.route_key: r.function for r in stack.http_apis["AuthApi"].routes}
     assert routes["GET /health/auth"] == "AuthManager"
     assert stack.outputs["HttpApiUrl"] == LOCAL_API
+    # The identity API is the issuer every other function pins and the HttpApi authorizer trusts.
+    assert auth.environment.get("JWT_ISSUER", "") == ""
+    assert stack.functions["BlogManager"].environment["JWT_ISSUER"] == auth_api
+    assert {a.issuer for a in stack.http_apis["HttpApi"].authorizers.values()} == {auth_api}
     assert stack.warnings == ()
 
 
