@@ -369,7 +369,9 @@ impl Status {
 pub enum Outcome {
     /// The read model moved to this command's version.
     Written,
-    /// A newer command of the same currency was already in place; this one changed nothing.
+    /// When the command was settled, a newer command of the same currency was already in place: it
+    /// arrived late and changed nothing, or (after a failure between its write and its status update)
+    /// it was written once and overwritten before the retry.
     Superseded,
 }
 
