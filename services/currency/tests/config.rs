@@ -1,0 +1,66 @@
+//! Configuration from the environment (names come from the template, never from code).
+
+use std::time::Duration;
+
+use platform::aws::SdkConfig;
+use platform::config::{ConfigError, Env};
+
+fn sdk() -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .build()
+}
+
+#[test]
+fn read_needs_the_table_and_bounds_the_cache_ttl() {
+    let missing = currency::read_state_from_env(&Env::from_pairs([("X", "y")]), &sdk());
+    assert!(matches!(missing, Err(ConfigError::Missing(name)) if name == "CURRENCIES_TABLE"));
+    let default =
+        currency::read_state_from_env(&Env::from_pairs([("CURRENCIES_TABLE", "t")]), &sdk())
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(default.cache.ttl(), Duration::from_millis(250));
+    let custom = currency::read_state_from_env(
+        &Env::from_pairs([("CURRENCIES_TABLE", "t"), ("CURRENCY_CACHE_TTL_MS", "0")]),
+        &sdk(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(custom.cache.ttl(), Duration::ZERO);
+    for bad in ["300001", "-1", "soon"] {
+        let env = Env::from_pairs([("CURRENCIES_TABLE", "t"), ("CURRENCY_CACHE_TTL_MS", bad)]);
+        assert!(
+            matches!(
+                currency::read_state_from_env(&env, &sdk()),
+                Err(ConfigError::Invalid { .. })
+            ),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn projector_needs_both_tables_and_reads_the_receive_count() {
+    let env = Env::from_pairs([("CURRENCIES_TABLE", "c")]);
+    assert!(matches!(
+        currency::projector_state_from_env(&env, &sdk()),
+        Err(ConfigError::Missing(name)) if name == "COMMANDS_TABLE"
+    ));
+    let env = Env::from_pairs([("CURRENCIES_TABLE", "c"), ("COMMANDS_TABLE", "k")]);
+    let state = currency::projector_state_from_env(&env, &sdk()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(state.max_receive_count, 5);
+    let env = Env::from_pairs([
+        ("CURRENCIES_TABLE", "c"),
+        ("COMMANDS_TABLE", "k"),
+        ("COMMANDS_MAX_RECEIVE_COUNT", "3"),
+    ]);
+    let state = currency::projector_state_from_env(&env, &sdk()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(state.max_receive_count, 3);
+}
+
+#[test]
+fn write_needs_the_table_and_the_queue() {
+    let env = Env::from_pairs([("COMMANDS_TABLE", "k")]);
+    assert!(matches!(
+        currency::write_state_from_env(&env, &sdk()),
+        Err(ConfigError::Missing(name)) if name == "COMMANDS_QUEUE_URL"
+    ));
+}
