@@ -55,11 +55,14 @@ class Settings:
     rounds: int
     requests: int
     warmup: int
+    paired_rounds: int = 10  # Probe / PythonBaseline cold starts taken in turns, for the language ratio
 
 
-QUICK = Settings(rounds=5, requests=1000, warmup=100)
-FULL = Settings(rounds=10, requests=3000, warmup=300)
-COLD_ONLY = Settings(rounds=5, requests=0, warmup=0)  # `--local-cloud`: cold starts per function, no warm load
+QUICK = Settings(rounds=5, requests=1000, warmup=100, paired_rounds=10)
+FULL = Settings(rounds=10, requests=3000, warmup=300, paired_rounds=20)
+COLD_ONLY = Settings(
+    rounds=5, requests=0, warmup=0, paired_rounds=10
+)  # `--local-cloud`: cold starts per function, no warm load
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,36 @@ async def _measure(cloud: Any, session: aiohttp.ClientSession, target: Target, s
     }
 
 
+async def interleaved_cold(
+    cloud: Any, session: aiohttp.ClientSession, targets: list[Target], rounds: int
+) -> dict[str, dict[str, float]]:
+    """Cold starts of `targets` taken in turns (A, B, A, B, …), so load from other work hits both alike: the
+    language comparison's cold-start figures. Per function: median and minimum Init Duration, median first
+    request."""
+    inits: dict[str, list[float]] = {t.function: [] for t in targets}
+    firsts: dict[str, list[float]] = {t.function: [] for t in targets}
+    for _ in range(rounds):
+        for target in targets:
+            pool = cloud.pools[target.function]
+            await pool.reap_idle()
+            ms, status = await _request(cloud, session, target)
+            if status != "ok":
+                raise RuntimeError(f"{target.function} {target.label}: {status}")
+            inits[target.function].append(pool.init_durations_ms[-1])
+            firsts[target.function].append(ms)
+    for target in targets:
+        await cloud.pools[target.function].reap_idle()
+    return {
+        name: {
+            "rounds": rounds,
+            "init_ms": median(inits[name]),
+            "init_ms_min": min(inits[name]),
+            "first_request_ms": median(firsts[name]),
+        }
+        for name in inits
+    }
+
+
 async def functions_async(
     settings: Settings = QUICK, *, profile: str = "release", resolve: Callable[[str], Path] | None = None
 ) -> dict[str, Any]:
@@ -228,6 +261,7 @@ async def functions_async(
 
     resolve = resolve or (lambda binary: build.bootstrap_path(binary, profile=profile))
     rows: list[dict[str, Any]] = []
+    paired: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-functions-") as tmp:
         backend = create_backend("moto", state_dir=Path(tmp), cache_dir=paths.cache_dir(), region="us-east-1")
         await asyncio.to_thread(backend.start)
@@ -266,34 +300,43 @@ async def functions_async(
                     row["template"] = target.function not in (PROBE, PYTHON)
                     row["size"] = _sizes(fn, bootstraps[target.function])
                     rows.append(row)
+                pair = [t for t in targets_for(stack) if t.function in (PROBE, PYTHON)]
+                try:
+                    paired = await interleaved_cold(cloud, session, pair, settings.paired_rounds)
+                except Exception as exc:
+                    paired = {"error": str(exc)[:500]}
         finally:
             await asyncio.to_thread(backend.stop)
     return {
         "settings": settings.__dict__,
         "profile": profile,
         "functions": rows,
-        "language": language_ratios(rows),
+        "language": language_ratios(rows, paired),
     }
 
 
-def language_ratios(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def language_ratios(rows: list[dict[str, Any]], paired: dict[str, Any] | None = None) -> dict[str, Any]:
     """Python (awslambdaric) ÷ Rust, for cold start and memory: vs the probe (the same trivial shape) and vs the
-    median of the template's Rust functions (real axum services with SDK clients)."""
+    median of the template's Rust functions (real axum services with SDK clients). With `paired` (cold starts of
+    Probe and PythonBaseline taken in turns) the Python and probe cold-start figures come from there, plus the
+    ratio of the minimum Init Durations (the least disturbed sample of each)."""
     by_name = {row["function"]: row for row in rows if "error" not in row}
     python = by_name.get(PYTHON)
     if python is None:
         return {}
     services = [row for row in by_name.values() if row.get("template")]
+    paired = paired if paired and PROBE in paired and PYTHON in paired else None
 
     def figures(row: dict[str, Any]) -> dict[str, float]:
+        cold = paired[row["function"]] if paired and row["function"] in (PROBE, PYTHON) else row["cold"]
         return {
-            "init_ms": row["cold"]["init_ms"],
-            "first_request_ms": row["cold"]["first_request_ms"],
+            "init_ms": cold["init_ms"],
+            "first_request_ms": cold["first_request_ms"],
             "idle_rss_mb": row["rss"]["idle_mb"],
             "peak_rss_mb": row["rss"]["peak_mb"],
         }
 
-    out: dict[str, Any] = {"python": figures(python)}
+    out: dict[str, Any] = {"python": figures(python), "paired_cold_starts": paired}
     references = {}
     if PROBE in by_name:
         references["probe"] = figures(by_name[PROBE])
@@ -303,4 +346,6 @@ def language_ratios(rows: list[dict[str, Any]]) -> dict[str, Any]:
     for name, reference in references.items():
         out[name] = reference
         out[f"python_over_{name}"] = {k: (out["python"][k] / v if v else None) for k, v in reference.items()}
+    if paired and "probe" in references and paired[PROBE]["init_ms_min"]:
+        out["python_over_probe"]["init_ms_min"] = paired[PYTHON]["init_ms_min"] / paired[PROBE]["init_ms_min"]
     return out

@@ -339,6 +339,15 @@ def _render_functions(functions: dict[str, Any]) -> list[str]:
                 ]
             )
         lines += _table(["Rust reference", *(label for _, label, _ in keys)], rows, "lllll")
+        paired = language.get("paired_cold_starts")
+        if paired:
+            rounds = paired.get("PythonBaseline", {}).get("rounds")
+            minimum = (language.get("python_over_probe") or {}).get("init_ms_min")
+            lines.append(
+                f"\nCold starts of the probe and the Python baseline above: {rounds} of each taken in turns, so "
+                "other load hits both alike"
+                + (f"; ratio of the minimum Init Durations: **{_fmt(minimum, 'x')}**." if minimum else ".")
+            )
         lines.append("\nPython ÷ Rust: how many times longer the cold start and how many times more memory.")
     return lines
 

@@ -185,7 +185,8 @@ def function_lines(per_function: dict[str, Any]) -> list[str]:
     ratios = per_function.get("language", {}).get("python_over_probe")
     if ratios:
         lines.append(
-            f"  Python/Rust(probe): init {ratios['init_ms']:.1f}x, idle RSS {ratios['idle_rss_mb']:.1f}x, "
+            f"  Python/Rust(probe): init {ratios['init_ms']:.1f}x (min {ratios.get('init_ms_min') or 0:.1f}x), "
+            f"idle RSS {ratios['idle_rss_mb']:.1f}x, "
             f"peak RSS {ratios['peak_rss_mb']:.1f}x"
         )
     return lines

@@ -134,3 +134,23 @@ def test_language_ratios_against_the_probe_and_the_services_median() -> None:
     assert ratios["python_over_services_median"]["peak_rss_mb"] == pytest.approx(17.0 / 13.0)
     json.dumps(ratios)  # report-ready
     assert functions.language_ratios([_row("A", 1.0, 1.0, template=True)]) == {}
+
+
+def test_paired_cold_starts_feed_the_language_ratio() -> None:
+    rows = [
+        _row("A", 10.0, 10.0, template=True),
+        _row(functions.PROBE, 50.0, 4.0, template=False),  # a disturbed standalone sample
+        _row(functions.PYTHON, 60.0, 16.0, template=False),
+    ]
+    paired = {
+        functions.PROBE: {"rounds": 10, "init_ms": 5.0, "init_ms_min": 4.0, "first_request_ms": 6.0},
+        functions.PYTHON: {"rounds": 10, "init_ms": 40.0, "init_ms_min": 36.0, "first_request_ms": 42.0},
+    }
+    ratios = functions.language_ratios(rows, paired)
+    assert ratios["python_over_probe"]["init_ms"] == pytest.approx(8.0)
+    assert ratios["python_over_probe"]["first_request_ms"] == pytest.approx(7.0)
+    assert ratios["python_over_probe"]["init_ms_min"] == pytest.approx(9.0)
+    assert ratios["python_over_probe"]["idle_rss_mb"] == pytest.approx(4.0)  # memory from the per-function rows
+    assert ratios["python_over_services_median"]["init_ms"] == pytest.approx(4.0)
+    assert ratios["paired_cold_starts"] == paired
+    assert "init_ms_min" not in functions.language_ratios(rows, {"error": "boom"})["python_over_probe"]
