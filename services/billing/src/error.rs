@@ -8,26 +8,10 @@ use http::StatusCode;
 use platform::Problem;
 use platform::idempotency::IdempotencyError;
 use platform::pagination::PaginationError;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::store::StoreError;
 
-/// One invalid input field (in the problem's `errors` member).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: &str, message: impl Into<String>) -> Self {
-        Self {
-            field: field.to_owned(),
-            message: message.into(),
-        }
-    }
-}
+pub use platform::openapi::FieldError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BillingError {

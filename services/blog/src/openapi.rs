@@ -1,8 +1,8 @@
 //! The blog service's OpenAPI fragment.
 
+use platform::openapi::BearerAuth;
 use serde::Serialize;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{OpenApi, ToSchema};
 
 /// An RFC 9457 problem (`application/problem+json`).
 #[derive(Debug, Serialize, ToSchema)]
@@ -18,23 +18,6 @@ pub struct ProblemDoc {
     pub errors: Option<Vec<crate::error::FieldError>>,
     /// On 409/412: the post's current version.
     pub current_version: Option<u64>,
-}
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
 }
 
 #[derive(OpenApi)]

@@ -1,8 +1,8 @@
 //! The currency service's OpenAPI fragment (read and write routes; the projector has no HTTP surface).
 
+use platform::openapi::BearerAuth;
 use serde::Serialize;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{OpenApi, ToSchema};
 
 /// An RFC 9457 problem (`application/problem+json`).
 #[derive(Debug, Serialize, ToSchema)]
@@ -22,23 +22,6 @@ pub struct ProblemDoc {
     pub errors: Option<Vec<crate::error::FieldError>>,
     /// On 422 (reused id) and 503 (not queued): the command id to retry with.
     pub command_id: Option<String>,
-}
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
 }
 
 #[derive(OpenApi)]

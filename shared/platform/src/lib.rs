@@ -12,6 +12,7 @@ pub mod http_log;
 pub mod idempotency;
 pub mod json;
 pub mod metrics;
+pub mod openapi;
 pub mod pagination;
 pub mod problem;
 pub mod redact;
