@@ -665,3 +665,15 @@ def destroy(c: Context, stage: str, yes: bool = False, i_know: bool = False, reg
     except (deployer.DeployError, SamError) as err:
         raise Exit(f"destroy: {err}") from None
     print(f"destroy: {stage} deleted")
+
+
+@task(help={"requests": "requests per concurrency level (default 640)"})
+def bench_lmi(c: Context, requests: int = 640) -> None:
+    """One LMI environment vs standard environments at rising concurrency: req/s, p99, RSS, environments."""
+    from devkit.bench_lmi import lmi_vs_standard
+
+    try:
+        builder.build_bootstraps(["convert-lambda", "convert-lmi-lambda"], profile="ci", quiet=True)
+    except builder.BuildError as err:
+        raise Exit(f"bench-lmi: {err}") from None
+    lmi_vs_standard(levels=(1, 8, 32, 64, 128), requests_per_level=requests, io_latency_ms=20, cache_ttl_ms=0)
