@@ -176,6 +176,10 @@ class Gateway:
         peer = request.transport.get_extra_info("peername") if request.transport else None
         source_ip = peer[0] if peer else "127.0.0.1"
         host = headers.get("host", f"{self.host}:{self.port}")
+        if _is_loopback_alias(host):
+            # An API has one domain name, as on AWS: localhost, 127.0.0.1 and [::1] are the same local API, and
+            # issuers derived from the request (and the authorizers that check them) must agree on one name.
+            host = headers["host"] = f"{self.host}:{self.port}"
         domain = host.rsplit(":", 1)[0] if not host.startswith("[") else host
         prefix = domain.split(".", 1)[0]
         if prefix.isdigit() or prefix == "localhost":
@@ -263,3 +267,12 @@ async def _read_body(request: web.BaseRequest) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]", "::1", "0.0.0.0"})
+
+
+def _is_loopback_alias(host: str) -> bool:
+    """True for a Host header naming this machine's loopback (with or without a port)."""
+    name = host.rsplit("]", 1)[0] + "]" if host.startswith("[") else host.rsplit(":", 1)[0]
+    return name.lower() in _LOOPBACK_NAMES

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from tests.e2e.conftest import Stack
@@ -21,6 +22,15 @@ def test_edge_authorizer_refuses_writes_without_a_token(stack: Stack, http: requ
     reply = http.post(f"{stack.api}/posts", json={"title": "t", "body": "b"}, timeout=30)
     assert reply.status_code == 401
     assert reply.json() == {"message": "Unauthorized"}  # the gateway's, not the function's
+
+
+@pytest.mark.local_only  # a deployed stage has one host name; nothing to normalise
+def test_a_token_from_localhost_is_accepted_at_the_edge(stack: Stack, http: requests.Session) -> None:
+    # The README's walk-through uses localhost: the issuer must not depend on which loopback name was typed.
+    alias = Stack({**stack.urls, "AuthApi": stack.auth.replace("127.0.0.1", "localhost")}, stack.control, None)
+    account = new_account(alias, http, "localhost")
+    created = http.post(f"{stack.api}/posts", json={"title": "t", "body": "b"}, headers=account.bearer, timeout=30)
+    assert created.status_code == 201, created.text
 
 
 def test_only_the_author_edits_and_stale_versions_lose(stack: Stack, http: requests.Session) -> None:
