@@ -13,10 +13,7 @@ use std::time::{Duration, Instant};
 use auth::signing::SigningKeys;
 use auth::store::{DynamoUserStore, StoreError, UserStore};
 use auth::{AppState, AuthConfig, app};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
-};
+use aws_sdk_dynamodb::types::{KeyType, TimeToLiveSpecification};
 use axum::body::Body;
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
@@ -98,27 +95,7 @@ fn unique(prefix: &str) -> String {
 }
 
 async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, key: &str, ttl: Option<&str>) {
-    client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(key)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap_or_else(|e| panic!("{e}")),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name(key)
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap_or_else(|e| panic!("{e}")),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("create {name}: {e:?}"));
+    testkit::tables::create_table(client, name, &[(key, KeyType::Hash)]).await;
     if let Some(attribute) = ttl {
         client
             .update_time_to_live()

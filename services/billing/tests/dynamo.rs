@@ -7,10 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, KeyType};
 use axum::Router;
 use axum::body::Body;
 use billing::AppState;
@@ -25,35 +22,8 @@ use platform::idempotency::{
 use platform::pagination::PageCodec;
 use serde_json::{Value, json};
 use support::moto::{Moto, client_for, dead_endpoint, unique_table};
+use testkit::tables::create_table;
 use tower::ServiceExt;
-
-async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, keys: &[(&str, KeyType)]) {
-    let mut request = client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest);
-    for (attr, kind) in keys {
-        request = request
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(*attr)
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .unwrap_or_else(|e| panic!("{e}")),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name(*attr)
-                    .key_type(kind.clone())
-                    .build()
-                    .unwrap_or_else(|e| panic!("{e}")),
-            );
-    }
-    request
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("create table {name}: {e:?}"));
-}
 
 struct Fixture {
     _moto: Moto,

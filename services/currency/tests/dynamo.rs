@@ -6,9 +6,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::KeyType;
 use currency::domain::{
     CommandMessage, CommandRecord, CurrencyState, Intent, Operation, Outcome, Status,
 };
@@ -22,34 +20,11 @@ use money::{CurrencyCode, CurrencyRecord, Decimal};
 use platform::auth::testing::TestIssuer;
 use serde_json::json;
 use testkit::moto::{Moto, client_for, dead_endpoint, unique_table};
+use testkit::tables::create_table;
 use time::OffsetDateTime;
 
 fn code(raw: &str) -> CurrencyCode {
     CurrencyCode::parse(raw).unwrap_or_else(|e| panic!("{e}"))
-}
-
-async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, key: &str) {
-    client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(key)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap_or_else(|e| panic!("{e}")),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name(key)
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap_or_else(|e| panic!("{e}")),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("create table {name}: {e:?}"));
 }
 
 struct Env {
@@ -65,8 +40,8 @@ async fn env() -> Env {
     let client = moto.client();
     let currencies_table = unique_table("currencies");
     let commands_table = unique_table("commands");
-    create_table(&client, &currencies_table, "code").await;
-    create_table(&client, &commands_table, "id").await;
+    create_table(&client, &currencies_table, &[("code", KeyType::Hash)]).await;
+    create_table(&client, &commands_table, &[("id", KeyType::Hash)]).await;
     Env {
         currencies: DynamoCurrencies::new(client.clone(), &currencies_table),
         commands: DynamoCommandStore::new(client.clone(), &commands_table),

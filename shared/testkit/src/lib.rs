@@ -7,3 +7,4 @@
 #![allow(clippy::panic)]
 
 pub mod moto;
+pub mod tables;
