@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from aiohttp import web
-
+from devkit.localcloud.http1 import Request, Response, Server
 from devkit.localcloud.runtime_api import new_request_id
 
 if TYPE_CHECKING:
@@ -30,11 +30,9 @@ TAIL_BYTES = 4096
 _PREFIX = "/2015-03-31/functions/"
 
 
-def _error(status: int, error_type: str, message: str, **extra: str) -> web.Response:
+def _error(status: int, error_type: str, message: str, **extra: str) -> Response:
     body = json.dumps({"Type": "User", "message": message, **extra}).encode()
-    return web.Response(
-        status=status, body=body, content_type="application/json", headers={"x-amzn-ErrorType": error_type}
-    )
+    return Response(status, body, [("Content-Type", "application/json"), ("x-amzn-ErrorType", error_type)])
 
 
 class ControlServer:
@@ -42,8 +40,7 @@ class ControlServer:
         self.cloud = cloud
         self.host = host
         self.port = port
-        self._server: asyncio.AbstractServer | None = None
-        self._web: web.Server | None = None
+        self._server = Server(self._handle, max_body=MAX_SYNC_PAYLOAD)
         self._tails: dict[str, list[str]] = {}
         self._background: set[asyncio.Task[Any]] = set()
         cloud.sink.listeners.append(self._collect)
@@ -53,21 +50,13 @@ class ControlServer:
         return f"http://{self.host}:{self.port}"
 
     async def start(self) -> None:
-        self._web = web.Server(self._handle, access_log=None)
-        self._server = await asyncio.get_running_loop().create_server(self._web, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
+        self.port = await self._server.start(self.host, self.port)
 
     async def stop(self) -> None:
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        if self._server is None:
-            return
-        self._server.close()
-        if self._web is not None:
-            await self._web.shutdown(1.0)
-        await self._server.wait_closed()
-        self._server = None
+        await self._server.stop(1.0)
 
     def _collect(self, function: str, request_id: str, text: str) -> None:
         lines = self._tails.get(request_id)
@@ -85,26 +74,30 @@ class ControlServer:
             return name
         return next((lid for lid, fn in functions.items() if fn.physical_name == name), None)
 
-    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        path = request.path
+    def _handle(self, request: Request) -> Response | Awaitable[Response]:
+        path = request.target.partition("?")[0]
         if path == "/_localcloud/status" and request.method == "GET":
-            return web.json_response(await self.cloud.status())
+            return self._status()
         if path.startswith(_PREFIX) and path.endswith("/invocations") and request.method == "POST":
-            return await self._invoke(request, path[len(_PREFIX) : -len("/invocations")])
+            return self._invoke(request, path[len(_PREFIX) : -len("/invocations")])
         return _error(404, "UnknownOperationException", f"no route for {request.method} {path}")
 
-    async def _invoke(self, request: web.BaseRequest, name: str) -> web.Response:
+    async def _status(self) -> Response:
+        body = json.dumps(await self.cloud.status()).encode()
+        return Response(200, body, [("Content-Type", "application/json")])
+
+    async def _invoke(self, request: Request, name: str) -> Response:
         function = self._resolve(name)
         region, account = self.cloud.stack.region, self.cloud.stack.account_id
         if function is None:
             arn = f"arn:aws:lambda:{region}:{account}:function:{unquote(name)}"
             return _error(404, "ResourceNotFoundException", f"Function not found: {arn}")
-        payload = await request.content.read() if request.body_exists else b""  # our limits, not aiohttp's 1 MB
-        kind = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        payload = request.body
+        kind = request.header("X-Amz-Invocation-Type") or "RequestResponse"
         if kind == "DryRun":
-            return web.Response(status=204)
+            return Response(204)
         limit = MAX_ASYNC_PAYLOAD if kind == "Event" else MAX_SYNC_PAYLOAD
-        if len(payload) > limit:
+        if payload is None or len(payload) > limit:
             return _error(
                 413,
                 "RequestTooLargeException",
@@ -115,8 +108,8 @@ class ControlServer:
             task = asyncio.create_task(pool.invoke(payload or b"{}"))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
-            return web.Response(status=202, headers={"X-Amzn-RequestId": new_request_id()})
-        tail = request.headers.get("X-Amz-Log-Type") == "Tail"
+            return Response(202, headers=[("X-Amzn-RequestId", new_request_id())])
+        tail = request.header("X-Amz-Log-Type") == "Tail"
         request_id = new_request_id()
         if tail:
             self._tails[request_id] = []
@@ -137,4 +130,5 @@ class ControlServer:
             headers["X-Amz-Log-Result"] = base64.b64encode(log).decode()
         if not result.ok:
             headers["X-Amz-Function-Error"] = "Unhandled"
-        return web.Response(status=200, body=result.outcome.body, headers=headers, content_type="application/json")
+        headers["Content-Type"] = "application/json"
+        return Response(200, result.outcome.body, list(headers.items()))

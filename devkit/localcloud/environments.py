@@ -282,7 +282,7 @@ class Environment:
 
 
 def _queued(api: RuntimeApi) -> list[Invocation]:
-    return list(api._queue._queue)  # type: ignore[attr-defined]
+    return api.queued()
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

@@ -19,12 +19,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
-
 from devkit.localcloud.authorizer import Denial, JwtAuthorizer
 from devkit.localcloud.environments import InvokeResult
+from devkit.localcloud.http1 import Request, Response, Server
 from devkit.localcloud.httpapi_v2 import cors_headers, is_text, joined_headers, preflight, query_parameters, v2_response
-from devkit.localcloud.model import HttpApiSpec, RouteSpec
+from devkit.localcloud.model import CorsSpec, HttpApiSpec, RouteSpec
 from devkit.localcloud.routing import Router
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway payload quota
@@ -33,9 +32,12 @@ MAX_INVOKE_BYTES = 6_291_456  # Lambda synchronous invocation request payload
 Invoker = Callable[[str, bytes], Awaitable[InvokeResult]]  # (function logical id, event) -> result
 
 
-def _message(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+def _message(status: int, message: str, request_id: str | None = None) -> Response:
     body = json.dumps({"message": message}, separators=(",", ":")).encode()
-    return web.Response(status=status, body=body, headers=headers, content_type="application/json")
+    response = Response(status, body, [("Content-Type", "application/json")])
+    if request_id is not None:
+        response.add("apigw-requestid", request_id)
+    return response
 
 
 def api_id_for(stack_name: str, logical_id: str) -> str:
@@ -73,58 +75,45 @@ class Gateway:
         self.host = host
         self.port = port
         self.requests = 0
-        self._server: asyncio.AbstractServer | None = None
-        self._web: web.Server | None = None
+        self._server = Server(self._handle, max_body=MAX_REQUEST_BYTES)
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._web = web.Server(self._handle, access_log=None)
-        self._server = await loop.create_server(self._web, self.host, self.port, reuse_address=True)
-        self.port = self._server.sockets[0].getsockname()[1]
+        self.port = await self._server.start(self.host, self.port, reuse_address=True)
 
     async def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.close()
-        if self._web is not None:
-            await self._web.shutdown(1.0)
-        await self._server.wait_closed()
-        self._server = None
+        await self._server.stop(1.0)
 
-    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+    def _handle(self, request: Request) -> Response | Awaitable[Response]:
         self.requests += 1
         cors = self.api.cors
-        origin = request.headers.get("Origin")
-        if (
-            cors is not None
-            and request.method == "OPTIONS"
-            and origin is not None
-            and "Access-Control-Request-Method" in request.headers
-        ):
+        origin = request.header("Origin") if cors is not None else None
+        if origin is None:
+            return self._route(request)
+        assert cors is not None
+        if request.method == "OPTIONS" and request.header("Access-Control-Request-Method") is not None:
             return preflight(cors, origin)
+        return self._route_with_cors(request, cors, origin)
+
+    async def _route_with_cors(self, request: Request, cors: CorsSpec, origin: str) -> Response:
         response = await self._route(request)
-        if cors is not None and origin is not None:
-            cors_headers(cors, origin, response)
+        cors_headers(cors, origin, response)
         return response
 
-    async def _route(self, request: web.BaseRequest) -> web.StreamResponse:
+    async def _route(self, request: Request) -> Response:
         gw_request_id = _gateway_request_id()
-        length = request.content_length
-        if length is not None and length > MAX_REQUEST_BYTES:
-            return _message(413, "Request Entity Too Large")
-        body = await _read_body(request)
+        body = request.body
         if body is None:
             return _message(413, "Request Entity Too Large")
-        raw_path, _, raw_query = request.raw_path.partition("?")
+        raw_path, _, raw_query = request.target.partition("?")
         matched = self.router.match(request.method, raw_path)
         if matched is None:
             return _message(404, "Not Found")
         route, path_params = matched
-        headers, cookies = joined_headers(request)
+        headers, cookies = joined_headers(request.headers)
         authorizer_ctx: dict[str, Any] | None = None
         if route.authorizer is not None:
             spec = self.api.authorizers.get(route.authorizer)
@@ -132,11 +121,14 @@ class Gateway:
                 return _message(500, "Internal Server Error")
             verdict = await self.authorizer.authorize(spec, headers, route.authorization_scopes)
             if isinstance(verdict, Denial):
-                return web.Response(
-                    status=verdict.status,
-                    body=verdict.body,
-                    content_type="application/json",
-                    headers={"www-authenticate": verdict.www_authenticate, "apigw-requestid": gw_request_id},
+                return Response(
+                    verdict.status,
+                    verdict.body,
+                    [
+                        ("Content-Type", "application/json"),
+                        ("www-authenticate", verdict.www_authenticate),
+                        ("apigw-requestid", gw_request_id),
+                    ],
                 )
             authorizer_ctx = {"jwt": {"claims": verdict.claims, "scopes": verdict.scopes}}
         event = self._event(
@@ -147,21 +139,21 @@ class Gateway:
             return _message(413, "Request Entity Too Large")
         result = await _with_integration_timeout(self.invoker(route.function, payload), route.timeout_ms / 1000)
         if result is None:  # integration timeout: the invocation itself runs on, as in AWS
-            return _message(503, "Service Unavailable", {"apigw-requestid": gw_request_id})
+            return _message(503, "Service Unavailable", gw_request_id)
         if result.status == "throttled":
-            return _message(503, "Service Unavailable", {"apigw-requestid": gw_request_id})
+            return _message(503, "Service Unavailable", gw_request_id)
         if not result.ok:
-            return _message(500, "Internal Server Error", {"apigw-requestid": gw_request_id})
+            return _message(500, "Internal Server Error", gw_request_id)
         try:
             response = v2_response(result)
         except (ValueError, TypeError):
-            return _message(500, "Internal Server Error", {"apigw-requestid": gw_request_id})
-        response.headers["apigw-requestid"] = gw_request_id
+            return _message(500, "Internal Server Error", gw_request_id)
+        response.set("apigw-requestid", gw_request_id)
         return response
 
     def _event(
         self,
-        request: web.BaseRequest,
+        request: Request,
         raw_path: str,
         raw_query: str,
         route: RouteSpec,
@@ -173,8 +165,7 @@ class Gateway:
         gw_request_id: str,
     ) -> dict[str, Any]:
         now = time.time()
-        peer = request.transport.get_extra_info("peername") if request.transport else None
-        source_ip = peer[0] if peer else "127.0.0.1"
+        source_ip = request.peer
         host = headers.get("host", f"{self.host}:{self.port}")
         if _is_loopback_alias(host):
             # An API has one domain name, as on AWS: localhost, 127.0.0.1 and [::1] are the same local API, and
@@ -213,7 +204,7 @@ class Gateway:
                 "http": {
                     "method": request.method,
                     "path": raw_path,
-                    "protocol": f"HTTP/{request.version.major}.{request.version.minor}",
+                    "protocol": f"HTTP/{request.version}",
                     "sourceIp": source_ip,
                     "userAgent": headers.get("user-agent", ""),
                 },
@@ -254,19 +245,6 @@ async def _with_integration_timeout(call: Awaitable[InvokeResult], timeout_s: fl
     done = await waiter
     timer.cancel()
     return None if done is None else done.result()
-
-
-async def _read_body(request: web.BaseRequest) -> bytes | None:
-    if not request.body_exists:
-        return b""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_any():
-        size += len(chunk)
-        if size > MAX_REQUEST_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]", "::1", "0.0.0.0"})

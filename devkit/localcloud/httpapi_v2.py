@@ -11,9 +11,8 @@ import base64
 import json
 from urllib.parse import parse_qsl
 
-from aiohttp import web
-
 from devkit.localcloud.environments import InvokeResult
+from devkit.localcloud.http1 import Response
 from devkit.localcloud.model import CorsSpec
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/graphql")
@@ -26,10 +25,11 @@ def is_text(content_type: str | None) -> bool:
     return ct.startswith(_TEXT_TYPES) or ct.endswith(("+json", "+xml"))
 
 
-def joined_headers(request: web.BaseRequest) -> tuple[dict[str, str], list[str]]:
+def joined_headers(raw: list[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
+    """Lowercased headers with duplicates joined by commas, and the Cookie header split into `cookies`."""
     headers: dict[str, str] = {}
     cookies: list[str] = []
-    for name, value in request.headers.items():
+    for name, value in raw:
         key = name.lower()
         if key == "cookie":
             cookies.extend(c.strip() for c in value.split(";") if c.strip())
@@ -47,7 +47,7 @@ def query_parameters(raw: str) -> dict[str, str] | None:
     return out
 
 
-def v2_response(result: InvokeResult) -> web.Response:
+def v2_response(result: InvokeResult) -> Response:
     """Payload format 2.0 response rules; ValueError when the shape is unusable (→ 500)."""
     raw = result.outcome.body
     try:
@@ -55,7 +55,7 @@ def v2_response(result: InvokeResult) -> web.Response:
     except ValueError as exc:
         raise ValueError("response is not JSON") from exc
     if not (isinstance(value, dict) and "statusCode" in value):
-        return web.Response(status=200, body=raw, headers={"content-type": "application/json"})
+        return Response(200, raw, [("content-type", "application/json")])
     status = value["statusCode"]
     if (isinstance(status, str) and status.isdigit()) or (isinstance(status, float) and status.is_integer()):
         status = int(status)
@@ -71,19 +71,21 @@ def v2_response(result: InvokeResult) -> web.Response:
         data = base64.b64decode(body) if value.get("isBase64Encoded") else body.encode()
     else:
         raise ValueError("bad body")
-    out = web.Response(status=status, body=data)
-    out.headers.popall("Content-Type", None)
+    out = Response(status, data)
     for key, val in headers.items():
         if isinstance(val, (dict, list)):
             raise ValueError("bad header value")
-        out.headers[key] = "true" if val is True else "false" if val is False else str(val)
-    if "content-type" not in {k.lower() for k in headers}:
-        out.headers["content-type"] = "application/json"
+        text = "true" if val is True else "false" if val is False else str(val)
+        if "\r" in text or "\n" in text:
+            raise ValueError("bad header value")
+        out.set(str(key), text)
+    if out.get("content-type") is None:
+        out.add("content-type", "application/json")
     cookies = value.get("cookies") or []
     if not isinstance(cookies, list):
         raise ValueError("bad cookies")
     for cookie in cookies:
-        out.headers.add("set-cookie", str(cookie))
+        out.add("set-cookie", str(cookie))
     return out
 
 
@@ -93,30 +95,29 @@ def _origin_allowed(cors: CorsSpec, origin: str) -> str | None:
     return origin if origin in cors.allow_origins else None
 
 
-def preflight(cors: CorsSpec, origin: str) -> web.Response:
-    response = web.Response(status=204)
-    response.headers.popall("Content-Type", None)
+def preflight(cors: CorsSpec, origin: str) -> Response:
+    response = Response(204)
     allowed = _origin_allowed(cors, origin)
     if allowed is None:
         return response
-    response.headers["access-control-allow-origin"] = allowed
+    response.set("access-control-allow-origin", allowed)
     if cors.allow_methods:
-        response.headers["access-control-allow-methods"] = ",".join(cors.allow_methods)
+        response.set("access-control-allow-methods", ",".join(cors.allow_methods))
     if cors.allow_headers:
-        response.headers["access-control-allow-headers"] = ",".join(cors.allow_headers)
+        response.set("access-control-allow-headers", ",".join(cors.allow_headers))
     if cors.allow_credentials:
-        response.headers["access-control-allow-credentials"] = "true"
+        response.set("access-control-allow-credentials", "true")
     if cors.max_age is not None:
-        response.headers["access-control-max-age"] = str(cors.max_age)
+        response.set("access-control-max-age", str(cors.max_age))
     return response
 
 
-def cors_headers(cors: CorsSpec, origin: str, response: web.StreamResponse) -> None:
+def cors_headers(cors: CorsSpec, origin: str, response: Response) -> None:
     allowed = _origin_allowed(cors, origin)
     if allowed is None:
         return
-    response.headers["access-control-allow-origin"] = allowed
+    response.set("access-control-allow-origin", allowed)
     if cors.expose_headers:
-        response.headers["access-control-expose-headers"] = ",".join(cors.expose_headers)
+        response.set("access-control-expose-headers", ",".join(cors.expose_headers))
     if cors.allow_credentials:
-        response.headers["access-control-allow-credentials"] = "true"
+        response.set("access-control-allow-credentials", "true")

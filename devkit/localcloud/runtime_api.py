@@ -12,18 +12,18 @@ Status codes and bodies follow aws-lambda-rie (lambda/rapi/handler, lambda/rapi/
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import collections
 import json
 import os
 import time
 import uuid
 from dataclasses import dataclass, field
 
-from aiohttp import web
+from devkit.localcloud.http1 import Request, Response, Server
 
 API_PREFIX = "/2018-06-01/runtime"
 MAX_PAYLOAD_BYTES = 6_291_556  # interop.MaxPayloadSize in aws-lambda-rie: 6 MiB + 100 bytes of envelope
-_JSON = "application/json"
+_JSON = ("Content-Type", "application/json")
 
 
 @dataclass(frozen=True)
@@ -65,25 +65,29 @@ def new_trace_id() -> str:
     return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Parent={os.urandom(8).hex()};Sampled=0"
 
 
-def _json_response(status: int, payload: dict[str, str]) -> web.Response:
-    return web.Response(status=status, body=json.dumps(payload).encode() + b"\n", content_type=_JSON)
+def _json_response(status: int, payload: dict[str, str]) -> Response:
+    return Response(status, json.dumps(payload).encode() + b"\n", [_JSON])
 
 
 _ACCEPTED = b'{"status":"OK"}\n'
+_NOT_FOUND = {"errorType": "NotFound", "errorMessage": "Not Found"}
 
 
 class RuntimeApi:
-    """Runtime API server of one execution environment."""
+    """Runtime API server of one execution environment.
+
+    Every answer is synchronous except a `/next` that finds nothing queued: it parks a future that `deliver()`
+    resolves, so an invocation costs no task and no queue hop (see `http1`)."""
 
     def __init__(self) -> None:
-        self._queue: asyncio.Queue[Invocation] = asyncio.Queue()
+        self._queue: collections.deque[Invocation] = collections.deque()
+        self._waiters: collections.deque[asyncio.Future[Response]] = collections.deque()
         self.in_flight: dict[str, Invocation] = {}
         self.first_next = asyncio.Event()
         self.first_next_at: float | None = None  # time.monotonic() of the first /next: end of init
         self.init_error: RuntimeOutcome | None = None
         self.init_failed = asyncio.Event()
-        self._server: asyncio.AbstractServer | None = None
-        self._web: web.Server | None = None
+        self._server = Server(self._handle, max_body=MAX_PAYLOAD_BYTES)
         self.port = 0
 
     @property
@@ -91,81 +95,73 @@ class RuntimeApi:
         return f"127.0.0.1:{self.port}"
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._web = web.Server(self._handle, handler_cancellation=True, access_log=None)
-        self._server = await loop.create_server(self._web, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
+        self.port = await self._server.start("127.0.0.1", 0)
 
     async def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.close()
-        if self._web is not None:
-            with contextlib.suppress(Exception):
-                await self._web.shutdown(0.5)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._server.wait_closed(), 1.0)
-        self._server = None
+        for waiter in self._waiters:
+            waiter.cancel()
+        self._waiters.clear()
+        await self._server.stop(0.5)
 
     def deliver(self, invocation: Invocation) -> None:
-        self._queue.put_nowait(invocation)
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():  # a cancelled waiter: its connection went away
+                self.in_flight[invocation.request_id] = invocation
+                waiter.set_result(_next_response(invocation))
+                return
+        self._queue.append(invocation)
 
     def pending(self) -> int:
-        return self._queue.qsize()
+        return len(self._queue)
+
+    def queued(self) -> list[Invocation]:
+        return list(self._queue)
 
     def fail_all(self, outcome_for: dict[str, RuntimeOutcome] | RuntimeOutcome) -> None:
         """Settles every queued and in-flight invocation (process died or was killed)."""
-        while not self._queue.empty():
-            self._take_queued_into_flight()
+        while self._queue:
+            invocation = self._queue.popleft()
+            self.in_flight[invocation.request_id] = invocation
         for request_id, invocation in list(self.in_flight.items()):
             outcome = outcome_for if isinstance(outcome_for, RuntimeOutcome) else outcome_for.get(request_id)
             if outcome is not None:
                 invocation.settle(outcome)
         self.in_flight.clear()
 
-    def _take_queued_into_flight(self) -> None:
-        invocation = self._queue.get_nowait()
-        self.in_flight[invocation.request_id] = invocation
-
     def forget(self, request_id: str) -> None:
         self.in_flight.pop(request_id, None)
 
-    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        path = request.path
+    def _handle(self, request: Request) -> Response | asyncio.Future[Response]:
+        path = request.target.partition("?")[0]
         if not path.startswith(API_PREFIX):
-            return _json_response(404, {"errorType": "NotFound", "errorMessage": "Not Found"})
+            return _json_response(404, _NOT_FOUND)
         tail = path[len(API_PREFIX) :]
         if tail == "/invocation/next" and request.method == "GET":
-            return await self._next()
+            return self._next()
         if tail == "/init/error" and request.method == "POST":
-            return await self._init_error(request)
+            return self._init_error(request)
         if tail.startswith("/invocation/") and request.method == "POST":
             request_id, _, kind = tail[len("/invocation/") :].partition("/")
             if kind == "response":
-                return await self._response(request, request_id)
+                return self._response(request, request_id)
             if kind == "error":
-                return await self._error(request, request_id)
-        return _json_response(404, {"errorType": "NotFound", "errorMessage": "Not Found"})
+                return self._error(request, request_id)
+        return _json_response(404, _NOT_FOUND)
 
-    async def _next(self) -> web.Response:
+    def _next(self) -> Response | asyncio.Future[Response]:
         if self.first_next_at is None:
             self.first_next_at = time.monotonic()
             self.first_next.set()
-        invocation = await self._queue.get()
-        self.in_flight[invocation.request_id] = invocation
-        headers = {
-            "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
-            "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
-            "Lambda-Runtime-Invoked-Function-Arn": invocation.function_arn,
-            "Lambda-Runtime-Trace-Id": invocation.trace_id,
-        }
-        if invocation.client_context is not None:
-            headers["Lambda-Runtime-Client-Context"] = invocation.client_context
-        if invocation.cognito_identity is not None:
-            headers["Lambda-Runtime-Cognito-Identity"] = invocation.cognito_identity
-        return web.Response(body=invocation.payload, headers=headers, content_type=_JSON)
+        if self._queue:
+            invocation = self._queue.popleft()
+            self.in_flight[invocation.request_id] = invocation
+            return _next_response(invocation)
+        waiter: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        return waiter
 
-    def _check_id(self, request_id: str) -> web.Response | Invocation:
+    def _check_id(self, request_id: str) -> Response | Invocation:
         invocation = self.in_flight.get(request_id)
         if invocation is not None:
             return invocation
@@ -180,18 +176,16 @@ class RuntimeApi:
             )
         return _json_response(400, {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"})
 
-    async def _response(self, request: web.BaseRequest, request_id: str) -> web.Response:
+    def _response(self, request: Request, request_id: str) -> Response:
         checked = self._check_id(request_id)
-        if isinstance(checked, web.Response):
-            await request.content.read()
+        if isinstance(checked, Response):
             return checked
-        body, size = await _read_capped(request)
         del self.in_flight[request_id]
-        if body is None:
+        if request.body is None:
             checked.settle(
                 RuntimeOutcome.error(
                     "Function.ResponseSizeTooLarge",
-                    f"Response payload size ({size} bytes) exceeded maximum allowed payload size "
+                    f"Response payload size ({request.body_size} bytes) exceeded maximum allowed payload size "
                     f"({MAX_PAYLOAD_BYTES} bytes).",
                 )
             )
@@ -202,38 +196,35 @@ class RuntimeApi:
                     "errorType": "RequestEntityTooLarge",
                 },
             )
-        checked.settle(RuntimeOutcome(True, body))
-        return web.Response(status=202, body=_ACCEPTED, content_type=_JSON)
+        checked.settle(RuntimeOutcome(True, request.body))
+        return Response(202, _ACCEPTED, [_JSON])
 
-    async def _error(self, request: web.BaseRequest, request_id: str) -> web.Response:
+    def _error(self, request: Request, request_id: str) -> Response:
         checked = self._check_id(request_id)
-        if isinstance(checked, web.Response):
-            await request.content.read()
+        if isinstance(checked, Response):
             return checked
-        body = await request.content.read()
         del self.in_flight[request_id]
-        error_type = request.headers.get("Lambda-Runtime-Function-Error-Type") or "Unhandled"
-        checked.settle(RuntimeOutcome(False, body, error_type))
-        return web.Response(status=202, body=_ACCEPTED, content_type=_JSON)
+        error_type = request.header("Lambda-Runtime-Function-Error-Type") or "Unhandled"
+        checked.settle(RuntimeOutcome(False, request.body or b"", error_type))
+        return Response(202, _ACCEPTED, [_JSON])
 
-    async def _init_error(self, request: web.BaseRequest) -> web.Response:
-        body = await request.content.read()
-        error_type = request.headers.get("Lambda-Runtime-Function-Error-Type") or "Runtime.Unknown"
-        self.init_error = RuntimeOutcome(False, body, error_type)
+    def _init_error(self, request: Request) -> Response:
+        error_type = request.header("Lambda-Runtime-Function-Error-Type") or "Runtime.Unknown"
+        self.init_error = RuntimeOutcome(False, request.body or b"", error_type)
         self.init_failed.set()
-        return web.Response(status=202, body=_ACCEPTED, content_type=_JSON)
+        return Response(202, _ACCEPTED, [_JSON])
 
 
-async def _read_capped(request: web.BaseRequest) -> tuple[bytes | None, int]:
-    """The body, or None (and its full size) when it exceeds MAX_PAYLOAD_BYTES; always drains the stream."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_any():
-        size += len(chunk)
-        if size <= MAX_PAYLOAD_BYTES:
-            chunks.append(chunk)
-        else:
-            chunks.clear()
-    if size > MAX_PAYLOAD_BYTES:
-        return None, size
-    return b"".join(chunks), size
+def _next_response(invocation: Invocation) -> Response:
+    headers = [
+        _JSON,
+        ("Lambda-Runtime-Aws-Request-Id", invocation.request_id),
+        ("Lambda-Runtime-Deadline-Ms", str(invocation.deadline_ms)),
+        ("Lambda-Runtime-Invoked-Function-Arn", invocation.function_arn),
+        ("Lambda-Runtime-Trace-Id", invocation.trace_id),
+    ]
+    if invocation.client_context is not None:
+        headers.append(("Lambda-Runtime-Client-Context", invocation.client_context))
+    if invocation.cognito_identity is not None:
+        headers.append(("Lambda-Runtime-Cognito-Identity", invocation.cognito_identity))
+    return Response(200, invocation.payload, headers)
