@@ -30,7 +30,7 @@ PASSWORD = "bench password: correct horse battery staple"
 BENCH_CODES = ("AED", "ARS", "BDT", "BGN", "BRL", "CLP", "COP", "DKK", "EGP", "GHS", "HKD", "HUF",
                "IDR", "ILS", "INR", "KES", "KRW", "MAD", "MXN", "NGN", "NOK", "PEN", "PHP", "PKR",
                "QAR", "RON", "SAR", "SEK", "TRY", "TWD", "UAH", "VND", "ZAR", "UYU")  # fmt: skip
-POLL_INTERVAL_S = 0.005
+POLL_INTERVAL_S = 0.025  # the read side is polled 40 times a second: resolution well under the 1 s target
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -40,10 +40,13 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[rank - 1]
 
 
-def admin_token(stack_urls: dict[str, str], state_dir: Path = paths.STATE_DIR) -> str:
-    """Registers a fresh account on the local cloud, makes it admin in the users table, and logs it in."""
+def admin_token(
+    stack_urls: dict[str, str], state_dir: Path = paths.STATE_DIR, target: targets.Target | None = None
+) -> str:
+    """Registers a fresh account, makes it admin in the users table (of `target`, default: the local cloud in
+    `state_dir`), and logs it in."""
     auth = stack_urls.get("AuthApi", stack_urls["HttpApi"])
-    target = targets.local(state_dir)
+    target = target or targets.local(state_dir)
     email = f"bench-{uuid.uuid4().hex[:12]}@example.test"
     with requests.Session() as http:
         http.post(f"{auth}/register", json={"email": email, "password": PASSWORD}, timeout=30).raise_for_status()
@@ -62,7 +65,9 @@ class _Run:
     writes_done: bool = False
 
 
-async def _write(session: aiohttp.ClientSession, api: str, token: str, code: str, i: int, run: _Run) -> None:
+async def _write(
+    session: aiohttp.ClientSession, api: str, token: str, code: str, i: int, run: _Run, *, measured: bool = True
+) -> None:
     t0 = time.monotonic()
     body = {"name": f"Bench {code}", "minor_units": _MINOR_UNITS[code], "rate_to_base": f"1.{i:06d}"}
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"bench-{uuid.uuid4().hex}"}
@@ -72,7 +77,8 @@ async def _write(session: aiohttp.ClientSession, api: str, token: str, code: str
             if reply.status != 202:
                 run.errors.append(f"{reply.status}: {payload}")
                 return
-            run.pending.setdefault(code, []).append((int(payload["sequence"]), t0))
+            if measured:
+                run.pending.setdefault(code, []).append((int(payload["sequence"]), t0))
     except (TimeoutError, aiohttp.ClientError, ValueError, KeyError) as err:
         run.errors.append(repr(err))
 
@@ -96,21 +102,27 @@ async def _poll(session: aiohttp.ClientSession, api: str, run: _Run, deadline: f
         await asyncio.sleep(POLL_INTERVAL_S)  # poll interval, bounded by the deadline above
 
 
-async def _bench(api: str, token: str, rate: float, seconds: float, codes: tuple[str, ...], drain_s: float) -> _Run:
+async def _bench(
+    api: str, token: str, rate: float, seconds: float, codes: tuple[str, ...], drain_s: float, warmup_s: float = 0.0
+) -> _Run:
     run = _Run()
-    total = int(rate * seconds)
+    warmup = int(rate * warmup_s)
+    total = warmup + int(rate * seconds)
     connector = aiohttp.TCPConnector(limit=256)
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        poller = asyncio.create_task(_poll(session, api, run, time.monotonic() + seconds + drain_s + 5))
+        poller = asyncio.create_task(_poll(session, api, run, time.monotonic() + warmup_s + seconds + drain_s + 5))
         start = time.monotonic()
         writes = []
         for i in range(total):
             delay = start + i / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)  # the steady schedule: command i leaves at start + i/rate
-            writes.append(asyncio.create_task(_write(session, api, token, codes[i % len(codes)], i, run)))
-            run.sent += 1
+            measured = i >= warmup
+            writes.append(
+                asyncio.create_task(_write(session, api, token, codes[i % len(codes)], i, run, measured=measured))
+            )
+            run.sent += measured
         await asyncio.gather(*writes)
         run.writes_done = True
         await poller
@@ -130,8 +142,10 @@ def write_to_readable(
     state_dir: Path = paths.STATE_DIR,
     codes: tuple[str, ...] = BENCH_CODES,
     drain_s: float = 10.0,
+    warmup_s: float = 0.0,
 ) -> dict[str, Any]:
-    """Write-to-readable latency at `rate` commands/s for `seconds`; p50/p99/max in ms.
+    """Write-to-readable latency at `rate` commands/s for `seconds`, after `warmup_s` at the same rate that is not
+    measured (the environments a steady rate needs are started then, as on a live service); p50/p99/max in ms.
 
     `stack_urls` are the API base URLs (the control file's `urls`); without `token` an admin account is created on
     the local cloud in `state_dir`. Commands not readable within `drain_s` after the last write count as
@@ -141,12 +155,13 @@ def write_to_readable(
     if unknown:
         raise ValueError(f"no minor units known for {unknown}: add them to _MINOR_UNITS (ISO 4217)")
     token = token or admin_token(stack_urls, state_dir)
-    run = asyncio.run(_bench(stack_urls["HttpApi"], token, rate, seconds, codes, drain_s))
+    run = asyncio.run(_bench(stack_urls["HttpApi"], token, rate, seconds, codes, drain_s, warmup_s))
     latencies_ms = [s * 1000 for s in run.latencies_s]
     unreadable = sum(len(w) for w in run.pending.values())
     return {
         "rate": rate,
         "seconds": seconds,
+        "warmup_s": warmup_s,
         "sent": run.sent,
         "accepted": len(latencies_ms) + unreadable,
         "readable": len(latencies_ms),
@@ -165,12 +180,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds at the same rate before measuring")
     parser.add_argument("--state-dir", type=Path, default=paths.STATE_DIR)
     args = parser.parse_args(argv)
     control = read_control(args.state_dir)
     if control is None:
         raise SystemExit("no local cloud is running: start it with `./inv up`")
-    result = write_to_readable(control["urls"], args.rate, args.seconds, state_dir=args.state_dir)
+    result = write_to_readable(control["urls"], args.rate, args.seconds, state_dir=args.state_dir, warmup_s=args.warmup)
     print(json.dumps(result, indent=2))
 
 

@@ -58,12 +58,12 @@ def _wait_for_control(state_dir: Path, proc: subprocess.Popen, deadline: float) 
 
 
 @contextmanager
-def local_cloud(*, build: bool = True, backend: str = "moto") -> Iterator[Endpoints]:
+def local_cloud(*, build: bool = True, backend: str = "moto", profile: str = "ci") -> Iterator[Endpoints]:
     """A private local cloud (loopback, random ports; moto or dynamodb-local) for the duration of the block."""
     with tempfile.TemporaryDirectory(prefix="contract-cloud-") as tmp:
         state_dir = Path(tmp)
         cmd = [sys.executable, "-m", "devkit.stack", "--port", "0", "--state-dir", str(state_dir), "--quiet"]
-        cmd += ["--backend", backend] + ([] if build else ["--no-build"])
+        cmd += ["--backend", backend, "--profile", profile] + ([] if build else ["--no-build"])
         proc = subprocess.Popen(cmd, cwd=paths.ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
             control = _wait_for_control(state_dir, proc, time.monotonic() + START_DEADLINE_S)

@@ -84,6 +84,9 @@ def metrics(report: dict[str, Any]) -> dict[str, tuple[float, str]]:
         put(f"{name}.rss.peak_mb", row["rss"].get("peak_mb"), "MB")
         put(f"{name}.size.bootstrap_bytes", row["size"].get("bootstrap_bytes"), "bytes")
         put(f"{name}.size.zip_bytes", row["size"].get("zip_bytes"), "bytes")
+    currency = report.get("currency") or {}
+    put("currency.write_to_readable.p50_ms", currency.get("p50_ms"), "ms")
+    put("currency.write_to_readable.p99_ms", currency.get("p99_ms"), "ms")
     return out
 
 
@@ -179,6 +182,10 @@ def render_markdown(report: dict[str, Any]) -> str:
     functions = report.get("functions")
     if functions:
         lines += _render_functions(functions)
+    if report.get("currency"):
+        from devkit.bench.currency import render
+
+        lines += render(report["currency"])
     return "\n".join(lines) + "\n"
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from devkit import build
-from devkit.bench import functions, overhead, report
+from devkit.bench import currency, functions, overhead, report
 
 
 class BenchError(RuntimeError):
@@ -110,6 +110,11 @@ def run_bench(options: BenchOptions, *, say: Callable[[str], None] = print) -> t
         per_function = run(functions.functions_async(fn_settings, profile=options.profile, resolve=resolve))
         for line in function_lines(per_function):
             say(line)
+    currency_result = None
+    if not options.local_cloud_only:
+        settings = currency.QUICK if options.quick else currency.FULL
+        currency_result = currency.write_to_readable(settings, profile=options.profile, say=say)
+        say(currency.line(currency_result))
     data: dict[str, Any] = {
         "version": 1,
         "timestamp": timestamp,
@@ -125,6 +130,7 @@ def run_bench(options: BenchOptions, *, say: Callable[[str], None] = print) -> t
         "bench_seconds": round(time.monotonic() - started, 1),
         "overhead": over,
         "functions": per_function,
+        "currency": currency_result,
     }
     root = options.out_root or report.bench_dir()
     previous = report.load_previous(root)

@@ -130,9 +130,8 @@ async fn submit(
     let (id, _client_chosen) = domain::command_id(idempotency_key(headers)?, body_command_id)
         .map_err(CurrencyError::Validation)?;
     let fingerprint = intent.fingerprint();
-    if let Some(existing) = state.commands.get(&id).await? {
-        return replay(state, &existing, &fingerprint).await;
-    }
+    // No read first: a new id (the common case) costs a sequence bump and one conditional put; a retry of a
+    // known id burns a sequence number (gaps are harmless: the projector only compares) and replays below.
     let sequence = state.commands.next_sequence(intent.code).await?;
     let message = CommandMessage::new(id.clone(), &intent, sequence).to_json();
     let now = time::OffsetDateTime::now_utc();
@@ -153,7 +152,7 @@ async fn submit(
         expires_at: now.unix_timestamp().saturating_add(state.retention_seconds),
     };
     if let Inserted::Existing(existing) = state.commands.insert(&record).await? {
-        // Lost a race with a concurrent request for the same id; its sequence number wins.
+        // A retry, or a race with a concurrent request for the same id: the stored command's sequence wins.
         return replay(state, &existing, &fingerprint).await;
     }
     enqueue(state, &record.id, &record.message).await?;
