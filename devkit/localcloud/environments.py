@@ -186,6 +186,8 @@ class Environment:
 
     async def wait_started(self) -> RuntimeOutcome | None:
         """None once the runtime polls /next, else the init failure."""
+        if self._started.done():  # the warm path: no shield, no extra future
+            return self._started.result()
         return await asyncio.shield(self._started)
 
     async def _pump(self, stream: asyncio.StreamReader) -> None:

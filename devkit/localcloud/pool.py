@@ -217,13 +217,10 @@ class FunctionPool:
             env.last_request_id = request_id
         env.api.deliver(invocation)
         status = "success"
-        timed_out = RuntimeOutcome.error(
-            "Sandbox.Timedout", f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds"
-        )
-        timer = asyncio.get_running_loop().call_later(timeout_s, invocation.settle, timed_out)  # no task per call
+        timer = asyncio.get_running_loop().call_later(timeout_s, _time_out, invocation, timeout_s)  # no task per call
         outcome = await invocation.future
         timer.cancel()
-        if outcome is timed_out:
+        if invocation.timed_out:
             status = "timeout"
             self._log(request_id, f"{iso_now()} {request_id} Task timed out after {timeout_s:.2f} seconds")
             if self.fn.is_managed_instances:
@@ -290,6 +287,18 @@ class FunctionPool:
             "max_concurrency_per_env": self.fn.max_concurrency_per_env,
             "rss_kb": {str(e.pid): e.rss_kb() for e in self.envs if e.pid is not None},
         }
+
+
+TIMED_OUT = "Sandbox.Timedout"
+
+
+def _time_out(invocation: Invocation, timeout_s: float) -> None:
+    """The Timeout timer: settles the invocation as timed out (built only when it fires)."""
+    if invocation.future.done():
+        return
+    invocation.timed_out = True
+    message = f"RequestId: {invocation.request_id} Error: Task timed out after {timeout_s:.2f} seconds"
+    invocation.settle(RuntimeOutcome.error(TIMED_OUT, message))
 
 
 def _rank(env: Environment) -> tuple[int, int, float]:

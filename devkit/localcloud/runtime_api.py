@@ -49,6 +49,7 @@ class Invocation:
     trace_id: str
     client_context: str | None = None
     cognito_identity: str | None = None
+    timed_out: bool = False  # settled by the Timeout timer (pool), not by the runtime
     future: asyncio.Future[RuntimeOutcome] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
     def settle(self, outcome: RuntimeOutcome) -> None:
