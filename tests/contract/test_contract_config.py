@@ -59,15 +59,29 @@ def test_a_link_to_an_unknown_operation_is_refused() -> None:
         contract_links.LINKS = original
 
 
-def test_secured_401s_also_allow_the_edge_authorizers_json() -> None:
-    doc = contract_links.contract_document(DOCUMENT)
-    for op_id, op in operations(doc).items():
+def test_the_committed_document_has_the_edge_401_on_every_secured_operation() -> None:
+    """The edge authorizer's 401 is in openapi.json itself (platform::openapi::EdgeAuthorizerResponses)."""
+    secured = 0
+    for op_id, op in operations(DOCUMENT).items():
         content = op["responses"].get("401", {}).get("content", {})
         if op.get("security"):
-            assert content["application/json"] == contract_links.EDGE_401, op_id
+            secured += 1
+            assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/EdgeUnauthorized"}, op_id
             assert "application/problem+json" in content, op_id
         else:
             assert "application/json" not in content, op_id
+    assert secured >= 15, "every module's writes are secured"
+    edge = DOCUMENT["components"]["schemas"]["EdgeUnauthorized"]
+    assert edge["required"] == ["message"] and edge["properties"]["message"]["type"] == "string"
+
+
+def test_the_contract_document_adds_only_links() -> None:
+    doc = contract_links.contract_document(DOCUMENT)
+    for op_id, op in operations(doc).items():
+        original = operations(DOCUMENT)[op_id]
+        for status, response in op["responses"].items():
+            stripped = {k: v for k, v in response.items() if k != "links"}
+            assert stripped == original["responses"][status], (op_id, status)
 
 
 def test_lith_runs_the_identity_api_and_http_api_fat_one_api() -> None:

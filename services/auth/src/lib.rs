@@ -23,6 +23,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use http::StatusCode;
 use platform::Problem;
+use utoipa::Modify;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 pub use error::Error;
@@ -69,5 +70,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
                 .build(),
         ),
     );
+    platform::openapi::EdgeAuthorizerResponses.modify(&mut api);
     api
 }

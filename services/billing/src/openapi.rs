@@ -1,6 +1,6 @@
 //! The billing service's OpenAPI fragment.
 
-use platform::openapi::BearerAuth;
+use platform::openapi::{BearerAuth, EdgeAuthorizerResponses};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
@@ -49,7 +49,7 @@ pub struct ProblemDoc {
         crate::error::FieldError,
         ProblemDoc,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &EdgeAuthorizerResponses),
     tags((name = "billing", description = "Invoices and payments"))
 )]
 struct BillingApi;

@@ -1,6 +1,6 @@
 //! The blog service's OpenAPI fragment.
 
-use platform::openapi::BearerAuth;
+use platform::openapi::{BearerAuth, EdgeAuthorizerResponses};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
@@ -44,7 +44,7 @@ pub struct ProblemDoc {
         crate::error::FieldError,
         ProblemDoc,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &EdgeAuthorizerResponses),
     tags((name = "blog", description = "Posts and comments"))
 )]
 struct BlogApi;

@@ -1,6 +1,6 @@
 //! The currency service's OpenAPI fragment (read and write routes; the projector has no HTTP surface).
 
-use platform::openapi::BearerAuth;
+use platform::openapi::{BearerAuth, EdgeAuthorizerResponses};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
@@ -52,7 +52,7 @@ pub struct ProblemDoc {
         crate::error::FieldError,
         ProblemDoc,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &EdgeAuthorizerResponses),
     tags((name = "currency", description = "Currencies (read model) and currency commands"))
 )]
 struct CurrencyApi;

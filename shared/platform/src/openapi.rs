@@ -1,8 +1,10 @@
 //! OpenAPI pieces every service fragment shares, so the fat Lambda's merged document has one definition of each.
 
 use serde::Serialize;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, ToSchema};
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, PartialSchema, ToSchema};
 
 /// Adds the `bearer` security scheme (a JWT access token from the identity API) to a fragment.
 pub struct BearerAuth;
@@ -19,6 +21,79 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// The body API Gateway's JWT authorizer answers a missing or invalid token with, before any function runs
+/// (`401 {"message":"Unauthorized"}`, `application/json`; the services' own 401s are problem+json).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"message": "Unauthorized"}))]
+pub struct EdgeUnauthorized {
+    pub message: String,
+}
+
+/// Documents the edge's 401 on every secured operation (one with a non-empty security requirement), beside
+/// the service's own problem+json 401, so a client (and the contract tests) may rely on the document for both.
+/// Apply it after the operations exist (a `modifiers(...)` entry or a call on the built document).
+pub struct EdgeAuthorizerResponses;
+
+impl Modify for EdgeAuthorizerResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.schemas.insert(
+            EdgeUnauthorized::name().into_owned(),
+            EdgeUnauthorized::schema(),
+        );
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                if is_secured(operation) {
+                    add_edge_401(operation);
+                }
+            }
+        }
+    }
+}
+
+fn is_secured(operation: &Operation) -> bool {
+    let empty = serde_json::to_value(SecurityRequirement::default()).ok();
+    operation.security.as_ref().is_some_and(|requirements| {
+        requirements
+            .iter()
+            .any(|requirement| serde_json::to_value(requirement).ok() != empty)
+    })
+}
+
+fn add_edge_401(operation: &mut Operation) {
+    let response = operation
+        .responses
+        .responses
+        .entry("401".to_owned())
+        .or_insert_with(|| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description("Missing or invalid access token")
+                    .build(),
+            )
+        });
+    if let RefOr::T(response) = response {
+        response
+            .content
+            .entry("application/json".to_owned())
+            .or_insert_with(|| {
+                Content::new(Some(Ref::from_schema_name(
+                    EdgeUnauthorized::name().into_owned(),
+                )))
+            });
     }
 }
 
@@ -52,6 +127,66 @@ mod tests {
             .map(|c| c.security_schemes)
             .unwrap_or_default();
         assert_eq!(schemes.keys().collect::<Vec<_>>(), vec!["bearer"]);
+    }
+
+    fn document(security: Option<Vec<SecurityRequirement>>) -> utoipa::openapi::OpenApi {
+        use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
+        use utoipa::openapi::{ContentBuilder, PathsBuilder};
+        let problem_401 = ResponseBuilder::new()
+            .description("Missing or invalid token")
+            .content("application/problem+json", ContentBuilder::new().build())
+            .build();
+        let secured = OperationBuilder::new()
+            .response("401", problem_401)
+            .securities(security)
+            .build();
+        let open = OperationBuilder::new()
+            .response("200", ResponseBuilder::new().description("ok").build())
+            .build();
+        let paths = PathsBuilder::new()
+            .path("/secured", PathItem::new(HttpMethod::Post, secured))
+            .path("/open", PathItem::new(HttpMethod::Get, open))
+            .build();
+        utoipa::openapi::OpenApiBuilder::new().paths(paths).build()
+    }
+
+    fn json(api: &utoipa::openapi::OpenApi) -> serde_json::Value {
+        serde_json::to_value(api).unwrap_or_default()
+    }
+
+    #[test]
+    fn secured_operations_document_the_edge_401_beside_their_own() {
+        let bearer = SecurityRequirement::new("bearer", Vec::<String>::new());
+        let mut api = document(Some(vec![bearer]));
+        EdgeAuthorizerResponses.modify(&mut api);
+        let doc = json(&api);
+        let content = &doc["paths"]["/secured"]["post"]["responses"]["401"]["content"];
+        assert_eq!(
+            content["application/json"]["schema"]["$ref"],
+            "#/components/schemas/EdgeUnauthorized"
+        );
+        assert!(
+            content.get("application/problem+json").is_some(),
+            "the service's own 401 stays"
+        );
+        assert!(
+            doc["paths"]["/open"]["get"]["responses"]
+                .get("401")
+                .is_none()
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["EdgeUnauthorized"]["required"],
+            serde_json::json!(["message"])
+        );
+    }
+
+    #[test]
+    fn optional_security_is_not_secured() {
+        let mut api = document(Some(vec![SecurityRequirement::default()]));
+        EdgeAuthorizerResponses.modify(&mut api);
+        let doc = json(&api);
+        let content = &doc["paths"]["/secured"]["post"]["responses"]["401"]["content"];
+        assert!(content.get("application/json").is_none());
     }
 
     #[test]
