@@ -77,6 +77,25 @@ EXPECTED: dict[str, tuple[set[str], set[tuple[str, str]]]] = {
         | {("secretsmanager:GetSecretValue", s) for s in ("AuthSigningKey", "PaginationKeySecret")},
     ),
 }
+# The micro-Lambda blog: each function holds only its operation's actions (a read function cannot write).
+_MICRO_BLOG = {
+    "ListPosts": (["Query"], "${BlogTable.Arn}/index/*", False),
+    "CreatePost": (["PutItem"], "BlogTable.Arn", True),
+    "GetPost": (["GetItem"], "BlogTable.Arn", False),
+    "UpdatePost": (["GetItem", "UpdateItem"], "BlogTable.Arn", True),
+    "DeletePost": (["GetItem", "DeleteItem", "Query", "BatchWriteItem"], "BlogTable.Arn", True),
+    "ListComments": (["GetItem", "Query"], "BlogTable.Arn", False),
+    "CreateComment": (["GetItem", "ConditionCheckItem", "PutItem"], "BlogTable.Arn", True),
+    "DeleteComment": (["GetItem", "DeleteItem"], "BlogTable.Arn", True),
+}
+for _op, (_actions, _resource_name, _authenticated) in _MICRO_BLOG.items():
+    EXPECTED[f"BlogMicro{_op}Role"] = (
+        {BASIC},
+        _ddb(_actions, _resource_name)
+        | (_ddb(["GetItem"], "RevokedTokensTable.Arn") if _authenticated else set())
+        | {("secretsmanager:GetSecretValue", "PaginationKeySecret")},
+    )
+
 # Actions AWS only grants on "*" (no resource-level permissions).
 STAR_RESOURCE_OK = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"}
 
@@ -189,3 +208,17 @@ def test_every_function_builds_with_cargo_lambda() -> None:
     assert template["Globals"]["Function"]["Runtime"] == "provided.al2023"
     assert template["Globals"]["Function"]["Architectures"] == [{"Ref": "Architecture"}]
     assert template["Parameters"]["Architecture"]["Default"] == "arm64"
+
+
+def test_micro_functions_hold_a_subset_of_the_lith_and_reads_cannot_write(expanded: dict[str, Any]) -> None:
+    roles = function_roles(expanded)
+    _, lith = role_grants(roles["BlogManagerRole"])
+    writes = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "ConditionCheckItem"}
+    micro = {name: role for name, role in roles.items() if name.startswith("BlogMicro")}
+    assert len(micro) == len(_MICRO_BLOG)
+    for name, role in micro.items():
+        _, grants = role_grants(role)
+        blog = {(a, r) for a, r in grants if "BlogTable" in r}
+        assert {(a, "${BlogTable.Arn}/index/*" if "index" in r else r) for a, r in blog} <= lith, name
+        if name in ("BlogMicroListPostsRole", "BlogMicroGetPostRole", "BlogMicroListCommentsRole"):
+            assert not {a.split(":")[1] for a, _ in blog} & writes, f"{name} is a read function"

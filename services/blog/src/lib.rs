@@ -7,7 +7,7 @@
 //! - Listings are cursor-paginated with HMAC-checked `next_token`s ([`platform::pagination`]).
 //!
 //! [`app`] is the whole service as an axum `Router`; the lith binary, a fat Lambda and the tests serve
-//! it unchanged. Storage is behind [`store::BlogStore`] (DynamoDB in Lambda, memory in tests).
+//! it unchanged; [`operation_app`] is one route of it, for the micro-Lambda topology (one function per route). Storage is behind [`store::BlogStore`] (DynamoDB in Lambda, memory in tests).
 
 pub mod domain;
 pub mod error;
@@ -19,13 +19,13 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
-use axum::routing::{delete, get};
 use platform::auth::Verifier;
 use platform::aws::SdkConfig;
 use platform::config::{ConfigError, Env};
 use platform::pagination::PageCodec;
 
 pub use openapi::openapi;
+pub use routes::operation::{Operation, UnknownOperation};
 
 /// Shared, cheaply cloneable state for every handler.
 #[derive(Clone)]
@@ -58,20 +58,20 @@ impl AppState {
 
 /// Every blog route plus `GET /health/blog`.
 pub fn app(state: AppState) -> Router {
-    use routes::{comments, posts};
-    Router::new()
-        .route("/posts", get(posts::list_posts).post(posts::create_post))
-        .route(
-            "/posts/{id}",
-            get(posts::get_post)
-                .put(posts::update_post)
-                .delete(posts::delete_post),
-        )
-        .route(
-            "/posts/{id}/comments",
-            get(comments::list_comments).post(comments::create_comment),
-        )
-        .route("/comments/{id}", delete(comments::delete_comment))
+    serve(Operation::ALL, state)
+}
+
+/// One operation plus `GET /health/blog` (micro-Lambda topology: a function per route; other paths are 404).
+pub fn operation_app(operation: Operation, state: AppState) -> Router {
+    serve([operation], state)
+}
+
+fn serve(operations: impl IntoIterator<Item = Operation>, state: AppState) -> Router {
+    operations
+        .into_iter()
+        .fold(Router::new(), |router, op| {
+            router.route(op.path(), op.handler())
+        })
         .layer(DefaultBodyLimit::max(domain::REQUEST_MAX_BYTES))
         .merge(platform::health::router("blog", env!("CARGO_PKG_VERSION")))
         .with_state(state)

@@ -1,4 +1,5 @@
 //! HTTP handlers by resource.
 
 pub mod comments;
+pub mod operation;
 pub mod posts;

@@ -1,0 +1,18 @@
+//! BlogMicro<Operation>: one blog operation per function (the micro-Lambda topology), `BLOG_OPERATION` picks it.
+//!
+//! One artifact for every BlogMicro* function: each gets its own IAM role, memory, concurrency and cold starts
+//! from the template, while a binary per route would multiply build time and deploy size for the same code.
+
+use platform::config::Env;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    platform::telemetry::init();
+    let env = Env::from_process();
+    let operation: blog::Operation = env.required("BLOG_OPERATION")?.parse()?;
+    let sdk = platform::aws::sdk_config().await;
+    let state = blog::AppState::from_env(&env, &sdk).await?;
+    tracing::info!(%operation, "micro function serves one blog operation");
+    let app = blog::operation_app(operation, state);
+    lambda_http::run(platform::http_log::instrument(app)).await
+}
