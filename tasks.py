@@ -100,10 +100,23 @@ def lint(c: Context) -> None:
         "only": "Comma-separated subset of: lint, rust, build, python",
         "k": "pytest -k expression (only the matching Python tests)",
         "rust_filter": "Filter passed to cargo test",
+        "faults": "only the reliability (fault-injection) suite, tests/e2e/faults (it also runs in the full suite)",
+        "long": "with --faults: the long version (more edits, more concurrency)",
     }
 )
-def test(c: Context, only: str = "", k: str = "", rust_filter: str = "") -> None:
+def test(
+    c: Context, only: str = "", k: str = "", rust_filter: str = "", faults: bool = False, long: bool = False
+) -> None:
     """The full suite: lint, cargo test, Lambda builds (ci profile), pytest (unit + local cloud e2e). One summary."""
+    if long and not faults:
+        raise Exit("test: --long goes with --faults")
+    if faults:
+        steps = Steps()
+        steps.run("bootstraps (ci)", lambda: _build_for_tests())
+        env = {"FAULTS_LONG": "1" if long else "0"}
+        steps.run("faults" + (" (long)" if long else ""), [PY, "-m", "pytest", "tests/e2e/faults"], env=env)
+        _finish(steps, "test --faults")
+        return
     parts = {p.strip() for p in only.split(",") if p.strip()} or {"lint", "rust", "build", "python"}
     unknown = parts - {"lint", "rust", "build", "python"}
     if unknown:
