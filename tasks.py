@@ -459,6 +459,38 @@ def bench(
     print(f"bench: report {path} (latest: {path.parent.parent / 'latest.md'})")
 
 
+@task(
+    help={
+        "traffic": "a traffic profile (blog, currency, convert) or all (default)",
+        "quick": "300 requests per topology instead of 2000 (about 3 minutes from built bootstraps)",
+        "profile": "cargo profile of the bootstraps: ci (default) or release",
+        "backend": "moto (default) or dynamodb-local",
+        "no_build": "do not build; run the bootstraps already built",
+    }
+)
+def compare(
+    c: Context,
+    traffic: str = "all",
+    quick: bool = False,
+    profile: str = "ci",
+    backend: str = "moto",
+    no_build: bool = False,
+) -> None:
+    """Every topology (lith, micro, fat, read/write split, LMI) under the same traffic: latency, cold starts,
+    environments, memory, monthly cost, IAM breadth, deploy size; HTML (charts) + Markdown under reports/compare/."""
+    from devkit.compare import report
+    from devkit.compare.run import CompareOptions, run_compare
+
+    options = CompareOptions(traffic=traffic, quick=quick, profile=profile, backend=backend, build=not no_build)
+    try:
+        results = run_compare(options)
+    except (builder.BuildError, ValueError, RuntimeError) as err:
+        raise Exit(f"compare: {err}") from None
+    command = f"./inv compare --traffic {traffic}" + " --quick" * quick + f" --profile {profile} --backend {backend}"
+    md, page = report.write(results, command)
+    print(f"compare: report {page} (Markdown: {md}; latest: {md.parent.parent / 'latest.md'})")
+
+
 # ── contract and load tests (issue 8) ───────────────────────────────────────────────────────────────────────────
 
 

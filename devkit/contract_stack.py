@@ -33,6 +33,8 @@ class Endpoints:
     fat: str | None  # the fat Lambda's API (FatApi): every route
     target: Any | None  # devkit.targets.Target for admin grants and table cleanup; None for bare URLs
     label: str
+    urls: dict[str, str] | None = None  # every API's URL (a local cloud of our own)
+    control: dict[str, Any] | None = None  # its control file (lambda_endpoint, state_dir, …)
 
     def base_for(self, topology: str) -> tuple[str, str]:
         """(main URL, identity URL) for a topology: lith splits them, fat serves everything from one API."""
@@ -69,7 +71,13 @@ def local_cloud(*, build: bool = True, backend: str = "moto", profile: str = "ci
             control = _wait_for_control(state_dir, proc, time.monotonic() + START_DEADLINE_S)
             urls = control["urls"]
             yield Endpoints(
-                urls["HttpApi"], urls["AuthApi"], urls.get("FatApi"), targets.local(state_dir), "the local cloud"
+                urls["HttpApi"],
+                urls["AuthApi"],
+                urls.get("FatApi"),
+                targets.local(state_dir),
+                "the local cloud",
+                urls=urls,
+                control=control,
             )
         finally:
             proc.send_signal(signal.SIGTERM)
