@@ -109,6 +109,16 @@ mod tests {
     }
 
     #[test]
+    fn an_unreachable_backend_is_unavailable() {
+        use aws_sdk_dynamodb::error::ConnectorError;
+        use aws_sdk_dynamodb::operation::get_item::GetItemError;
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let err: SdkError<GetItemError, ()> =
+            SdkError::dispatch_failure(ConnectorError::io(Box::new(refused)));
+        assert_eq!(classify(&err), FailureKind::Unavailable);
+    }
+
+    #[test]
     fn attribute_helpers_read_types_leniently() {
         let item: Item = [
             ("s".to_owned(), AttributeValue::S("x".into())),

@@ -10,6 +10,10 @@ use serde::Serialize;
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
+/// `Retry-After` (seconds) on every 503 problem: the failure is temporary (a dependency is unreachable or
+/// throttling), so clients are told when to try again (RFC 9110 section 10.2.3).
+pub const RETRY_AFTER_SECONDS: u32 = 1;
+
 /// A problem details object (RFC 9457 section 3).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Problem {
@@ -102,9 +106,11 @@ impl IntoResponse for Problem {
             }
         };
         let mut response = (status, body).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+        }
         response
     }
 }
@@ -143,6 +149,16 @@ mod tests {
             body,
             serde_json::json!({"type": "about:blank", "title": "Internal Server Error", "status": 500})
         );
+    }
+
+    #[tokio::test]
+    async fn unavailable_problem_says_when_to_retry() {
+        let response = Problem::unavailable().into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], CONTENT_TYPE);
+        let other = Problem::internal().into_response();
+        assert!(other.headers().get(header::RETRY_AFTER).is_none());
     }
 
     #[tokio::test]
