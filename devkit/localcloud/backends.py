@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import signal
 import socket
@@ -65,10 +66,12 @@ class ManagedProcess:
         self.state_dir = state_dir
         self.log_path = state_dir / f"{name}.log"
         self.pid_path = state_dir / f"{name}.pid"
+        self.cmd_path = state_dir / f"{name}.cmd.json"  # what `relaunch_server` starts again after an outage
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.cmd_path.write_text(json.dumps({"cmd": cmd, "env": env or {}, "cwd": str(cwd) if cwd else None}))
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
                 cmd,
@@ -119,7 +122,7 @@ class ManagedProcess:
 # Server processes a backend may leave behind, and a command-line fragment that identifies each.
 _SERVER_SIGNATURES = {
     "moto": "moto.server",
-    "dynamodb-local": "DynamoDBLocal",
+    "dynamodb-local": "dynamodb.services.local.main.ServerRunner",  # DynamoDB Local's main class (no jar name)
     "elasticmq": "org.elasticmq.server.Main",
 }
 
@@ -130,25 +133,49 @@ def stop_leftovers(state_dir: Path, *, grace: float = 5.0) -> list[int]:
     A pid is only signalled when its command line still is that server's, so a recycled pid is left alone.
     Returns the pids stopped.
     """
-    stopped = []
-    for name, signature in _SERVER_SIGNATURES.items():
-        pid_path = Path(state_dir) / f"{name}.pid"
-        try:
-            pid = int(pid_path.read_text().strip())
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (OSError, ValueError):
-            pid_path.unlink(missing_ok=True)
-            continue
-        if signature in cmdline:
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + grace
-            while Path(f"/proc/{pid}").exists() and _state(pid) != "Z" and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if Path(f"/proc/{pid}").exists() and _state(pid) != "Z":
-                os.kill(pid, signal.SIGKILL)
-            stopped.append(pid)
+    stopped = [stop_server(state_dir, name, grace=grace) for name in _SERVER_SIGNATURES]
+    return [pid for pid in stopped if pid is not None]
+
+
+def stop_server(state_dir: Path, name: str, *, grace: float = 5.0) -> int | None:
+    """Stop one server ("moto", "dynamodb-local", "elasticmq") by its pid file in `state_dir`, whichever process
+    started it: a crashed cloud's leftover, or a running cloud's backend for an outage (see `relaunch_server`).
+    SIGTERM, SIGKILL after `grace`. Returns the pid stopped, None when no such server runs."""
+    pid_path = Path(state_dir) / f"{name}.pid"
+    try:
+        pid = int(pid_path.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except (OSError, ValueError):
         pid_path.unlink(missing_ok=True)
-    return stopped
+        return None
+    pid_path.unlink(missing_ok=True)
+    if _SERVER_SIGNATURES[name] not in cmdline:
+        return None
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while Path(f"/proc/{pid}").exists() and _state(pid) != "Z" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if Path(f"/proc/{pid}").exists() and _state(pid) != "Z":
+        os.kill(pid, signal.SIGKILL)
+    return pid
+
+
+def relaunch_server(state_dir: Path, name: str, url: str, *, deadline: float) -> ManagedProcess:
+    """Start server `name` again with the command line it last ran (same port, same data directory) and wait
+    until it answers at `url`: the end of an outage begun with `stop_server`. A backend that keeps its data on
+    disk (DynamoDB Local with a db path) comes back with it; moto comes back empty. The caller stops the
+    returned process (the local cloud that started the first one no longer owns this one)."""
+    if http_answers(url):
+        raise BackendError(f"{name}: something still answers at {url}; stop it first (stop_server)")
+    spec = json.loads((Path(state_dir) / f"{name}.cmd.json").read_text())
+    process = ManagedProcess(name, Path(state_dir))
+    process.start(spec["cmd"], env=spec["env"], cwd=Path(spec["cwd"]) if spec["cwd"] else None)
+    try:
+        process.wait_http(url, deadline)
+    except BackendError:
+        process.stop()
+        raise
+    return process
 
 
 def _state(pid: int) -> str:

@@ -5,6 +5,8 @@ cache dir) resolves each server with its dependencies once; later runs are offli
 sqlite4java natives arrive as `.so` dependencies and are copied to the file name sqlite4java loads from
 `-Djava.library.path`. DynamoDB Local runs `-inMemory -sharedDb` (one database whatever the access key),
 ElasticMQ runs with a generated config whose queue URLs and ARNs use the stack's region and account.
+With `LOCALCLOUD_DYNAMODB_DB_PATH` set, DynamoDB Local keeps its tables in that directory instead (`-dbPath`), so
+they survive a restart of the server (the reliability suite stops and restarts it, see `relaunch_server`).
 Every other service (Secrets Manager, STS, ...) goes to a moto server beside them, so no call leaves the
 machine: functions get AWS_ENDPOINT_URL (moto) plus AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS.
 """
@@ -12,6 +14,7 @@ machine: functions get AWS_ENDPOINT_URL (moto) plus AWS_ENDPOINT_URL_DYNAMODB an
 from __future__ import annotations
 
 import fcntl
+import os
 import platform
 import shutil
 import subprocess
@@ -52,6 +55,7 @@ DYNAMODB_LOCAL = MavenServer(
     "software.amazon.dynamodb.services.local.main.ServerRunner",
 )
 ELASTICMQ = MavenServer("elasticmq", "org.elasticmq", "elasticmq-server_2.13", "1.7.1", "org.elasticmq.server.Main")
+DB_PATH_ENV = "LOCALCLOUD_DYNAMODB_DB_PATH"  # set: tables on disk there (survive a restart); unset: in memory
 SQLITE_NATIVE = {"x86_64": "linux-amd64", "amd64": "linux-amd64", "aarch64": "linux-aarch64", "arm64": "linux-aarch64"}
 
 _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -204,7 +208,11 @@ class DynamoDbLocalBackend(Backend):
             self.sqs_port = free_port()
         native = sqlite_native_dir(ddb_lib)
         jvm = [java(), *JVM_OPTIONS, f"-Djava.library.path={native}", "-cp", f"{ddb_lib}/*"]
-        args = ["-inMemory", "-sharedDb", "-disableTelemetry", "-port", str(self.dynamodb_port)]
+        db_path = os.environ.get(DB_PATH_ENV)
+        if db_path:
+            Path(db_path).mkdir(parents=True, exist_ok=True)
+        storage = ["-dbPath", str(Path(db_path).resolve())] if db_path else ["-inMemory"]
+        args = [*storage, "-sharedDb", "-disableTelemetry", "-port", str(self.dynamodb_port)]
         self.dynamodb.start([*jvm, DYNAMODB_LOCAL.main_class, *args], cwd=self.state_dir)
         config = self.state_dir / "elasticmq.conf"
         config.write_text(elasticmq_config(self.sqs_port, self.region, self.account_id))
