@@ -100,8 +100,8 @@ def lint(c: Context) -> None:
         "only": "Comma-separated subset of: lint, rust, build, python",
         "k": "pytest -k expression (only the matching Python tests)",
         "rust_filter": "Filter passed to cargo test",
-        "faults": "only the reliability (fault-injection) suite, tests/e2e/faults (it also runs in the full suite)",
-        "long": "with --faults: the long version (more edits, more concurrency)",
+        "faults": "only the reliability (fault-injection) suite, tests/faults (the full suite runs it short)",
+        "long": "with --faults: the long version (more requests, edits, commands and copies; FAULTS_LONG=1)",
     }
 )
 def test(
@@ -113,8 +113,8 @@ def test(
     if faults:
         steps = Steps()
         steps.run("bootstraps (ci)", lambda: _build_for_tests())
-        env = {"FAULTS_LONG": "1" if long else "0"}
-        steps.run("faults" + (" (long)" if long else ""), [PY, "-m", "pytest", "tests/e2e/faults"], env=env)
+        env = {"FAULTS_LONG": "1" if long else "0", "FAULTS_NO_BUILD": "1"}  # built in the step before
+        steps.run("faults" + (" (long)" if long else " (short)"), [PY, "-m", "pytest", "tests/faults"], env=env)
         _finish(steps, "test --faults")
         return
     parts = {p.strip() for p in only.split(",") if p.strip()} or {"lint", "rust", "build", "python"}
@@ -131,7 +131,7 @@ def test(
         steps.run("bootstraps (ci)", lambda: _build_for_tests())
     if "python" in parts:
         _ensure_chromium(c)
-        steps.run("pytest", [PY, "-m", "pytest", *(["-k", k] if k else [])])
+        steps.run("pytest", [PY, "-m", "pytest", "--ignore=tests/faults", *(["-k", k] if k else [])])
         steps.run("contract (short)", _contract_smoke)
         steps.run("load smoke (20 s)", _load_smoke)
     if "python" in parts and not k:
@@ -139,8 +139,11 @@ def test(
         if shutil.which("java") or os.environ.get("CI"):
             e2e = [PY, "-m", "pytest", "tests/e2e", "--backend", "dynamodb-local"]
             steps.run("pytest e2e (dynamodb-local)", e2e)
+            # The reliability suite (its own stack on DynamoDB Local, which it stops and restarts).
+            faults_env = {"FAULTS_LONG": "0", "FAULTS_NO_BUILD": "1" if "build" in parts else ""}
+            steps.run("faults (short)", [PY, "-m", "pytest", "tests/faults"], env=faults_env)
         else:
-            print("test: no Java here, so the DynamoDB Local run of the e2e suite did not run (install Java 17)")
+            print("test: no Java here, so the DynamoDB Local runs (e2e suite, reliability suite) did not run")
     print(f"\nelapsed: {time.monotonic() - started:.0f} s")
     if steps.test_counts()["skipped"]:
         steps.run("no skipped tests", lambda: _fail("a skipped test is a failing feature; see the skips above"))
