@@ -3,11 +3,27 @@
 //! `aws-config` honours `AWS_ENDPOINT_URL` (and `AWS_ENDPOINT_URL_DYNAMODB`, …), so the same binary talks to
 //! AWS, a moto server or DynamoDB Local depending only on its environment.
 
-pub use aws_config::SdkConfig;
+use std::time::Duration;
 
-/// Loads region, credentials and endpoint overrides from the standard sources.
+pub use aws_config::SdkConfig;
+use aws_config::timeout::TimeoutConfig;
+
+/// Time limits on every AWS call. Without them a stalled dependency (a frozen DynamoDB node, a black-holed
+/// connection) holds the request until the Lambda timeout kills it and the client sees a generic 500; with
+/// them the call fails as a timeout, which the services answer as 503 (retry later), well inside the
+/// functions' 10 s Timeout. An attempt may take 3 s (the SDK retries up to 3 attempts within the operation's 8 s).
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(3))
+        .operation_timeout(Duration::from_secs(8))
+        .build()
+}
+
+/// Loads region, credentials and endpoint overrides from the standard sources, with [`timeouts`].
 pub async fn sdk_config() -> SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(timeouts())
         .load()
         .await
 }
@@ -35,5 +51,16 @@ mod tests {
             Some("eu-west-1")
         );
         assert_eq!(config.endpoint_url(), Some("http://127.0.0.1:4566"));
+    }
+
+    #[test]
+    fn every_call_is_bounded_inside_the_function_timeout() {
+        let t = timeouts();
+        assert_eq!(t.connect_timeout(), Some(Duration::from_secs(1)));
+        assert_eq!(t.operation_attempt_timeout(), Some(Duration::from_secs(3)));
+        assert!(
+            t.operation_timeout()
+                .is_some_and(|d| d < Duration::from_secs(10))
+        );
     }
 }
