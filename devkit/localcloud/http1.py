@@ -35,6 +35,12 @@ _REASONS = {
 }  # fmt: skip
 
 
+def first_header(headers: list[tuple[str, str]], name: str) -> str | None:
+    """The first value of header `name` in `headers` (case-insensitive)."""
+    lowered = name.lower()
+    return next((value for key, value in headers if key.lower() == lowered), None)
+
+
 @dataclass
 class Request:
     method: str
@@ -47,11 +53,7 @@ class Request:
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (case-insensitive)."""
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
-        return None
+        return first_header(self.headers, name)
 
 
 @dataclass
@@ -73,11 +75,7 @@ class Response:
         self.headers = [(k, v) for k, v in self.headers if k.lower() != lowered]
 
     def get(self, name: str) -> str | None:
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
-        return None
+        return first_header(self.headers, name)
 
 
 _MAX_PIPELINED = 32  # queued requests on one connection before it stops reading
