@@ -132,7 +132,7 @@ def test_functions_run_the_built_zips_with_their_own_roles(stand_in: Backend, de
     functions = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in deployed["resources"]}
     resources = deployed["translated"]["Resources"]
     names = [lid for lid, r in resources.items() if r["Type"] == "AWS::Lambda::Function" and "Condition" not in r]
-    assert "ConvertLmi" not in names and len(names) == 8
+    assert "ConvertLmi" not in names and len(names) == 16  # 8 + the 8 BlogMicro* functions
     assert "ConvertLmi" not in functions  # its condition (EnableLmi=false) is honoured
     for lid in names:
         config = lam.get_function_configuration(FunctionName=functions[lid])
