@@ -243,10 +243,10 @@ def status(c: Context, json: bool = False) -> None:
     """Environments per function (warm/busy), requests per API, queue depths of the running local cloud."""
     import json as jsonlib
 
-    import requests
+    from devkit.stack import local_status
 
     control = _control()
-    state = requests.get(f"{control['lambda_endpoint']}/_localcloud/status", timeout=10).json()
+    state = local_status(control, timeout_s=10)
     if json:
         print(jsonlib.dumps(state, indent=2))
         return

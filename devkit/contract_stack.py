@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from typing import Any
 
 from devkit import paths, targets
 from devkit.contract_safety import refuse_prod
+from devkit.stack import stop_child
 
 START_DEADLINE_S = 300.0  # a first start may build bootstraps
 
@@ -80,12 +80,7 @@ def local_cloud(*, build: bool = True, backend: str = "moto", profile: str = "ci
                 control=control,
             )
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_child(proc)
 
 
 @contextmanager

@@ -20,6 +20,7 @@ import random
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -69,6 +70,25 @@ def read_control(state_dir: Path = paths.STATE_DIR) -> dict[str, Any] | None:
     except (KeyError, ValueError):
         return None
     return control if process_alive(pid) else None
+
+
+def local_status(control: dict[str, Any], *, timeout_s: float = 30.0) -> dict[str, Any]:
+    """A running local cloud's `GET /_localcloud/status` (functions, APIs, queues), from its control file."""
+    import requests
+
+    reply = requests.get(f"{control['lambda_endpoint']}/_localcloud/status", timeout=timeout_s)
+    reply.raise_for_status()
+    return reply.json()
+
+
+def stop_child(proc: subprocess.Popen[Any], *, grace_s: float = 30.0) -> None:
+    """Stops a `python -m devkit.stack` child: SIGTERM (it stops its functions and backend), SIGKILL after `grace_s`."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def process_alive(pid: int) -> bool:

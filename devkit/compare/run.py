@@ -18,6 +18,7 @@ from devkit.bench.stats import percentile
 from devkit.compare import cost, iam
 from devkit.compare.profiles import PROFILES, Call, Profile, plan
 from devkit.localcloud.template import expand, load_stack
+from devkit.stack import local_status
 
 PASSWORD = "compare password: correct horse battery staple"
 SHARED = {"AuthManager"}  # the identity API every topology uses (JWKS on cold starts); not a topology's own
@@ -140,9 +141,7 @@ def _per_function_zips(used: list[str], stack: Any, profile: str) -> int:
 
 
 def _status(control: dict[str, Any]) -> dict[str, Any]:
-    reply = requests.get(f"{control['lambda_endpoint']}/_localcloud/status", timeout=30)
-    reply.raise_for_status()
-    return reply.json()["functions"]
+    return local_status(control)["functions"]
 
 
 def _log_marks(logs: Path) -> dict[str, int]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from devkit.stack import stop_child
 from tests.conftest import ROOT
 
 START_DEADLINE_S = 300  # the first start may build bootstraps
@@ -94,12 +94,7 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         control = _wait_for_control(state_dir, proc, time.monotonic() + START_DEADLINE_S)
         yield Stack(control["urls"], control, state_dir)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_child(proc)
 
 
 @pytest.fixture

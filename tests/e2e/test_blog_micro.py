@@ -9,15 +9,14 @@ from __future__ import annotations
 import pytest
 import requests
 
+from devkit.stack import local_status
 from tests.e2e.conftest import Stack
 from tests.e2e.helpers import new_account
 
 
 def _status(stack: Stack) -> dict:
     assert stack.control is not None
-    reply = requests.get(f"{stack.control['lambda_endpoint']}/_localcloud/status", timeout=30)
-    reply.raise_for_status()
-    return reply.json()["functions"]
+    return local_status(stack.control)["functions"]
 
 
 def _invocations(stack: Stack) -> dict[str, int]:

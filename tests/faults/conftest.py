@@ -8,7 +8,6 @@ short by default; `FAULTS_LONG=1` (`./inv test --faults --long`) scales them up.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pytest
 import requests
 
 from devkit.localcloud.backends import ManagedProcess, relaunch_server, stop_server
+from devkit.stack import stop_child
 from tests.conftest import ROOT
 from tests.e2e.conftest import START_DEADLINE_S, Stack, _wait_for_control
 
@@ -37,12 +37,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         control = _wait_for_control(state_dir, proc, time.monotonic() + START_DEADLINE_S)
         yield Stack(control["urls"], control, state_dir)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_child(proc)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from typing import Any
 import requests
 
 from devkit import admin, targets
+from devkit.stack import local_status
 from tests.e2e.conftest import Stack, unique_email
 from tests.e2e.helpers import PASSWORD
 from tests.e2e.test_currency import Admin, wait_for
@@ -28,9 +29,7 @@ def size(short: int, long: int) -> int:
 def status(stack: Stack) -> dict[str, Any]:
     """The local cloud's `/_localcloud/status` (functions, APIs, queues)."""
     assert stack.control is not None, "the fault suite runs on the local cloud"
-    reply = requests.get(f"{stack.control['lambda_endpoint']}/_localcloud/status", timeout=30)
-    reply.raise_for_status()
-    return reply.json()
+    return local_status(stack.control)
 
 
 def function_status(stack: Stack, function: str) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ import pytest
 from devkit import deploy
 from devkit.deploy_template import condition, deploy_dir
 from devkit.localcloud.backends import Backend, create_backend, stack_name_for
+from devkit.stack import stop_child
 from tests.conftest import ROOT
 from tests.e2e.conftest import _wait_for_control
 
@@ -171,12 +171,7 @@ def test_e2e_smoke_on_the_local_cloud_with_the_aws_backend(
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
         assert "2 passed" in result.stdout
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_child(proc)
     users = stand_in.boto3_client("dynamodb").scan(TableName=deployed["outputs"]["UsersTableName"])["Items"]
     assert any(item["pk"]["S"].startswith("EMAIL#e2e-") for item in users)  # the smoke wrote to the deployed table
 
