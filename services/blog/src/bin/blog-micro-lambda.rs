@@ -9,7 +9,12 @@ use platform::config::Env;
 async fn main() -> Result<(), lambda_http::Error> {
     platform::telemetry::init();
     let env = Env::from_process();
-    let operation: blog::Operation = env.required("BLOG_OPERATION")?.parse()?;
+    // Missing or unknown → the process exits before the first /next, with the known names in the log.
+    let operation = env
+        .required("BLOG_OPERATION")
+        .map_err(lambda_http::Error::from)
+        .and_then(|name| Ok(name.parse::<blog::Operation>()?))
+        .inspect_err(|err| tracing::error!(error = %err, "the blog micro function cannot start"))?;
     let sdk = platform::aws::sdk_config().await;
     let state = blog::AppState::from_env(&env, &sdk).await?;
     tracing::info!(%operation, "micro function serves one blog operation");
