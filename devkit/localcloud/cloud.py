@@ -222,8 +222,8 @@ class LocalCloud:
         if self.state_dir is not None:
             (self.state_dir / "state.json").unlink(missing_ok=True)
 
-    async def _invoke_bytes(self, function: str, payload: bytes) -> InvokeResult:
-        return await self.pools[function].invoke(payload)
+    async def _invoke_bytes(self, function: str, payload: bytes, attempt: int = 1) -> InvokeResult:
+        return await self.pools[function].invoke(payload, attempt=attempt)
 
     async def invoke(
         self, function: str, payload: bytes | str | dict[str, Any] | list[Any] | None = None

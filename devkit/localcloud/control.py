@@ -6,7 +6,10 @@
   X-Amz-Log-Result; a function error is a 200 with X-Amz-Function-Error; throttling is 429
   TooManyRequestsException; an unknown function 404 ResourceNotFoundException; over 6 MB 413
   RequestTooLargeException;
-- `GET /_localcloud/status`: `LocalCloud.status()` as JSON, for `./inv status` from another terminal.
+- `GET /_localcloud/status`: `LocalCloud.status()` as JSON, for `./inv status` from another terminal;
+- fault injection (faults.py, `./inv fault`): `PUT /_localcloud/faults/{function}` with
+  `{"seed": 1, "faults": [...]}` installs (400 with the reason for a bad spec), `DELETE` clears,
+  `GET /_localcloud/faults` lists what is installed and what it injected.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from devkit.localcloud.faults import FaultError, FunctionFaults
 from devkit.localcloud.http1 import Request, Response, Server
 from devkit.localcloud.runtime_api import new_request_id
 
@@ -28,11 +32,16 @@ MAX_SYNC_PAYLOAD = 6_291_456
 MAX_ASYNC_PAYLOAD = 1_048_576
 TAIL_BYTES = 4096
 _PREFIX = "/2015-03-31/functions/"
+_FAULTS = "/_localcloud/faults"
 
 
 def _error(status: int, error_type: str, message: str, **extra: str) -> Response:
     body = json.dumps({"Type": "User", "message": message, **extra}).encode()
     return Response(status, body, [("Content-Type", "application/json"), ("x-amzn-ErrorType", error_type)])
+
+
+def _json(status: int, value: Any) -> Response:
+    return Response(status, json.dumps(value).encode(), [("Content-Type", "application/json")])
 
 
 class ControlServer:
@@ -80,7 +89,28 @@ class ControlServer:
             return self._status()
         if path.startswith(_PREFIX) and path.endswith("/invocations") and request.method == "POST":
             return self._invoke(request, path[len(_PREFIX) : -len("/invocations")])
+        if path == _FAULTS and request.method == "GET":
+            return _json(200, self._faults())
+        if path.startswith(_FAULTS + "/") and request.method in ("PUT", "DELETE"):
+            return self._set_faults(request, path[len(_FAULTS) + 1 :])
         return _error(404, "UnknownOperationException", f"no route for {request.method} {path}")
+
+    def _faults(self) -> dict[str, Any]:
+        return {name: pool.faults.status() for name, pool in self.cloud.pools.items() if pool.faults is not None}
+
+    def _set_faults(self, request: Request, name: str) -> Response:
+        function = self._resolve(name)
+        if function is None:
+            return _error(404, "ResourceNotFoundException", f"Function not found: {unquote(name)}")
+        pool = self.cloud.pools[function]
+        if request.method == "DELETE":
+            pool.faults = None
+            return Response(204)
+        try:
+            pool.faults = FunctionFaults.parse(json.loads(request.body or b"null"))
+        except (ValueError, FaultError) as err:  # JSONDecodeError is a ValueError
+            return _error(400, "InvalidParameterValueException", str(err))
+        return _json(200, {function: pool.faults.status()})
 
     async def _status(self) -> Response:
         body = json.dumps(await self.cloud.status()).encode()

@@ -29,7 +29,7 @@ import boto3
 from devkit.localcloud.environments import DUMMY_CREDENTIALS, InvokeResult
 from devkit.localcloud.model import EventSourceMappingSpec, QueueSpec
 
-Invoker = Callable[[str, bytes], Awaitable[InvokeResult]]
+Invoker = Callable[[str, bytes, int], Awaitable[InvokeResult]]  # (function, event, delivery attempt)
 _SYSTEM_ATTRIBUTES = ["All"]
 _RECORD_ATTRIBUTES = (
     "ApproximateReceiveCount",
@@ -238,7 +238,8 @@ class SqsPoller:
         stats.batch_sizes.append(len(messages))
         records = [sqs_record(m, queue_arn=self.queue_arn, region=self.region) for m in messages]
         payload = json.dumps({"Records": records}, separators=(",", ":")).encode()
-        result = await self.invoker(self.mapping.function, payload)
+        attempt = max(int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1")) for m in messages)
+        result = await self.invoker(self.mapping.function, payload, attempt)
         ids = [m["MessageId"] for m in messages]
         done = ids_to_delete(result, ids, report_failures=self.mapping.report_batch_item_failures)
         if not done:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from devkit.localcloud.environments import Environment, InvokeResult, PoolSettings
+from devkit.localcloud.faults import ERROR_TYPE, FaultSpec, FunctionFaults
 from devkit.localcloud.logs import LogSink, iso_now
 from devkit.localcloud.model import FunctionSpec
 from devkit.localcloud.runtime_api import Invocation, RuntimeOutcome, new_request_id, new_trace_id
@@ -63,6 +64,7 @@ class FunctionPool:
         self._reaper: asyncio.Task[None] | None = None
         self._closing = False
         self._bg: set[asyncio.Task[None]] = set()
+        self.faults: FunctionFaults | None = None  # installed through the control API (faults.py)
 
     # lifecycle ---------------------------------------------------------------------------------------------
 
@@ -153,7 +155,10 @@ class FunctionPool:
         request_id: str | None = None,
         client_context: str | None = None,
         cognito_identity: str | None = None,
+        attempt: int = 1,
     ) -> InvokeResult:
+        """One invocation; `attempt` is the delivery attempt (SQS: the batch's highest receive count), which only
+        fault injection looks at."""
         request_id = request_id or new_request_id()
         self.invocations += 1
         env = self._acquire()
@@ -172,7 +177,7 @@ class FunctionPool:
         try:
             if start is not None:
                 await start.start()
-            return await self._run(env, payload, request_id, client_context, cognito_identity)
+            return await self._run(env, payload, request_id, client_context, cognito_identity, attempt)
         finally:
             env.active -= 1
             env.last_used = time.monotonic()
@@ -186,6 +191,7 @@ class FunctionPool:
         request_id: str,
         client_context: str | None,
         cognito_identity: str | None,
+        attempt: int = 1,
     ) -> InvokeResult:
         failure = await env.wait_started()
         if failure is None and env.state != "ready":  # died between acquire and delivery
@@ -215,11 +221,19 @@ class FunctionPool:
         self._log(request_id, f"START RequestId: {request_id} Version: $LATEST")
         if self.per_env == 1:
             env.last_request_id = request_id
-        env.api.deliver(invocation)
         status = "success"
-        timer = asyncio.get_running_loop().call_later(timeout_s, _time_out, invocation, timeout_s)  # no task per call
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(timeout_s, _time_out, invocation, timeout_s)  # no task per call
+        fault = self.faults.draw(attempt) if self.faults is not None else None
+        crash: asyncio.TimerHandle | None = None
+        if fault is None:
+            env.api.deliver(invocation)
+        else:
+            crash = await self._deliver_with_fault(env, invocation, fault)
         outcome = await invocation.future
         timer.cancel()
+        if fault is not None:
+            outcome = await self._fault_outcome(env, invocation, fault, crash, outcome)
         if invocation.timed_out:
             status = "timeout"
             self._log(request_id, f"{iso_now()} {request_id} Task timed out after {timeout_s:.2f} seconds")
@@ -249,6 +263,52 @@ class FunctionPool:
         self._log(request_id, self._report(request_id, duration_ms, env, init_ms=init_ms, extra=extra))
         memory_mb = math.ceil(env.max_memory_kb / 1024) if env.max_memory_kb else None
         return InvokeResult(request_id, outcome, status, duration_ms, init_ms, memory_mb)
+
+    async def _deliver_with_fault(
+        self, env: Environment, invocation: Invocation, fault: FaultSpec
+    ) -> asyncio.TimerHandle | None:
+        """Delivers `invocation` the way `fault` says; returns the crash timer of a `crash` fault."""
+        if fault.action == "delay":  # within the invocation: the Timeout timer still runs
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(invocation.future), fault.delay_ms / 1000)
+        if fault.action == "error" and fault.prevent_execution:
+            invocation.settle(_injected_error(invocation.request_id))
+            return None
+        if invocation.future.done():  # timed out during the delay: the function never sees it
+            return None
+        env.api.deliver(invocation)
+        if fault.action != "crash" or self.faults is None:
+            return None
+        return asyncio.get_running_loop().call_later(self.faults.crash_after_s(fault), self._crash, env)
+
+    def _crash(self, env: Environment) -> None:
+        if env.state == "dead":
+            return
+        if not self.fn.is_managed_instances:
+            env.state = "dead-pending"
+        self._background(env.terminate(grace_s=0))
+
+    async def _fault_outcome(
+        self,
+        env: Environment,
+        invocation: Invocation,
+        fault: FaultSpec,
+        crash: asyncio.TimerHandle | None,
+        outcome: RuntimeOutcome,
+    ) -> RuntimeOutcome:
+        """The outcome the caller sees: a crash that had not fired yet fires now (the answer is lost with the
+        environment); an `error` fault replaces a success."""
+        if crash is not None:
+            crash.cancel()
+        if crash is not None and outcome.ok:
+            self._crash(env)
+            rid = invocation.request_id
+            return RuntimeOutcome.error(
+                "Runtime.ExitError", f"RequestId: {rid} Error: Runtime exited with error: signal: killed"
+            )
+        if fault.action == "error" and outcome.ok:
+            return _injected_error(invocation.request_id)
+        return outcome
 
     def _report(
         self, request_id: str, duration_ms: float, env: Environment, *, init_ms: float | None = None, extra: str = ""
@@ -286,6 +346,7 @@ class FunctionPool:
             "concurrency_limit": self.concurrency_limit,
             "max_concurrency_per_env": self.fn.max_concurrency_per_env,
             "rss_kb": {str(e.pid): e.rss_kb() for e in self.envs if e.pid is not None},
+            "faults": None if self.faults is None else self.faults.status(),
         }
 
 
@@ -299,6 +360,10 @@ def _time_out(invocation: Invocation, timeout_s: float) -> None:
     invocation.timed_out = True
     message = f"RequestId: {invocation.request_id} Error: Task timed out after {timeout_s:.2f} seconds"
     invocation.settle(RuntimeOutcome.error(TIMED_OUT, message))
+
+
+def _injected_error(request_id: str) -> RuntimeOutcome:
+    return RuntimeOutcome.error(ERROR_TYPE, f"RequestId: {request_id} Error: fault injected by the local cloud")
 
 
 def _rank(env: Environment) -> tuple[int, int, float]:

@@ -64,9 +64,11 @@ class Recorder:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.events: list[dict[str, Any]] = []
+        self.attempts: list[int] = []
 
-    async def __call__(self, function: str, payload: bytes) -> InvokeResult:
+    async def __call__(self, function: str, payload: bytes, attempt: int = 1) -> InvokeResult:
         self.events.append(json.loads(payload))
+        self.attempts.append(attempt)
         return await self.inner(function, payload)
 
 
@@ -126,6 +128,7 @@ def test_partial_batch_failure_redelivers_only_failed_messages_until_the_dlq(
             assert all(b == ["fail"] for b in bodies[1:]), f"only the failed message comes back: {bodies}"
             assert len(bodies) == 2, "received maxReceiveCount (2) times, then redriven"
             assert recorder.events[1]["Records"][0]["attributes"]["ApproximateReceiveCount"] == "2"
+            assert recorder.attempts == [1, 2], "the delivery attempt is the batch's highest receive count"
             assert poller.stats.partial_batches == 1
             assert await poller.depth() == {"visible": 0, "in_flight": 0}
         finally:

@@ -77,7 +77,7 @@ class Recorder:
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
 
-    async def __call__(self, function: str, payload: bytes) -> InvokeResult:
+    async def __call__(self, function: str, payload: bytes, attempt: int = 1) -> InvokeResult:
         self.events.append(json.loads(payload))
         return ok()
 
