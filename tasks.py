@@ -375,6 +375,52 @@ def invoke(c: Context, function: str, event: str = "") -> None:
         raise Exit(f"invoke: {function} failed ({result['FunctionError']})", code=1)
 
 
+@task(
+    help={
+        "function": "logical id or name; without it: list the installed faults",
+        "action": "error (default; like FIS aws:lambda:invocation-error), delay, or crash (SIGKILL mid-invocation)",
+        "percentage": "share of invocations hit, 0-100 (default 10)",
+        "prevent_execution": "error: fail before the function sees the event (default: it runs, its answer is lost)",
+        "delay_ms": "delay: milliseconds before the function gets the event",
+        "within_ms": "crash: kill at a random point up to this long after delivery (default 0: at once)",
+        "max_attempt": "only up to this delivery attempt (SQS: receive count); 0 = every attempt",
+        "seed": "RNG seed (same seed and order of invocations, same faults)",
+        "clear": "remove the function's faults",
+    }
+)
+def fault(
+    c: Context,
+    function: str = "",
+    action: str = "error",
+    percentage: float = 10.0,
+    prevent_execution: bool = False,
+    delay_ms: int = 0,
+    within_ms: int = 0,
+    max_attempt: int = 0,
+    seed: int = 0,
+    clear: bool = False,
+) -> None:
+    """Inject faults into a function of the running local cloud (chaos testing on loopback, AWS FIS-style)."""
+    import json as jsonlib
+
+    import requests
+
+    from devkit.stack import FaultsRefused, set_faults
+
+    control = _control()
+    if not function:
+        listing = requests.get(f"{control['lambda_endpoint']}/_localcloud/faults", timeout=10)
+        print(jsonlib.dumps(listing.json(), indent=2))
+        return
+    spec = {"action": action, "percentage": percentage, "prevent_execution": prevent_execution}
+    spec |= {"delay_ms": delay_ms, "within_ms": within_ms} | ({"max_attempt": max_attempt} if max_attempt else {})
+    try:
+        installed = set_faults(control, function, None if clear else {"seed": seed, "faults": [spec]})
+    except FaultsRefused as err:
+        raise Exit(f"fault: {err}") from None
+    print(jsonlib.dumps(installed, indent=2))
+
+
 @task(help={"email": "the account to promote", "stage": "a deployed stage instead of the local cloud"})
 def grant_admin(c: Context, email: str, stage: str = "") -> None:
     """Give an account the `admin` role (effective at its next login); local cloud by default."""
@@ -460,6 +506,44 @@ def bench(
     except (builder.BuildError, BenchError) as err:
         raise Exit(f"bench: {err}") from None
     print(f"bench: report {path} (latest: {path.parent.parent / 'latest.md'})")
+
+
+@task(
+    help={
+        "commands": "how many commands (default 10000)",
+        "rate": "commands per second, steady (default 100)",
+        "failures": "percentage of the projector's early deliveries that fail (default 10)",
+        "seed": "fault RNG seed (default 1)",
+        "backend": "dynamodb-local (default when Java is present) or moto",
+        "profile": "cargo profile of the bootstraps: ci (default) or release",
+        "no_build": "do not build; run the bootstraps already built",
+    }
+)
+def soak(
+    c: Context,
+    commands: int = 10_000,
+    rate: float = 100.0,
+    failures: float = 10.0,
+    seed: int = 1,
+    backend: str = "",
+    profile: str = "ci",
+    no_build: bool = False,
+) -> None:
+    """Currency soak (issue 6): commands through write → SQS → projector with projector faults injected, then every
+    command counted as applied exactly once; JSON + Markdown under reports/soak/. Fails when any count is off."""
+    from devkit import soak_currency
+
+    settings = soak_currency.SoakSettings(commands=commands, rate=rate, failure_percentage=failures, seed=seed)
+    try:
+        result = soak_currency.run_soak(settings, profile=profile, build=not no_build, backend=backend or None)
+    except (builder.BuildError, RuntimeError) as err:
+        raise Exit(f"soak: {err}") from None
+    command = f"./inv soak --commands {commands} --rate {rate:g} --failures {failures:g} --seed {seed}"
+    page = soak_currency.write_report(result, command)
+    print(soak_currency.render(result, command))
+    print(f"soak: report {page}")
+    if not result["ok"]:
+        raise Exit("soak: not every command was applied exactly once (see the report)", code=1)
 
 
 @task(

@@ -69,7 +69,7 @@ async def _write(
     session: aiohttp.ClientSession, api: str, token: str, code: str, i: int, run: _Run, *, measured: bool = True
 ) -> None:
     t0 = time.monotonic()
-    body = {"name": f"Bench {code}", "minor_units": _MINOR_UNITS[code], "rate_to_base": f"1.{i:06d}"}
+    body = {"name": f"Bench {code}", "minor_units": MINOR_UNITS[code], "rate_to_base": f"1.{i:06d}"}
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"bench-{uuid.uuid4().hex}"}
     try:
         async with session.put(f"{api}/currencies/{code}", json=body, headers=headers) as reply:
@@ -130,7 +130,7 @@ async def _bench(
 
 
 # ISO 4217 minor-unit digits of BENCH_CODES (the write API refuses any other value).
-_MINOR_UNITS: dict[str, int] = {code: 2 for code in BENCH_CODES} | {"CLP": 0, "KRW": 0, "VND": 0}
+MINOR_UNITS: dict[str, int] = {code: 2 for code in BENCH_CODES} | {"CLP": 0, "KRW": 0, "VND": 0}
 
 
 def write_to_readable(
@@ -151,9 +151,9 @@ def write_to_readable(
     the local cloud in `state_dir`. Commands not readable within `drain_s` after the last write count as
     `unreadable` (and make p99 meaningless: check it is 0).
     """
-    unknown = [code for code in codes if code not in _MINOR_UNITS]
+    unknown = [code for code in codes if code not in MINOR_UNITS]
     if unknown:
-        raise ValueError(f"no minor units known for {unknown}: add them to _MINOR_UNITS (ISO 4217)")
+        raise ValueError(f"no minor units known for {unknown}: add them to MINOR_UNITS (ISO 4217)")
     token = token or admin_token(stack_urls, state_dir)
     run = asyncio.run(_bench(stack_urls["HttpApi"], token, rate, seconds, codes, drain_s, warmup_s))
     latencies_ms = [s * 1000 for s in run.latencies_s]

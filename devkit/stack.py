@@ -81,6 +81,26 @@ def local_status(control: dict[str, Any], *, timeout_s: float = 30.0) -> dict[st
     return reply.json()
 
 
+class FaultsRefused(RuntimeError):
+    """The control API refused a fault specification (the message says why)."""
+
+
+def set_faults(control: dict[str, Any], function: str, body: dict[str, Any] | None) -> dict[str, Any]:
+    """Installs `body` (`{"seed": .., "faults": [..]}`, see localcloud/faults.py) on `function` of a running local
+    cloud, or clears its faults when `body` is None; returns what is installed now."""
+    import requests
+
+    url = f"{control['lambda_endpoint']}/_localcloud/faults"
+    if body is None:
+        reply = requests.delete(f"{url}/{function}", timeout=10)
+    else:
+        reply = requests.put(f"{url}/{function}", json=body, timeout=10)
+    if reply.status_code in (400, 404):
+        raise FaultsRefused(f"{function}: {reply.json().get('message', reply.text)}")
+    reply.raise_for_status()
+    return requests.get(url, timeout=10).json()
+
+
 def stop_child(proc: subprocess.Popen[Any], *, grace_s: float = 30.0) -> None:
     """Stops a `python -m devkit.stack` child: SIGTERM (it stops its functions and backend), SIGKILL after `grace_s`."""
     proc.send_signal(signal.SIGTERM)
