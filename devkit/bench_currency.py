@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ import aiohttp
 import requests
 
 from devkit import admin, paths, targets
+from devkit.localcloud.cloud import run as run_loop
 
 PASSWORD = "bench password: correct horse battery staple"
 # Codes no test suite uses (tests own SGD, PLN, THB, MYR, CZK, NZD; convert seeds FJD, ISK, TND; billing EUR/USD…).
@@ -102,22 +104,37 @@ async def _poll(session: aiohttp.ClientSession, api: str, run: _Run, deadline: f
         await asyncio.sleep(POLL_INTERVAL_S)  # poll interval, bounded by the deadline above
 
 
+def send_times(rate: float, seconds: float, warmup_s: float) -> tuple[list[float], int]:
+    """When each command leaves (seconds from the start) and how many of them are warm-up.
+
+    The warm-up ramps linearly from a tenth of `rate` to `rate` (as traffic grows on a live service and as load
+    tools ramp users), so the environments the steady rate needs start a few at a time instead of as one burst of
+    cold starts; then `rate` per second for `seconds`."""
+    start_rate = rate / 10
+    slope = (rate - start_rate) / warmup_s if warmup_s > 0 else 0.0
+    warmup = int(warmup_s * (start_rate + rate) / 2)
+    times = []
+    for i in range(warmup):  # solve start_rate*t + slope*t²/2 = i for t
+        times.append((-start_rate + math.sqrt(start_rate**2 + 2 * slope * i)) / slope if slope else i / start_rate)
+    times += [warmup_s + i / rate for i in range(int(rate * seconds))]
+    return times, warmup
+
+
 async def _bench(
     api: str, token: str, rate: float, seconds: float, codes: tuple[str, ...], drain_s: float, warmup_s: float = 0.0
 ) -> _Run:
     run = _Run()
-    warmup = int(rate * warmup_s)
-    total = warmup + int(rate * seconds)
+    times, warmup = send_times(rate, seconds, warmup_s)
     connector = aiohttp.TCPConnector(limit=256)
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         poller = asyncio.create_task(_poll(session, api, run, time.monotonic() + warmup_s + seconds + drain_s + 5))
         start = time.monotonic()
         writes = []
-        for i in range(total):
-            delay = start + i / rate - time.monotonic()
+        for i, at in enumerate(times):
+            delay = start + at - time.monotonic()
             if delay > 0:
-                await asyncio.sleep(delay)  # the steady schedule: command i leaves at start + i/rate
+                await asyncio.sleep(delay)  # the schedule: command i leaves at start + times[i]
             measured = i >= warmup
             writes.append(
                 asyncio.create_task(_write(session, api, token, codes[i % len(codes)], i, run, measured=measured))
@@ -144,8 +161,9 @@ def write_to_readable(
     drain_s: float = 10.0,
     warmup_s: float = 0.0,
 ) -> dict[str, Any]:
-    """Write-to-readable latency at `rate` commands/s for `seconds`, after `warmup_s` at the same rate that is not
-    measured (the environments a steady rate needs are started then, as on a live service); p50/p99/max in ms.
+    """Write-to-readable latency at `rate` commands/s for `seconds`, after `warmup_s` of traffic ramping up to that
+    rate that is not measured (the environments the steady rate needs start then, as on a live service); p50/p99/max
+    in ms.
 
     `stack_urls` are the API base URLs (the control file's `urls`); without `token` an admin account is created on
     the local cloud in `state_dir`. Commands not readable within `drain_s` after the last write count as
@@ -155,7 +173,7 @@ def write_to_readable(
     if unknown:
         raise ValueError(f"no minor units known for {unknown}: add them to MINOR_UNITS (ISO 4217)")
     token = token or admin_token(stack_urls, state_dir)
-    run = asyncio.run(_bench(stack_urls["HttpApi"], token, rate, seconds, codes, drain_s, warmup_s))
+    run = run_loop(_bench(stack_urls["HttpApi"], token, rate, seconds, codes, drain_s, warmup_s))
     latencies_ms = [s * 1000 for s in run.latencies_s]
     unreadable = sum(len(w) for w in run.pending.values())
     return {
@@ -180,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--warmup", type=float, default=5.0, help="seconds at the same rate before measuring")
+    parser.add_argument("--warmup", type=float, default=10.0, help="seconds ramping up to the rate, unmeasured")
     parser.add_argument("--state-dir", type=Path, default=paths.STATE_DIR)
     args = parser.parse_args(argv)
     control = read_control(args.state_dir)

@@ -37,6 +37,7 @@ from devkit import bench_currency, contract_stack, paths
 from devkit import build as builder
 from devkit.bench.currency import default_backend
 from devkit.localcloud import logs
+from devkit.localcloud.cloud import run as run_loop
 from devkit.localcloud.model import QueueSpec
 from devkit.stack import LOCAL_PARAMETERS, local_status, set_faults
 from devkit.targets import LOCAL_CREDENTIALS
@@ -279,7 +280,7 @@ def soak(
     set_faults(control, PROJECTOR, plan)
     try:
         started = time.monotonic()
-        sending = asyncio.run(_send_all(urls["HttpApi"], token, settings, progress))
+        sending = run_loop(_send_all(urls["HttpApi"], token, settings, progress))
         sent_s = time.monotonic() - started
         settle_s = settings.settle_s + queue.visibility_timeout_s * (queue.max_receive_count or 1)
         state = _wait_drained(control, settle_s, progress)

@@ -32,6 +32,7 @@ from devkit import build, paths
 from devkit.localcloud import provision as provisioning
 from devkit.localcloud.backends import Backend, BackendError, create_backend
 from devkit.localcloud.cloud import LocalCloud, LocalCloudError
+from devkit.localcloud.cloud import run as run_loop
 from devkit.localcloud.model import StackSpec
 from devkit.localcloud.template import TemplateError, load_stack
 from devkit.watch import Watcher, source_fingerprint
@@ -342,7 +343,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(options))
+            run_loop(serve(options))  # uvloop when installed, like every local cloud
     except (build.BuildError, LocalCloudError, BackendError, TemplateError) as err:
         raise SystemExit(f"up: {err}") from None
 

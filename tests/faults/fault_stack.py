@@ -11,13 +11,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from devkit.localcloud.backends import Backend
+from devkit.localcloud.cloud import run as run_loop
 from devkit.localcloud.model import StackSpec
 from devkit.stack import StackOptions, project_seeders, serve
 
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
         seeders=[*project_seeders(), reserve_concurrency(parse_limits(args.limit))],
     )
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(options))
+        run_loop(serve(options))
 
 
 if __name__ == "__main__":

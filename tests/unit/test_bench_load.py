@@ -98,3 +98,15 @@ def test_the_client_runs_in_its_own_process() -> None:
 def test_a_failing_client_process_is_an_error() -> None:
     with pytest.raises(LoadError, match="only target loopback"):
         run(load_in_subprocess("http://example.com/", requests=1))
+
+
+def test_currency_warm_up_ramps_to_the_rate_then_holds_it() -> None:
+    from devkit.bench_currency import send_times
+
+    times, warmup = send_times(rate=200, seconds=2, warmup_s=10)
+    assert warmup == 1100, "a linear ramp from 20/s to 200/s over 10 s sends (20 + 200) / 2 * 10 commands"
+    per_second = [sum(1 for t in times if s <= t < s + 1) for s in range(12)]
+    assert per_second[0] < 40 and per_second[9] > 180 and per_second[10:] == [200, 200], per_second
+    assert per_second[:10] == sorted(per_second[:10]), "the warm-up only grows"
+    assert times == sorted(times) and len(times) == warmup + 400
+    assert send_times(rate=50, seconds=1, warmup_s=0) == ([i / 50 for i in range(50)], 0)
