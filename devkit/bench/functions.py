@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import re
 import statistics
 import sys
 import tempfile
@@ -73,10 +75,13 @@ class Target:
     method: str
     path: str  # HTTP path, or "" for a direct invocation
     body: bytes | None = None
+    route_key: str | None = None  # a direct invocation with this route's API Gateway v2 event
 
     @property
     def label(self) -> str:
-        return f"{self.method} {self.path}" if self.kind == "http" else 'invoke {"Records": []} (SQS-shaped)'
+        if self.kind == "http":
+            return f"{self.method} {self.path}"
+        return f"invoke {self.route_key} (v2 event)" if self.route_key else 'invoke {"Records": []} (SQS-shaped)'
 
 
 def python_function() -> FunctionSpec:
@@ -125,12 +130,32 @@ def targets_for(stack: StackSpec) -> list[Target]:
             if route.function == logical_id and route.method in ("GET", "ANY") and "{" not in route.path
         ]
         routes.sort(key=lambda ar: (not ar[1].path.startswith("/health/"), ar[1].authorizer is not None))
+        any_route = next((r for api in stack.http_apis.values() for r in api.routes if r.function == logical_id), None)
         if routes:
             api_id, route = routes[0]
             out.append(Target(logical_id, "http", api_id, "GET", route.path))
+        elif any_route is not None:  # only parameterised or token-guarded routes: its event, invoked directly
+            out.append(Target(logical_id, "invoke", None, "POST", "", v2_event(any_route), any_route.route_key))
         else:
             out.append(Target(logical_id, "invoke", None, "POST", "", SQS_EMPTY_BATCH))
     return out
+
+
+def v2_event(route: RouteSpec) -> bytes:
+    """A minimal HTTP API (payload 2.0) event for `route`, path parameters filled with a value no item has and no
+    token: the function answers it itself (404/401) without a backend write, which is all a cold start needs."""
+    path = re.sub(r"\{[^}]+\}", "bench-cold-start", route.path)
+    now = time.time()
+    context = {
+        "accountId": "123456789012", "apiId": "bench", "domainName": "localhost", "domainPrefix": "localhost",
+        "http": {"method": route.method if route.method != "ANY" else "GET", "path": path, "protocol": "HTTP/1.1",
+                 "sourceIp": "127.0.0.1", "userAgent": "bench"},
+        "requestId": "bench", "routeKey": route.route_key, "stage": "$default",
+        "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)), "timeEpoch": int(now * 1000),
+    }  # fmt: skip
+    event = {"version": "2.0", "routeKey": route.route_key, "rawPath": path, "rawQueryString": "",
+             "headers": {"host": "localhost"}, "requestContext": context, "isBase64Encoded": False}  # fmt: skip
+    return json.dumps(event).encode()
 
 
 def template_binaries(template: Path = paths.TEMPLATE) -> list[str]:

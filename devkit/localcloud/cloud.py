@@ -178,6 +178,7 @@ class LocalCloud:
                 api_id=getattr(api, "api_id", "") or api_id_for(stack.stack_name, logical_id),
                 port=self.port + index if self.port else 0,
                 host=self.host,
+                settles_within=self._settles_within,
             )
             await gateway.start()
             self.gateways[logical_id] = gateway
@@ -221,6 +222,12 @@ class LocalCloud:
             self._run_dir = None
         if self.state_dir is not None:
             (self.state_dir / "state.json").unlink(missing_ok=True)
+
+    def _settles_within(self, function: str) -> float | None:
+        """The longest an invocation of `function` can take: a cold start's init timeout plus its Timeout (the pool
+        settles it by then), with a second of slack for the loop."""
+        pool = self.pools.get(function)
+        return None if pool is None else pool.settings.init_timeout_s + pool.fn.timeout_s + 1.0
 
     async def _invoke_bytes(self, function: str, payload: bytes, attempt: int = 1) -> InvokeResult:
         return await self.pools[function].invoke(payload, attempt=attempt)

@@ -288,6 +288,38 @@ def test_integration_timeout_is_503_and_oversized_requests_are_413() -> None:
     assert [e["rawPath"] for _, e in functions.calls] == ["/slow"]
 
 
+def test_integration_timer_is_armed_only_when_an_invocation_could_outlast_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import devkit.localcloud.gateway as gateway_module
+
+    armed: list[float] = []
+    real = gateway_module._with_integration_timeout
+
+    async def spy(call: Any, timeout_s: float) -> Any:
+        armed.append(timeout_s)
+        return await real(call, timeout_s)
+
+    monkeypatch.setattr(gateway_module, "_with_integration_timeout", spy)
+    api = HttpApiSpec("Api", routes=(RouteSpec("ANY", "/short", "Short"), RouteSpec("ANY", "/long", "Long")))
+    bounds = {"Short": 21.0, "Long": 46.0}  # init timeout + Timeout + slack, against the 30 s integration timeout
+
+    async def main() -> None:
+        cache = JwksCache(ttl_s=60)
+        gateway = Gateway(api, invoker=FakeFunctions(), authorizer=JwtAuthorizer(cache), account_id=ACCOUNT,
+                          api_id="abcde12345", settles_within=bounds.get)  # fmt: skip
+        await gateway.start()
+        try:
+            async with aiohttp.ClientSession(gateway.url) as http:
+                assert (await http.get("/short")).status == 200
+                assert armed == [], "settled by the pool before 30 s: no timer"
+                assert (await http.get("/long")).status == 200
+                assert armed == [30.0]
+        finally:
+            await gateway.stop()
+            await cache.close()
+
+    run(main())
+
+
 # CORS --------------------------------------------------------------------------------------------------------
 
 

@@ -64,6 +64,18 @@ def test_cheap_request_prefers_health_then_open_gets_else_a_direct_sqs_shaped_in
     assert "SQS-shaped" in projector.label
 
 
+def test_a_function_with_only_guarded_or_parameterised_routes_is_invoked_with_its_v2_event() -> None:
+    import json
+
+    api = HttpApiSpec("Api", routes=(RouteSpec("POST", "/posts/{id}/comments", "Comment", authorizer="Jwt"),))
+    target = functions.targets_for(_stack([_fn("Comment")], [api]))[0]
+    assert (target.kind, target.label) == ("invoke", "invoke POST /posts/{id}/comments (v2 event)")
+    event = json.loads(target.body or b"")
+    assert event["version"] == "2.0" and event["routeKey"] == "POST /posts/{id}/comments"
+    assert event["rawPath"] == event["requestContext"]["http"]["path"] == "/posts/bench-cold-start/comments"
+    assert event["requestContext"]["http"]["method"] == "POST" and "authorization" not in event["headers"]
+
+
 def test_the_bench_stack_adds_probe_and_python_and_drops_sqs_pollers_and_prestarts() -> None:
     lmi = FunctionSpec(**{**_fn("Lmi").__dict__, "max_concurrency_per_env": 8, "min_environments": 2})
     stack = functions.bench_stack(_stack([lmi], []))
