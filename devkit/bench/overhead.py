@@ -134,7 +134,7 @@ def probe_function() -> FunctionSpec:
         runtime="provided.al2023",
         architecture="x86_64",
         memory_mb=128,
-        timeout_s=30.0,
+        timeout_s=10.0,  # as the template's HTTP functions: under the 30 s integration timeout
         environment={},
     )
 
