@@ -63,7 +63,8 @@ class _Run:
     pending: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # code → [(sequence, t0)]
     latencies_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    sent: int = 0
+    sent: int = 0  # measured commands sent
+    warmup_sent: int = 0
     writes_done: bool = False
 
 
@@ -140,6 +141,7 @@ async def _bench(
                 asyncio.create_task(_write(session, api, token, codes[i % len(codes)], i, run, measured=measured))
             )
             run.sent += measured
+            run.warmup_sent += not measured
         await asyncio.gather(*writes)
         run.writes_done = True
         await poller
@@ -181,6 +183,7 @@ def write_to_readable(
         "seconds": seconds,
         "warmup_s": warmup_s,
         "sent": run.sent,
+        "warmup_sent": run.warmup_sent,
         "accepted": len(latencies_ms) + unreadable,
         "readable": len(latencies_ms),
         "unreadable": unreadable,

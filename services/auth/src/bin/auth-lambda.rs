@@ -1,6 +1,6 @@
 //! AuthManager: the auth module as one Lambda function (Lambda-lith).
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     platform::telemetry::init();
     let env = platform::config::Env::from_process();

@@ -5,7 +5,7 @@
 
 use platform::config::Env;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     platform::telemetry::init();
     let env = Env::from_process();

@@ -8,7 +8,7 @@ use convert::drain::{self, Drain};
 use lambda_http::lambda_runtime::layers::TracingLayer;
 use platform::{config::Env, http_log::instrument};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     platform::telemetry::init();
     let env = Env::from_process();

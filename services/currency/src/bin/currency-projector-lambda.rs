@@ -3,7 +3,7 @@
 use lambda_runtime::{LambdaEvent, service_fn};
 use platform::config::Env;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     platform::telemetry::init();
     let sdk = platform::aws::sdk_config().await;
