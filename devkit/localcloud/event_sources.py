@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import orjson
 
 from devkit.localcloud.environments import DUMMY_CREDENTIALS, InvokeResult
 from devkit.localcloud.model import EventSourceMappingSpec, QueueSpec
@@ -237,7 +238,7 @@ class SqsPoller:
         stats.received += len(messages)
         stats.batch_sizes.append(len(messages))
         records = [sqs_record(m, queue_arn=self.queue_arn, region=self.region) for m in messages]
-        payload = json.dumps({"Records": records}, separators=(",", ":")).encode()
+        payload = orjson.dumps({"Records": records})
         attempt = max(int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1")) for m in messages)
         result = await self.invoker(self.mapping.function, payload, attempt)
         ids = [m["MessageId"] for m in messages]

@@ -19,6 +19,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
+
 from devkit.localcloud.authorizer import Denial, JwtAuthorizer
 from devkit.localcloud.environments import InvokeResult
 from devkit.localcloud.http1 import Request, Response, Server
@@ -138,7 +140,7 @@ class Gateway:
         event = self._event(
             request, raw_path, raw_query, route, path_params, headers, cookies, body, authorizer_ctx, gw_request_id
         )
-        payload = json.dumps(event, separators=(",", ":")).encode()
+        payload = orjson.dumps(event)  # compact, UTF-8; several times faster than json on the hot path
         if len(payload) > MAX_INVOKE_BYTES:
             return _message(413, "Request Entity Too Large")
         call = self.invoker(route.function, payload)

@@ -8,8 +8,9 @@ when `isBase64Encoded`; `multiValueHeaders` is ignored in 2.0); any other valid 
 from __future__ import annotations
 
 import base64
-import json
 from urllib.parse import parse_qsl
+
+import orjson
 
 from devkit.localcloud.environments import InvokeResult
 from devkit.localcloud.http1 import Response
@@ -51,8 +52,8 @@ def v2_response(result: InvokeResult) -> Response:
     """Payload format 2.0 response rules; ValueError when the shape is unusable (→ 500)."""
     raw = result.outcome.body
     try:
-        value = json.loads(raw) if raw else None
-    except ValueError as exc:
+        value = orjson.loads(raw) if raw else None
+    except ValueError as exc:  # orjson.JSONDecodeError is a ValueError
         raise ValueError("response is not JSON") from exc
     if not (isinstance(value, dict) and "statusCode" in value):
         return Response(200, raw, [("content-type", "application/json")])
@@ -71,16 +72,18 @@ def v2_response(result: InvokeResult) -> Response:
         data = base64.b64decode(body) if value.get("isBase64Encoded") else body.encode()
     else:
         raise ValueError("bad body")
-    out = Response(status, data)
+    merged: dict[str, tuple[str, str]] = {}  # lowercased name → (name, value): the last of a repeated name wins
     for key, val in headers.items():
         if isinstance(val, (dict, list)):
             raise ValueError("bad header value")
         text = "true" if val is True else "false" if val is False else str(val)
         if "\r" in text or "\n" in text:
             raise ValueError("bad header value")
-        out.set(str(key), text)
-    if out.get("content-type") is None:
-        out.add("content-type", "application/json")
+        name = str(key)
+        merged[name.lower()] = (name, text)
+    if "content-type" not in merged:
+        merged["content-type"] = ("content-type", "application/json")
+    out = Response(status, data, list(merged.values()))
     cookies = value.get("cookies") or []
     if not isinstance(cookies, list):
         raise ValueError("bad cookies")
