@@ -1,4 +1,4 @@
-"""The README's local workflow, black-box through ./inv: up → status → invoke → logs → down."""
+"""The README's local workflow, black-box through ./inv: up → status → invoke → logs → fault → down."""
 
 from __future__ import annotations
 
@@ -58,6 +58,17 @@ def test_up_status_invoke_logs_down(tmp_path: Path) -> None:
 
         logs = _inv("logs", "--function", "AuthManager", env=env)
         assert logs.returncode == 0 and "[AuthManager]" in logs.stdout
+
+        fault = _inv("fault", "--function", "AuthManager", "--percentage", "100", "--prevent-execution", env=env)
+        assert fault.returncode == 0, fault.stderr
+        failed = _inv("invoke", "AuthManager", "--event", str(event), env=env)
+        assert failed.returncode != 0 and "FaultInjection.InvocationError" in failed.stdout
+        listed = json.loads(_inv("fault", env=env).stdout)
+        assert listed["AuthManager"]["injected"]["error"] == 1
+        refused = _inv("fault", "--function", "AuthManager", "--percentage", "500", env=env)
+        assert refused.returncode != 0 and "percentage must be a number from 0 to 100" in refused.stderr
+        assert _inv("fault", "--function", "AuthManager", "--clear", env=env).returncode == 0
+        assert _inv("invoke", "AuthManager", "--event", str(event), env=env).returncode == 0, "cleared"
 
         down = _inv("down", env=env)
         assert down.returncode == 0, down.stderr
