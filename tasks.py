@@ -403,14 +403,11 @@ def fault(
     """Inject faults into a function of the running local cloud (chaos testing on loopback, AWS FIS-style)."""
     import json as jsonlib
 
-    import requests
-
-    from devkit.stack import FaultsRefused, set_faults
+    from devkit.stack import FaultsRefused, list_faults, set_faults
 
     control = _control()
     if not function:
-        listing = requests.get(f"{control['lambda_endpoint']}/_localcloud/faults", timeout=10)
-        print(jsonlib.dumps(listing.json(), indent=2))
+        print(jsonlib.dumps(list_faults(control), indent=2))
         return
     spec = {"action": action, "percentage": percentage, "prevent_execution": prevent_execution}
     spec |= {"delay_ms": delay_ms, "within_ms": within_ms} | ({"max_attempt": max_attempt} if max_attempt else {})

@@ -39,7 +39,7 @@ from devkit.bench.currency import default_backend
 from devkit.localcloud import logs
 from devkit.localcloud.cloud import run as run_loop
 from devkit.localcloud.model import QueueSpec
-from devkit.stack import LOCAL_PARAMETERS, local_status, set_faults
+from devkit.stack import LOCAL_PARAMETERS, local_status, set_faults, wait_for_empty_queue
 from devkit.targets import LOCAL_CREDENTIALS
 
 PROJECTOR, QUEUE, DLQ = "CurrencyProjector", "CommandsQueue", "CommandsDLQ"
@@ -212,31 +212,6 @@ def _holds(found: tuple[int, str] | None, command: Accepted) -> bool:
         return False
 
 
-def _queue_depth(state: dict[str, Any]) -> tuple[int, int]:
-    queue = state["queues"][QUEUE]
-    return int(queue.get("visible", -1)), int(queue.get("in_flight", -1))
-
-
-def _wait_drained(control: dict[str, Any], deadline_s: float, progress: Callable[[str], None]) -> dict[str, Any]:
-    deadline, last_report, settled_since = time.monotonic() + deadline_s, 0.0, None
-    while True:
-        state = local_status(control)
-        visible, in_flight = _queue_depth(state)
-        now = time.monotonic()
-        if visible == 0 and in_flight == 0:
-            settled_since = settled_since or now
-            if now - settled_since >= 2.0:  # stays empty across two status reads: nothing left to redeliver
-                return state
-        else:
-            settled_since = None
-        if now > deadline:
-            raise RuntimeError(f"soak: the commands queue did not drain in {deadline_s:.0f} s: {state['queues']}")
-        if now - last_report > 10:
-            progress(f"soak: draining, {visible} visible and {in_flight} in flight on {QUEUE}")
-            last_report = now
-        time.sleep(0.5)  # poll interval, bounded by the deadline above
-
-
 def run_soak(
     settings: SoakSettings,
     *,
@@ -275,7 +250,7 @@ def soak(
     token = bench_currency.admin_token(urls, target=target)
     sqs, dynamodb = target.client("sqs"), target.client("dynamodb")
     dlq_before = _depth(sqs, target.output("CommandsDLQUrl"))
-    stream_arn = watch_writes(target, target.output("CurrenciesTableName"))
+    stream_arn = watch_writes(dynamodb, target.output("CurrenciesTableName"))
     before = local_status(control)["queues"][QUEUE]
     set_faults(control, PROJECTOR, plan)
     try:
@@ -283,7 +258,10 @@ def soak(
         sending = run_loop(_send_all(urls["HttpApi"], token, settings, progress))
         sent_s = time.monotonic() - started
         settle_s = settings.settle_s + queue.visibility_timeout_s * (queue.max_receive_count or 1)
-        state = _wait_drained(control, settle_s, progress)
+        # stays empty for 2 s (several status reads): nothing is left waiting to be redelivered
+        state = wait_for_empty_queue(
+            control, QUEUE, deadline_s=settle_s, stable_s=2.0, progress=lambda text: progress(f"soak: {text}")
+        )
         drained_s = time.monotonic() - started
     finally:
         set_faults(control, PROJECTOR, None)
@@ -319,10 +297,9 @@ def soak(
     }
 
 
-def watch_writes(target: Any, table: str) -> str:
+def watch_writes(dynamodb: Any, table: str) -> str:
     """Turns on the read model's change stream (NEW_IMAGE) if it is off, so every write the store accepts can be
     counted afterwards; returns the stream's ARN. The soak's own observer: the template does not need a stream."""
-    dynamodb = target.client("dynamodb")
     table_description = dynamodb.describe_table(TableName=table)["Table"]
     spec = table_description.get("StreamSpecification") or {}
     if not spec.get("StreamEnabled"):

@@ -82,6 +82,44 @@ def local_status(control: dict[str, Any], *, timeout_s: float = 30.0) -> dict[st
     return reply.json()
 
 
+def wait_for_empty_queue(
+    control: dict[str, Any],
+    queue: str,
+    *,
+    deadline_s: float,
+    stable_s: float = 0.0,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Polls a running local cloud's status until `queue` (logical id) has nothing visible and nothing in flight, and
+    has stayed so for `stable_s` (0: the first empty read); returns that status. RuntimeError after `deadline_s`;
+    `progress`, when given, hears the queue's depth every 10 s."""
+    deadline, last_report, empty_since = time.monotonic() + deadline_s, time.monotonic(), None
+    while True:
+        state = local_status(control)
+        depth = state["queues"].get(queue, {})
+        visible, in_flight = int(depth.get("visible", -1)), int(depth.get("in_flight", -1))
+        now = time.monotonic()
+        if visible == 0 and in_flight == 0:
+            empty_since = empty_since or now
+            if now - empty_since >= stable_s:
+                return state
+        else:
+            empty_since = None
+        if now > deadline:
+            raise RuntimeError(f"the {queue} queue did not drain in {deadline_s:.0f} s: {state['queues']}")
+        if progress is not None and now - last_report > 10:
+            progress(f"draining: {visible} visible and {in_flight} in flight on {queue}")
+            last_report = now
+        time.sleep(0.5)  # poll interval, bounded by the deadline above
+
+
+def list_faults(control: dict[str, Any]) -> dict[str, Any]:
+    """The faults installed on a running local cloud's functions, with what they injected."""
+    import requests
+
+    return requests.get(f"{control['lambda_endpoint']}/_localcloud/faults", timeout=10).json()
+
+
 class FaultsRefused(RuntimeError):
     """The control API refused a fault specification (the message says why)."""
 
@@ -99,7 +137,7 @@ def set_faults(control: dict[str, Any], function: str, body: dict[str, Any] | No
     if reply.status_code in (400, 404):
         raise FaultsRefused(f"{function}: {reply.json().get('message', reply.text)}")
     reply.raise_for_status()
-    return requests.get(url, timeout=10).json()
+    return list_faults(control)
 
 
 def stop_child(proc: subprocess.Popen[Any], *, grace_s: float = 30.0) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from devkit import bench_currency, contract_stack
 from devkit.bench import cpu
-from devkit.stack import local_status
+from devkit.stack import wait_for_empty_queue
 
 
 @dataclass(frozen=True)
@@ -63,15 +63,14 @@ def write_to_readable(
             if sweep and not met(sweep[-1]) and (sweep[-1]["p99_ms"] or 1e9) > SATURATED_P99_MS and rate != headline:
                 continue  # saturated below this rate: go straight to the headline rate
             say(f"bench: currency write-to-readable, {rate:.0f} commands/s for {settings.seconds:.0f} s ({backend})…")
-            _wait_for_empty_queue(control)
+            # a rate starts once the previous one's commands are all projected
+            wait_for_empty_queue(control, "CommandsQueue", deadline_s=QUEUE_DRAIN_DEADLINE_S)
             before, client_before = cpu.snapshot(int(control["pid"])), time.process_time()
             result = bench_currency.write_to_readable(
                 urls, rate, settings.seconds, token=token, drain_s=settings.drain_s, warmup_s=settings.warmup_s
             )
             after = cpu.snapshot(int(control["pid"]))
-            after["bench client (Python)"] = before.get("bench client (Python)", 0.0) + (
-                time.process_time() - client_before
-            )
+            after["bench client (Python)"] = time.process_time() - client_before  # this process: not in the tree
             commands = result["sent"] + result.get("warmup_sent", 0)
             result["cpu_ms_per_command"] = cpu.per_unit_ms(before, after, commands)
             result["met"] = met(result)
@@ -85,18 +84,6 @@ def write_to_readable(
         "sweep": sweep,
         "sustained_rate": max(sustained) if sustained else None,
     }
-
-
-def _wait_for_empty_queue(control: dict[str, Any]) -> None:
-    """A rate starts once the previous one's commands are all projected (nothing visible or in flight)."""
-    deadline = time.monotonic() + QUEUE_DRAIN_DEADLINE_S
-    while True:
-        queue = local_status(control)["queues"].get("CommandsQueue", {})
-        if queue.get("visible", 0) == 0 and queue.get("in_flight", 0) == 0:
-            return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"bench: the commands queue did not drain in {QUEUE_DRAIN_DEADLINE_S:.0f} s: {queue}")
-        time.sleep(0.5)  # poll interval, bounded by the deadline above
 
 
 def line(result: dict[str, Any]) -> str:

@@ -113,8 +113,7 @@ class ControlServer:
         return _json(200, {function: pool.faults.status()})
 
     async def _status(self) -> Response:
-        body = json.dumps(await self.cloud.status()).encode()
-        return Response(200, body, [("Content-Type", "application/json")])
+        return _json(200, await self.cloud.status())
 
     async def _invoke(self, request: Request, name: str) -> Response:
         function = self._resolve(name)

@@ -224,9 +224,7 @@ class Environment:
         )
         self.api.fail_all(
             {
-                rid: RuntimeOutcome.error(
-                    "Runtime.ExitError", f"RequestId: {rid} Error: Runtime exited with error: {description}"
-                )
+                rid: exit_error(rid, description)
                 for rid in list(self.api.in_flight) + [inv.request_id for inv in _queued(self.api)]
             }
         )
@@ -281,6 +279,13 @@ class Environment:
         current = asyncio.current_task()
         await asyncio.gather(*(t for t in self._tasks if t is not current), return_exceptions=True)
         await self._mark_dead(self.exit_description or "signal: killed")
+
+
+def exit_error(request_id: str, description: str) -> RuntimeOutcome:
+    """What an invocation gets when its runtime process exits under it (Lambda's wording)."""
+    return RuntimeOutcome.error(
+        "Runtime.ExitError", f"RequestId: {request_id} Error: Runtime exited with error: {description}"
+    )
 
 
 def _queued(api: RuntimeApi) -> list[Invocation]:

@@ -17,7 +17,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from devkit.localcloud.environments import Environment, InvokeResult, PoolSettings
+from devkit.localcloud.environments import Environment, InvokeResult, PoolSettings, exit_error
 from devkit.localcloud.faults import ERROR_TYPE, FaultSpec, FunctionFaults
 from devkit.localcloud.logs import LogSink, iso_now
 from devkit.localcloud.model import FunctionSpec
@@ -197,10 +197,7 @@ class FunctionPool:
         if failure is None and env.state != "ready":  # died between acquire and delivery
             failure = RuntimeOutcome.error("Runtime.ExitError", "")
         if failure is not None and failure.error_type == "Runtime.ExitError":
-            failure = RuntimeOutcome.error(
-                "Runtime.ExitError",
-                f"RequestId: {request_id} Error: Runtime exited with error: {env.exit_description or 'unknown'}",
-            )
+            failure = exit_error(request_id, env.exit_description or "unknown")
         if failure is not None:
             self.errors += 1
             self._log(request_id, f"START RequestId: {request_id} Version: $LATEST")
@@ -233,7 +230,7 @@ class FunctionPool:
         outcome = await invocation.future
         timer.cancel()
         if fault is not None:
-            outcome = await self._fault_outcome(env, invocation, fault, crash, outcome)
+            outcome = self._fault_outcome(env, invocation, fault, crash, outcome)
         if invocation.timed_out:
             status = "timeout"
             self._log(request_id, f"{iso_now()} {request_id} Task timed out after {timeout_s:.2f} seconds")
@@ -288,7 +285,7 @@ class FunctionPool:
             env.state = "dead-pending"
         self._background(env.terminate(grace_s=0))
 
-    async def _fault_outcome(
+    def _fault_outcome(
         self,
         env: Environment,
         invocation: Invocation,
@@ -302,10 +299,7 @@ class FunctionPool:
             crash.cancel()
         if crash is not None and outcome.ok:
             self._crash(env)
-            rid = invocation.request_id
-            return RuntimeOutcome.error(
-                "Runtime.ExitError", f"RequestId: {rid} Error: Runtime exited with error: signal: killed"
-            )
+            return exit_error(invocation.request_id, "signal: killed")
         if fault.action == "error" and outcome.ok:
             return _injected_error(invocation.request_id)
         return outcome
