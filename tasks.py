@@ -26,6 +26,18 @@ def _tool(name: str) -> str:
     return os.path.join(VENV_BIN, name)
 
 
+def _native_local_cloud() -> str:
+    """The local cloud's hot path compiled with mypyc for the current sources (devkit/native.py), before anything
+    in this process imports it; the interpreted sources run when it cannot be built (CI insists on it)."""
+    from devkit import native
+
+    if native.ensure():
+        return f"{len(native.MODULES)} modules compiled"
+    if os.environ.get("CI") and not native.disabled():
+        raise RuntimeError("the mypyc build of the local cloud failed (see above)")
+    return "interpreted"
+
+
 @task
 def setup(c: Context) -> None:
     """Check and install what the build needs: Python deps (done by ./inv), cargo-lambda + zig, rustfmt, clippy."""
@@ -113,6 +125,7 @@ def test(
     if faults:
         steps = Steps()
         steps.run("bootstraps (ci)", lambda: _build_for_tests())
+        steps.run("local cloud (mypyc)", _native_local_cloud)
         env = {"FAULTS_LONG": "1" if long else "0", "FAULTS_NO_BUILD": "1"}  # built in the step before
         steps.run("faults" + (" (long)" if long else " (short)"), [PY, "-m", "pytest", "tests/faults"], env=env)
         _finish(steps, "test --faults")
@@ -131,6 +144,7 @@ def test(
         steps.run("bootstraps (ci)", lambda: _build_for_tests())
     if "python" in parts:
         _ensure_chromium(c)
+        steps.run("local cloud (mypyc)", _native_local_cloud)
         steps.run("pytest", [PY, "-m", "pytest", "--ignore=tests/faults", *(["-k", k] if k else [])])
         steps.run("contract (short)", _contract_smoke)
         steps.run("load smoke (20 s)", _load_smoke)
@@ -208,6 +222,7 @@ def up(
     watch: bool = False,
 ) -> None:
     """Build (if stale) and run the whole stack locally from infra/template.yaml; prints URLs and routes."""
+    _native_local_cloud()
     from devkit import stack
 
     if stack.read_control() is not None:
@@ -456,6 +471,7 @@ def openapi(c: Context) -> None:
 @task(help={"rounds": "cold starts per function and path (default 10)", "profile": "release (default) or ci"})
 def bench_fat(c: Context, rounds: int = 10, profile: str = "release") -> None:
     """Fat vs lith on the local cloud: Init Duration, first-request latency, warm p50, RSS, bootstrap size."""
+    _native_local_cloud()
     from devkit import bench_fat as bench
 
     try:
@@ -487,6 +503,7 @@ def bench(
     """Benchmarks: local cloud vs cargo lambda watch on the same bootstrap, per-function cold start, warm
     latency, RSS and sizes, Rust vs Python (awslambdaric); JSON + Markdown under reports/bench/, compared with
     the previous run."""
+    _native_local_cloud()
     from devkit.bench.run import BenchError, BenchOptions, run_bench
 
     profile = "release" if release else profile
@@ -528,6 +545,7 @@ def soak(
 ) -> None:
     """Currency soak (issue 6): commands through write → SQS → projector with projector faults injected, then every
     command counted as applied exactly once; JSON + Markdown under reports/soak/. Fails when any count is off."""
+    _native_local_cloud()
     from devkit import soak_currency
 
     settings = soak_currency.SoakSettings(commands=commands, rate=rate, failure_percentage=failures, seed=seed)
@@ -562,6 +580,7 @@ def compare(
 ) -> None:
     """Every topology (lith, micro, fat, read/write split, LMI) under the same traffic: latency, cold starts,
     environments, memory, monthly cost, IAM breadth, deploy size; HTML (charts) + Markdown under reports/compare/."""
+    _native_local_cloud()
     from devkit.compare import report
     from devkit.compare.run import CompareOptions, run_compare
 
@@ -602,6 +621,7 @@ def contract(
     backend: str = "moto",
 ) -> None:
     """schemathesis against the committed openapi.json (all checks, stateful links); JUnit + HTML reports."""
+    _native_local_cloud()
     from devkit import contract as runner
     from devkit.contract_safety import ProdRefused
     from devkit.targets import TargetError
@@ -647,6 +667,7 @@ def load(
     backend: str = "moto",
 ) -> None:
     """locust headless: per-route p50/p95/p99, rps, error rate vs the scenario's thresholds; CSV + HTML reports."""
+    _native_local_cloud()
     from devkit import load as runner
     from devkit.contract_safety import ProdRefused
     from devkit.targets import TargetError
@@ -799,6 +820,7 @@ def destroy(c: Context, stage: str, yes: bool = False, i_know: bool = False, reg
 @task(help={"requests": "requests per concurrency level (default 640)"})
 def bench_lmi(c: Context, requests: int = 640) -> None:
     """One LMI environment vs standard environments at rising concurrency: req/s, p99, RSS, environments."""
+    _native_local_cloud()
     from devkit.bench_lmi import lmi_vs_standard
 
     try:

@@ -161,6 +161,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"`{report.get('command', './inv bench')}` · profile **{args.get('profile')}**"
         f"{' · quick' if args.get('quick') else ''} · {machine.get('cpus', '?')} CPUs · load average "
         f"{machine.get('loadavg_before', '?')} before, {machine.get('loadavg_after', '?')} after"
+        + (f" · local cloud: {machine['local_cloud']}" if machine.get("local_cloud") else "")
     )
     if report.get("build"):
         build = report["build"]

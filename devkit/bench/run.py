@@ -72,8 +72,11 @@ def _loadavg() -> float:
 
 
 def machine_info(before: float, after: float) -> dict[str, Any]:
+    from devkit import native
+
     cpus = os.cpu_count() or 1
     info: dict[str, Any] = {"cpus": cpus, "loadavg_before": before, "loadavg_after": after}
+    info["local_cloud"] = "mypyc-compiled hot path" if native.active() else "interpreted"
     if max(before, after) > 0.5 * cpus:
         info["note"] = (
             f"Other work shared the machine (1-minute load average {before} before, {after} after, on {cpus} "

@@ -229,8 +229,10 @@ class LocalCloud:
         pool = self.pools.get(function)
         return None if pool is None else pool.settings.init_timeout_s + pool.fn.timeout_s + 1.0
 
-    async def _invoke_bytes(self, function: str, payload: bytes, attempt: int = 1) -> InvokeResult:
-        return await self.pools[function].invoke(payload, attempt=attempt)
+    def _invoke_bytes(self, function: str, payload: bytes, attempt: int = 1) -> Coroutine[Any, Any, InvokeResult]:
+        """The gateway's and the SQS pollers' invocations (their callers answer before the END/REPORT lines); the
+        pool's own coroutine, not a wrapper around it: one frame fewer per request."""
+        return self.pools[function].invoke(payload, attempt=attempt, report_after_caller=True)
 
     async def invoke(
         self, function: str, payload: bytes | str | dict[str, Any] | list[Any] | None = None

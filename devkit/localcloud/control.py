@@ -143,7 +143,8 @@ class ControlServer:
         if tail:
             self._tails[request_id] = []
         try:
-            result = await pool.invoke(payload or b"{}", request_id=request_id)
+            # without a log tail to return, the answer goes out before the END/REPORT lines
+            result = await pool.invoke(payload or b"{}", request_id=request_id, report_after_caller=not tail)
         finally:
             lines = self._tails.pop(request_id, [])
         headers = {"X-Amzn-RequestId": request_id, "X-Amz-Executed-Version": "$LATEST"}

@@ -56,6 +56,7 @@ class PoolSettings:
     init_timeout_s: float = INIT_TIMEOUT_S
     shutdown_grace_s: float = 2.0
     console_reports: bool = True  # START/END/REPORT lines on the console too (always in the log file)
+    batch_scheduling: bool = True  # run bootstraps under SCHED_BATCH (see `batch_schedule`)
 
 
 def lambda_environment(
@@ -151,6 +152,8 @@ class Environment:
             await self._mark_dead(f"could not start: {exc}")
             return
         assert self.proc.stdout is not None and self.proc.stderr is not None
+        if pool.settings.batch_scheduling:
+            batch_schedule(self.proc.pid)
         self._tasks = [
             asyncio.create_task(self._pump(self.proc.stdout)),
             asyncio.create_task(self._pump(self.proc.stderr)),
@@ -183,6 +186,11 @@ class Environment:
     def _finish_start(self, failure: RuntimeOutcome | None) -> None:
         if not self._started.done():
             self._started.set_result(failure)
+
+    @property
+    def started(self) -> asyncio.Future[RuntimeOutcome | None]:
+        """Settles when init ends: None once the runtime polls /next, else the init failure."""
+        return self._started
 
     async def wait_started(self) -> RuntimeOutcome | None:
         """None once the runtime polls /next, else the init failure."""
@@ -286,6 +294,28 @@ def exit_error(request_id: str, description: str) -> RuntimeOutcome:
     return RuntimeOutcome.error(
         "Runtime.ExitError", f"RequestId: {request_id} Error: Runtime exited with error: {description}"
     )
+
+
+def batch_schedule(pid: int) -> bool:
+    """Puts every thread of `pid` under SCHED_BATCH (Linux; no privilege needed; False where it cannot).
+
+    On AWS the Lambda service never shares a CPU with the functions it invokes. Here it does, and a function woken
+    by the local cloud's write (its `/next` answer) would preempt the single event-loop thread that serves every
+    other in-flight request: under concurrency that stalls them all. SCHED_BATCH only turns off that wakeup
+    preemption: a bootstrap still runs at once on an idle CPU and gets its fair share of a busy one."""
+    setscheduler = getattr(os, "sched_setscheduler", None)
+    if setscheduler is None:
+        return False
+    param = os.sched_param(0)
+    try:
+        setscheduler(pid, os.SCHED_BATCH, param)  # threads the process starts from now on inherit the policy
+        threads = [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]  # those it started before
+    except OSError:  # exited already, or no such policy here
+        return False
+    for tid in threads:
+        with contextlib.suppress(OSError):
+            setscheduler(tid, os.SCHED_BATCH, param)
+    return True
 
 
 def _queued(api: RuntimeApi) -> list[Invocation]:

@@ -14,7 +14,6 @@ import asyncio
 import base64
 import hashlib
 import json
-import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -27,6 +26,7 @@ from devkit.localcloud.http1 import Request, Response, Server
 from devkit.localcloud.httpapi_v2 import cors_headers, is_text, joined_headers, preflight, query_parameters, v2_response
 from devkit.localcloud.model import CorsSpec, HttpApiSpec, RouteSpec
 from devkit.localcloud.routing import Router
+from devkit.localcloud.runtime_api import random_bits
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway payload quota
 MAX_INVOKE_BYTES = 6_291_456  # Lambda synchronous invocation request payload
@@ -50,7 +50,8 @@ def api_id_for(stack_name: str, logical_id: str) -> str:
 
 
 def _gateway_request_id() -> str:
-    return base64.b64encode(os.urandom(11)).decode()
+    """API Gateway's shape: 11 random bytes, base64 (e.g. `JTHoQgr2oAMEPMg=`)."""
+    return base64.b64encode(random_bits(88).to_bytes(11, "big")).decode()
 
 
 # the server --------------------------------------------------------------------------------------------------
@@ -81,7 +82,14 @@ class Gateway:
         self.host = host
         self.port = port
         self.requests = 0
+        self._bounds: dict[str, float | None] = {}
         self._server = Server(self._handle, max_body=MAX_REQUEST_BYTES)
+
+    def _settles_within(self, function: str) -> float | None:
+        """settles_within(function), asked once per function (it depends on its Timeout and init timeout only)."""
+        if function not in self._bounds:
+            self._bounds[function] = self.settles_within(function)
+        return self._bounds[function]
 
     @property
     def url(self) -> str:
@@ -144,7 +152,7 @@ class Gateway:
         if len(payload) > MAX_INVOKE_BYTES:
             return _message(413, "Request Entity Too Large")
         call = self.invoker(route.function, payload)
-        bound, integration_s = self.settles_within(route.function), route.timeout_ms / 1000
+        bound, integration_s = self._settles_within(route.function), route.timeout_ms / 1000
         if bound is not None and bound < integration_s:
             result: InvokeResult | None = await call  # the warm path: no extra task, no timer
         else:
@@ -189,7 +197,7 @@ class Gateway:
         headers.setdefault("x-forwarded-for", source_ip)
         headers.setdefault("x-forwarded-port", str(self.port))
         headers.setdefault("x-forwarded-proto", "http")
-        headers.setdefault("x-amzn-trace-id", f"Root=1-{int(now):08x}-{os.urandom(12).hex()}")
+        headers.setdefault("x-amzn-trace-id", f"Root=1-{int(now):08x}-{random_bits(96):024x}")
         event: dict[str, Any] = {
             "version": "2.0",
             "routeKey": route.route_key,

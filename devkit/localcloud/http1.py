@@ -22,6 +22,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from typing import Any
 
 import httptools
 
@@ -126,7 +127,8 @@ class _Connection(asyncio.Protocol):
         self._max_body = max_body
         self._connections = connections
         self._parser = httptools.HttpRequestParser(self)
-        self._transport: asyncio.Transport | None = None
+        self._transport: Any = None  # an asyncio.Transport; uvloop's TCPTransport is not a subclass of it
+        self._loop: Any = None  # the running loop (uvloop's Loop in the local cloud)
         self._peer = "127.0.0.1"
         self._ready: collections.deque[tuple[Request, bool]] = collections.deque()
         self._busy = False  # a request is being answered (asynchronously)
@@ -145,7 +147,8 @@ class _Connection(asyncio.Protocol):
     # asyncio.Protocol ----------------------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = transport  # type: ignore[assignment]  # uvloop's TCPTransport is not a subclass
+        self._transport = transport
+        self._loop = asyncio.get_running_loop()
         peer = transport.get_extra_info("peername")
         if peer:
             self._peer = peer[0]
@@ -227,7 +230,7 @@ class _Connection(asyncio.Protocol):
                 self.waiting = answer
                 answer.add_done_callback(functools.partial(self._settled, request, keep_alive=keep_alive))
             else:
-                self.task = asyncio.ensure_future(self._finish(request, answer, keep_alive))
+                self.task = self._loop.create_task(self._finish(request, answer, keep_alive))
             return
 
     def _settled(self, request: Request, done: asyncio.Future[Response], *, keep_alive: bool) -> None:
@@ -287,7 +290,7 @@ class Server:
     def __init__(self, handler: Handler, *, max_body: int) -> None:
         self._handler = handler
         self._max_body = max_body
-        self._server: asyncio.AbstractServer | None = None
+        self._server: Any = None  # an asyncio.Server; uvloop's is not a subclass (its `sockets` is a list)
         self._connections: set[_Connection] = set()
         self.port = 0
 

@@ -156,9 +156,12 @@ class FunctionPool:
         client_context: str | None = None,
         cognito_identity: str | None = None,
         attempt: int = 1,
+        report_after_caller: bool = False,
     ) -> InvokeResult:
         """One invocation; `attempt` is the delivery attempt (SQS: the batch's highest receive count), which only
-        fault injection looks at."""
+        fault injection looks at. With `report_after_caller`, the memory sample and the END/REPORT lines are written
+        one loop hop after the result is returned, so a caller with a client waiting (the gateway) answers first;
+        the result then carries no `max_memory_mb`."""
         request_id = request_id or new_request_id()
         self.invocations += 1
         env = self._acquire()
@@ -177,7 +180,9 @@ class FunctionPool:
         try:
             if start is not None:
                 await start.start()
-            return await self._run(env, payload, request_id, client_context, cognito_identity, attempt)
+            return await self._run(
+                env, payload, request_id, client_context, cognito_identity, attempt, report_after_caller
+            )
         finally:
             env.active -= 1
             env.last_used = time.monotonic()
@@ -192,8 +197,10 @@ class FunctionPool:
         client_context: str | None,
         cognito_identity: str | None,
         attempt: int = 1,
+        report_after_caller: bool = False,
     ) -> InvokeResult:
-        failure = await env.wait_started()
+        init = env.started
+        failure = init.result() if init.done() else await env.wait_started()  # warm: no coroutine
         if failure is None and env.state != "ready":  # died between acquire and delivery
             failure = RuntimeOutcome.error("Runtime.ExitError", "")
         if failure is not None and failure.error_type == "Runtime.ExitError":
@@ -215,7 +222,6 @@ class FunctionPool:
             client_context=client_context,
             cognito_identity=cognito_identity,
         )
-        self._log(request_id, f"START RequestId: {request_id} Version: $LATEST")
         if self.per_env == 1:
             env.last_request_id = request_id
         status = "success"
@@ -225,7 +231,10 @@ class FunctionPool:
         crash: asyncio.TimerHandle | None = None
         if fault is None:
             env.api.deliver(invocation)
+            # after the hand-over (the function's own lines are read by later loop callbacks, so still first)
+            self._log(request_id, f"START RequestId: {request_id} Version: $LATEST")
         else:
+            self._log(request_id, f"START RequestId: {request_id} Version: $LATEST")
             crash = await self._deliver_with_fault(env, invocation, fault)
         outcome = await invocation.future
         timer.cancel()
@@ -244,7 +253,6 @@ class FunctionPool:
             duration_ms = max(duration_ms, timeout_s * 1000)
         if status == "success" and not outcome.ok:
             status = "crash" if outcome.error_type == "Runtime.ExitError" else "error"
-        env._sample_memory()
         init_ms = None
         if not env.init_reported:
             env.init_reported = True
@@ -256,10 +264,18 @@ class FunctionPool:
             extra = f"Status: error\tError Type: {outcome.error_type}"
         if status != "success":
             self.errors += 1
-        self._log(request_id, f"END RequestId: {request_id}")
-        self._log(request_id, self._report(request_id, duration_ms, env, init_ms=init_ms, extra=extra))
+        if report_after_caller:
+            loop.call_soon(self._end, env, request_id, duration_ms, init_ms, extra)
+            return InvokeResult(request_id, outcome, status, duration_ms, init_ms)
+        self._end(env, request_id, duration_ms, init_ms, extra)
         memory_mb = math.ceil(env.max_memory_kb / 1024) if env.max_memory_kb else None
         return InvokeResult(request_id, outcome, status, duration_ms, init_ms, memory_mb)
+
+    def _end(self, env: Environment, request_id: str, duration_ms: float, init_ms: float | None, extra: str) -> None:
+        """The invocation's memory sample and its END and REPORT lines."""
+        env._sample_memory()
+        self._log(request_id, f"END RequestId: {request_id}")
+        self._log(request_id, self._report(request_id, duration_ms, env, init_ms=init_ms, extra=extra))
 
     async def _deliver_with_fault(
         self, env: Environment, invocation: Invocation, fault: FaultSpec
@@ -360,6 +376,9 @@ def _injected_error(request_id: str) -> RuntimeOutcome:
     return RuntimeOutcome.error(ERROR_TYPE, f"RequestId: {request_id} Error: fault injected by the local cloud")
 
 
-def _rank(env: Environment) -> tuple[int, int, float]:
-    """Ready before starting; then the busiest (LMI packing); then the most recently used (keeps others cold)."""
-    return (1 if env.state == "ready" else 0, env.active, env.last_used)
+def _rank(env: Environment) -> tuple[int, int, bool, float]:
+    """Ready before starting; then the busiest (LMI packing); then one whose runtime is parked in `/next` (an
+    environment that has just answered is free only once its runtime polls again, as in Lambda: handing it the
+    invocation would wait for that round trip while another environment sits idle); then the most recently used
+    (keeps the others' idle time growing, so the reaper can retire them)."""
+    return (1 if env.state == "ready" else 0, env.active, env.api.polling, env.last_used)

@@ -15,8 +15,8 @@ import asyncio
 import collections
 import json
 import os
+import random
 import time
-import uuid
 from dataclasses import dataclass, field
 
 from devkit.localcloud.http1 import Request, Response, Server
@@ -57,13 +57,25 @@ class Invocation:
             self.future.set_result(outcome)
 
 
+# Ids only need to be unique, not unguessable: a PRNG seeded once from the OS, not a getrandom syscall per id.
+_ids = random.Random(os.urandom(32))
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 variant
+
+
+def random_bits(bits: int) -> int:
+    return _ids.getrandbits(bits)
+
+
 def new_request_id() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID in its canonical form, as Lambda's request ids are."""
+    h = f"{(_ids.getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def new_trace_id() -> str:
     """An X-Ray trace header as Lambda passes it: `Root=1-<epoch hex>-<96-bit hex>;Parent=<64-bit hex>;Sampled=0`."""
-    return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Parent={os.urandom(8).hex()};Sampled=0"
+    return f"Root=1-{int(time.time()):08x}-{_ids.getrandbits(96):024x};Parent={_ids.getrandbits(64):016x};Sampled=0"
 
 
 def _json_response(status: int, payload: dict[str, str]) -> Response:
@@ -112,6 +124,11 @@ class RuntimeApi:
                 waiter.set_result(_next_response(invocation))
                 return
         self._queue.append(invocation)
+
+    @property
+    def polling(self) -> bool:
+        """The runtime is parked in `/next`: an invocation delivered now reaches it at once."""
+        return any(not waiter.done() for waiter in self._waiters)
 
     def pending(self) -> int:
         return len(self._queue)

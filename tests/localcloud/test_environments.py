@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 from pathlib import Path
 
@@ -327,6 +328,71 @@ def test_init_that_never_polls_times_out_and_is_killed(tmp_path: Path) -> None:
             assert result.outcome.error_type == "Runtime.Timeout"
             pid = int(next(t for t in logs.texts() if t.isdigit()))
             await wait_until(lambda: not process_alive(pid), 5, "the stuck runtime to be killed")
+        finally:
+            await pool.stop()
+
+    run(body())
+
+
+def _policies(pid: int) -> set[int]:
+    return {os.sched_getscheduler(int(tid)) for tid in os.listdir(f"/proc/{pid}/task")}
+
+
+def test_bootstraps_run_under_sched_batch_unless_turned_off(probe_bootstrap: Path, tmp_path: Path) -> None:
+    """Every thread of a bootstrap is SCHED_BATCH (no wakeup preemption of the local cloud's event loop)."""
+
+    async def body(batch: bool) -> set[int]:
+        pool, _ = make_pool(probe_bootstrap, function_spec(), tmp_path / str(batch), batch_scheduling=batch)
+        await pool.start()
+        try:
+            assert (await pool.invoke(b'{"action":"env"}')).ok
+            pid = pool.envs[0].pid
+            assert pid is not None and len(os.listdir(f"/proc/{pid}/task")) > 1, "the probe runs tokio's workers"
+            return _policies(pid)
+        finally:
+            await pool.stop()
+
+    assert run(body(True)) == {os.SCHED_BATCH}
+    assert run(body(False)) == {os.SCHED_OTHER}
+
+
+def test_an_invocation_goes_to_the_environment_parked_in_next(probe_bootstrap: Path, tmp_path: Path) -> None:
+    """An environment that has answered is free only once its runtime polls /next again; until then a parked one
+    takes the next invocation, even when the other was used more recently."""
+
+    async def body() -> None:
+        pool, _ = make_pool(probe_bootstrap, function_spec(), tmp_path)
+        await pool.start()
+        try:
+            await asyncio.gather(*(pool.invoke(b'{"action":"sleep","ms":50}') for _ in range(2)))
+            assert len(pool.envs) == 2
+            await wait_until(lambda: all(env.api.polling for env in pool.envs), 10.0)
+            recent, other = sorted(pool.envs, key=lambda env: env.last_used, reverse=True)
+            recent.api._waiters.clear()  # as if its runtime had not polled yet (the parked request stays open)
+            assert not recent.api.polling and other.api.polling
+            result = await pool.invoke(b'{"action":"env"}')
+            assert result.ok
+            assert json.loads(json.loads(result.outcome.body)["body"])["pid"] == other.pid
+        finally:
+            await pool.stop()
+
+    run(body())
+
+
+def test_report_after_caller_writes_end_and_report_once_the_caller_has_the_result(
+    probe_bootstrap: Path, tmp_path: Path
+) -> None:
+    async def body() -> None:
+        pool, logs = make_pool(probe_bootstrap, function_spec(), tmp_path)
+        await pool.start()
+        try:
+            result = await pool.invoke(b'{"action":"env"}', report_after_caller=True)
+            assert result.ok and result.max_memory_mb is None
+            assert not any(line.startswith("REPORT") for line in logs.for_request(result.request_id))
+            reported = lambda: any(line.startswith("REPORT") for line in logs.for_request(result.request_id))  # noqa: E731
+            await wait_until(reported, 5.0, "the REPORT line")
+            lines = logs.for_request(result.request_id)
+            assert lines[0].startswith("START") and lines[-2].startswith("END") and REPORT.match(lines[-1])
         finally:
             await pool.stop()
 

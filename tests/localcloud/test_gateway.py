@@ -288,31 +288,30 @@ def test_integration_timeout_is_503_and_oversized_requests_are_413() -> None:
     assert [e["rawPath"] for _, e in functions.calls] == ["/slow"]
 
 
-def test_integration_timer_is_armed_only_when_an_invocation_could_outlast_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    import devkit.localcloud.gateway as gateway_module
+def test_integration_timer_is_armed_only_when_an_invocation_could_outlast_it() -> None:
+    """Both functions answer after 0.6 s against a 0.3 s integration timeout. "Settled" claims its pool settles
+    every invocation within 0.1 s, so the gateway arms no timer and passes on what comes (a pool that keeps its
+    bound never gets there); "Open" could outlast the route, so its timer fires: 503 at 0.3 s."""
+    routes = tuple(RouteSpec("ANY", f"/{fn.lower()}", fn, timeout_ms=300) for fn in ("Settled", "Open"))
+    api = HttpApiSpec("Api", routes=routes)
+    bounds = {"Settled": 0.1, "Open": 5.0}
 
-    armed: list[float] = []
-    real = gateway_module._with_integration_timeout
-
-    async def spy(call: Any, timeout_s: float) -> Any:
-        armed.append(timeout_s)
-        return await real(call, timeout_s)
-
-    monkeypatch.setattr(gateway_module, "_with_integration_timeout", spy)
-    api = HttpApiSpec("Api", routes=(RouteSpec("ANY", "/short", "Short"), RouteSpec("ANY", "/long", "Long")))
-    bounds = {"Short": 21.0, "Long": 46.0}  # init timeout + Timeout + slack, against the 30 s integration timeout
+    async def slow(fn: str, event: dict[str, Any]) -> InvokeResult:
+        await asyncio.sleep(0.6)
+        return ok({"statusCode": 200, "body": fn})
 
     async def main() -> None:
         cache = JwksCache(ttl_s=60)
-        gateway = Gateway(api, invoker=FakeFunctions(), authorizer=JwtAuthorizer(cache), account_id=ACCOUNT,
+        gateway = Gateway(api, invoker=FakeFunctions(slow), authorizer=JwtAuthorizer(cache), account_id=ACCOUNT,
                           api_id="abcde12345", settles_within=bounds.get)  # fmt: skip
         await gateway.start()
         try:
             async with aiohttp.ClientSession(gateway.url) as http:
-                assert (await http.get("/short")).status == 200
-                assert armed == [], "settled by the pool before 30 s: no timer"
-                assert (await http.get("/long")).status == 200
-                assert armed == [30.0]
+                settled = await http.get("/settled")
+                assert settled.status == 200 and await settled.text() == "Settled", "no timer armed"
+                started = time.monotonic()
+                open_ = await http.get("/open")
+                assert open_.status == 503 and time.monotonic() - started < 0.55, "the route's timer fired"
         finally:
             await gateway.stop()
             await cache.close()
