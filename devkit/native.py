@@ -1,7 +1,8 @@
 """The local cloud's hot path, compiled ahead of time with mypyc (the way black and mypy ship themselves).
 
 Every gateway request crosses the HTTP framing (`http1`), the Runtime API (`runtime_api`), the gateway with its
-routing and v2 mapping (`gateway`, `routing`, `httpapi_v2`), the function pool (`pool`) and the log sink (`logs`).
+routing and v2 mapping (`gateway`, `routing`, `httpapi_v2`), the function pool (`pool`), the log sink (`logs`) and,
+for functions that log per request, the reading of their output (`output`).
 Interpreted, those cost the local cloud more CPU per request than `cargo lambda watch` spends (issue 4); compiled
 by mypyc from the same typed sources they run about 30% leaner.
 
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent / "localcloud"
-MODULES = ("http1", "runtime_api", "gateway", "routing", "httpapi_v2", "pool", "logs")
+MODULES = ("http1", "runtime_api", "gateway", "routing", "httpapi_v2", "pool", "logs", "output")
 DISABLE = "LOCALCLOUD_NATIVE"  # "0": always the interpreted sources
 _COMPLETE = "complete"  # written last: a build directory without it is ignored
 

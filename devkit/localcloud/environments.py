@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from devkit.localcloud.model import FunctionSpec
+from devkit.localcloud.output import OutputPipe, read_lines
 from devkit.localcloud.runtime_api import Invocation, RuntimeApi, RuntimeOutcome
 
 if TYPE_CHECKING:
@@ -114,7 +115,8 @@ class Environment:
         self.exit_description: str | None = None
         self.max_memory_kb = 0
         self._started = asyncio.get_running_loop().create_future()  # result: None, or the init failure
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: list[asyncio.Task[None]] = []  # [exit watcher, init watcher]
+        self._outputs: list[OutputPipe] = []  # stdout, stderr
         self._status_fd: int | None = None
         self.draining = False  # replaced by a new bootstrap (`up --watch`): finishes its work, takes no more
         # Standard environments: output belongs to the latest invocation, even when the pipe is read after its
@@ -136,6 +138,8 @@ class Environment:
             endpoint_url=pool.endpoint_url,
             extra_env=pool.extra_env,
         )
+        stdout, stdout_w = os.pipe()
+        stderr, stderr_w = os.pipe()
         spawned = time.monotonic()
         try:
             self.proc = await asyncio.create_subprocess_exec(
@@ -143,20 +147,23 @@ class Environment:
                 cwd=str(pool.bootstrap.parent),
                 env=env,
                 stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+                stdout=stdout_w,
+                stderr=stderr_w,
                 start_new_session=True,
             )
         except OSError as exc:
+            os.close(stdout)
+            os.close(stderr)
             self._finish_start(RuntimeOutcome.error("Runtime.InvalidEntrypoint", str(exc)))
             await self._mark_dead(f"could not start: {exc}")
             return
-        assert self.proc.stdout is not None and self.proc.stderr is not None
+        finally:
+            os.close(stdout_w)  # the bootstrap holds the write ends now: EOF when it (and its children) exit
+            os.close(stderr_w)
         if pool.settings.batch_scheduling:
             batch_schedule(self.proc.pid)
+        self._outputs = [await read_lines(fd, self._output_line) for fd in (stdout, stderr)]
         self._tasks = [
-            asyncio.create_task(self._pump(self.proc.stdout)),
-            asyncio.create_task(self._pump(self.proc.stderr)),
             asyncio.create_task(self._watch_exit()),
             asyncio.create_task(self._watch_init(spawned)),
         ]
@@ -198,18 +205,11 @@ class Environment:
             return self._started.result()
         return await asyncio.shield(self._started)
 
-    async def _pump(self, stream: asyncio.StreamReader) -> None:
-        sink, name = self.pool.sink, self.pool.fn.logical_id
-        while True:
-            try:
-                line = await stream.readline()
-            except ValueError:  # a line over the stream limit: take what is buffered
-                line = await stream.read(65536)
-            if not line:
-                return
-            in_flight = self.api.in_flight
-            request_id = next(iter(in_flight)) if len(in_flight) == 1 else self.last_request_id
-            sink.emit(name, request_id, line.decode("utf-8", "replace"))
+    def _output_line(self, line: bytes) -> None:
+        """One line of the bootstrap's output, to the log under the invocation it belongs to."""
+        in_flight = self.api.in_flight
+        request_id = next(iter(in_flight)) if len(in_flight) == 1 else self.last_request_id
+        self.pool.sink.emit(self.pool.fn.logical_id, request_id, line.decode("utf-8", "replace"))
 
     async def _watch_exit(self) -> None:
         assert self.proc is not None
@@ -223,7 +223,7 @@ class Environment:
         self.state = "dead"
         self.exit_description = self.exit_description or description
         current = asyncio.current_task()
-        for task in self._tasks[3:]:  # the init watcher: nothing left to wait for
+        for task in self._tasks[1:]:  # the init watcher: nothing left to wait for
             if task is not current:
                 task.cancel()
         self._finish_start(
@@ -286,6 +286,7 @@ class Environment:
             _signal_group(proc.pid, signal.SIGKILL)  # stragglers in the process group
         current = asyncio.current_task()
         await asyncio.gather(*(t for t in self._tasks if t is not current), return_exceptions=True)
+        await asyncio.gather(*(output.closed for output in self._outputs))  # every line read
         await self._mark_dead(self.exit_description or "signal: killed")
 
 
