@@ -6,6 +6,10 @@ without compiling or starting a function; we spawn the very same `bootstrap` the
 environment, pointed at `AWS_LAMBDA_RUNTIME_API=http://127.0.0.1:<port>/.rt`. Its bare runtime paths serve the
 default function `_`, so requests go to `/lambda-url/_/<path>` and `/2015-03-31/functions/_/invocations`.
 `--ignore-changes` keeps its file watcher from reacting to builds running beside the benchmark.
+
+The functions' stdout and stderr go to one pipe drained by a `cat` process: cargo lambda watch prints function
+output on its terminal, so every line a function logs is read by someone, as the local cloud reads (and files)
+every line on its side; /dev/null would spare the cargo side work that each real run does.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ class CargoWatch:
         self.port = port or free_port()
         self.server: asyncio.subprocess.Process | None = None
         self.functions: list[asyncio.subprocess.Process] = []
+        self._terminal: asyncio.subprocess.Process | None = None  # `cat`, reading the functions' output
+        self._terminal_fd: int | None = None  # the write end the functions share
 
     @property
     def base_url(self) -> str:
@@ -80,6 +86,7 @@ class CargoWatch:
     async def spawn(self, bootstrap: Path, env: Mapping[str, str], count: int = 1) -> float:
         """Starts `count` more instances of `bootstrap`; returns the spawn time (time.perf_counter())."""
         env = {**env, "AWS_LAMBDA_RUNTIME_API": self.runtime_api}
+        output = await self._terminal_pipe()
         spawned = time.perf_counter()
         for _ in range(count):
             proc = await asyncio.create_subprocess_exec(
@@ -87,8 +94,8 @@ class CargoWatch:
                 cwd=str(bootstrap.parent),
                 env=dict(env),
                 stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
                 start_new_session=True,
             )
             self.functions.append(proc)
@@ -98,8 +105,25 @@ class CargoWatch:
         procs, self.functions = self.functions, []
         await asyncio.gather(*(_kill(p) for p in procs))
 
+    async def _terminal_pipe(self) -> int:
+        if self._terminal_fd is None:
+            read_end, self._terminal_fd = os.pipe()
+            try:
+                self._terminal = await asyncio.create_subprocess_exec(
+                    "cat", stdin=read_end, stdout=asyncio.subprocess.DEVNULL, start_new_session=True
+                )
+            finally:
+                os.close(read_end)
+        return self._terminal_fd
+
     async def stop(self) -> None:
         await self.stop_functions()
+        if self._terminal_fd is not None:
+            os.close(self._terminal_fd)  # cat sees EOF once the functions' copies are gone too
+            self._terminal_fd = None
+        if self._terminal is not None:
+            await _kill(self._terminal)
+            self._terminal = None
         if self.server is not None:
             await _kill(self.server, sig=signal.SIGTERM, grace_s=3.0)
             self.server = None

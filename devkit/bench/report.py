@@ -264,6 +264,11 @@ def _render_overhead(overhead: dict[str, Any]) -> list[str]:
             f"- `{name}` ({case['binary']}): {case['description']}. Ours: `{case['ours']['path']}`; "
             f"cargo lambda watch: `{case['cargo']['path']}`."
         )
+    lines.append(
+        "- Function output, both sides: every line is read. Ours by the local cloud (attributed to its request, "
+        "written to the log file); cargo lambda watch's functions write to a pipe drained by `cat`, standing in "
+        "for the terminal it prints them on."
+    )
     lines += ["", "Targets (issue 4):", ""]
     rows = [
         [
