@@ -20,7 +20,7 @@ def _import_in_fresh_process(module: str, **env: str) -> tuple[str, bool]:
     done = subprocess.run(
         [sys.executable, "-c", WHICH.format(m=module)],
         cwd=paths.ROOT,
-        env={**os.environ, **env},
+        env={**{k: v for k, v in os.environ.items() if k != native.DISABLE}, **env},
         capture_output=True,
         text=True,
         check=True,
