@@ -90,7 +90,8 @@ def wait_for_empty_queue(
     stable_s: float = 0.0,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Polls a running local cloud's status until `queue` (logical id) has nothing visible and nothing in flight, and
+    """Polls a running local cloud's status until `queue` (logical id) has nothing visible, nothing in flight and
+    nothing in its event source mapping's hands (a deleted message leaves the queue before the mapping counts it), and
     has stayed so for `stable_s` (0: the first empty read); returns that status. RuntimeError after `deadline_s`;
     `progress`, when given, hears the queue's depth every 10 s."""
     deadline, last_report, empty_since = time.monotonic() + deadline_s, time.monotonic(), None
@@ -99,7 +100,7 @@ def wait_for_empty_queue(
         depth = state["queues"].get(queue, {})
         visible, in_flight = int(depth.get("visible", -1)), int(depth.get("in_flight", -1))
         now = time.monotonic()
-        if visible == 0 and in_flight == 0:
+        if visible == 0 and in_flight == 0 and depth.get("in_hand", 0) == 0:
             empty_since = empty_since or now
             if now - empty_since >= stable_s:
                 return state

@@ -292,6 +292,7 @@ class LocalCloud:
                 "deleted": stats.deleted,
                 "failed_batches": stats.failed_batches,
                 "partial_batches": stats.partial_batches,
+                "in_hand": stats.in_hand,
             }
         return {
             "functions": {name: pool.status() for name, pool in self.pools.items()},

@@ -138,6 +138,9 @@ class PollerStats:
     deleted: int = 0
     failed_batches: int = 0
     partial_batches: int = 0
+    # Messages of batches being handled: received and not yet deleted or given back. The queue stops counting a
+    # message as in flight when the delete reaches it, before `deleted` moves, so "settled" needs both at zero.
+    in_hand: int = 0
     batch_sizes: list[int] = field(default_factory=list)
 
 
@@ -237,6 +240,14 @@ class SqsPoller:
         stats.batches += 1
         stats.received += len(messages)
         stats.batch_sizes.append(len(messages))
+        stats.in_hand += len(messages)
+        try:
+            await self._handle(messages)
+        finally:
+            stats.in_hand -= len(messages)
+
+    async def _handle(self, messages: list[dict[str, Any]]) -> None:
+        stats = self.stats
         records = [sqs_record(m, queue_arn=self.queue_arn, region=self.region) for m in messages]
         payload = orjson.dumps({"Records": records})
         attempt = max(int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1")) for m in messages)

@@ -46,12 +46,12 @@ def queue_stats(stack: Stack) -> dict[str, Any]:
 
 
 def settled_queue_stats(stack: Stack) -> dict[str, Any]:
-    """The queue's counters once nothing is waiting or in flight (a message is deleted after its command is
-    marked applied, so an applied command does not mean its message is gone yet)."""
+    """The queue's counters once nothing is waiting, in flight or in the event source mapping's hands (a message is
+    deleted after its command is marked applied, and leaves the queue before the mapping counts the delete)."""
 
     def probe() -> dict[str, Any] | None:
         stats = queue_stats(stack)
-        return stats if stats["visible"] == 0 and stats["in_flight"] == 0 else None
+        return stats if stats["visible"] == stats["in_flight"] == stats["in_hand"] == 0 else None
 
     return wait_for("the commands queue to settle", probe)
 

@@ -360,3 +360,44 @@ def test_a_message_received_twice_in_one_window_is_one_record_with_the_newest_ha
     first = [{"MessageId": "a", "ReceiptHandle": "h1"}, {"MessageId": "b", "ReceiptHandle": "h2"}]
     merged = _merge(first, [{"MessageId": "a", "ReceiptHandle": "h3"}, {"MessageId": "c", "ReceiptHandle": "h4"}])
     assert [(m["MessageId"], m["ReceiptHandle"]) for m in merged] == [("a", "h3"), ("b", "h2"), ("c", "h4")]
+
+
+def test_a_message_deleted_from_the_queue_stays_in_hand_until_the_mapping_counts_it(moto_endpoint: str) -> None:
+    """The queue stops counting a message as in flight when the delete reaches it; the mapping counts the delete
+    only when the call returns. Between the two the message is `in_hand`, so "settled" (nothing visible, in flight
+    or in hand) never sees a delete the counters have not caught up with."""
+    import threading
+
+    queue, _ = _queues(moto_endpoint, max_receive=5, visibility=30)
+    client = sqs_client(REGION, moto_endpoint)
+    deleted_in_queue, release = threading.Event(), threading.Event()
+
+    async def respond(fn: str, payload: bytes, attempt: int = 1) -> InvokeResult:
+        return InvokeResult("rid", RuntimeOutcome(True, b"{}"), "success")
+
+    async def body() -> None:
+        executor = ThreadPoolExecutor(4)
+        poller = await _poller(moto_endpoint, queue, respond, executor, batch_size=10)
+        real_delete = poller._client.delete_message_batch
+
+        def delete_then_hold(**kwargs: Any) -> Any:
+            answer = real_delete(**kwargs)
+            deleted_in_queue.set()
+            release.wait(10)
+            return answer
+
+        poller._client.delete_message_batch = delete_then_hold
+        try:
+            client.send_message(QueueUrl=poller.queue_url, MessageBody="one")
+            await wait_until(deleted_in_queue.is_set, 15, "the delete to reach the queue")
+            assert await poller.depth() == {"visible": 0, "in_flight": 0}
+            assert (poller.stats.deleted, poller.stats.in_hand) == (0, 1)
+            release.set()
+            await wait_until(lambda: poller.stats.deleted == 1, 10, "the mapping to count the delete")
+            assert poller.stats.in_hand == 0
+        finally:
+            release.set()
+            await poller.stop()
+            executor.shutdown()
+
+    run(body())
