@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod rates;
 pub mod routes;
 pub mod runtime_watch;
+pub mod serve;
 pub mod store;
 
 use std::sync::Arc;

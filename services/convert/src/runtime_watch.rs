@@ -9,14 +9,16 @@
 //! doubles from [`Watch::first_retry`] once it stops. After [`Watch::failures`] refusals in a row it returns,
 //! and the binary exits non-zero.
 //!
+//! The watch runs on a thread of its own, not on the Tokio runtime: workers that retry a refused connect at
+//! once keep every runtime thread busy, and a timer on that runtime would not fire while they spin.
+//!
 //! A probe is a connect and a close: the Runtime API sees a connection without a request, which Lambda's (and
 //! the local cloud's) server ignores.
 
 use std::io;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::thread::sleep;
 use std::time::Duration;
-
-use tokio::net::TcpStream;
-use tokio::time::{sleep, timeout};
 
 /// How often and how patiently the Runtime API is probed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,14 +56,14 @@ pub struct RuntimeApiLost {
     pub last: io::Error,
 }
 
-/// Resolves once `address` (`host:port`, as in `AWS_LAMBDA_RUNTIME_API`) has refused `watch.failures` probes in
-/// a row; never resolves while it keeps answering.
-pub async fn runtime_api_lost(address: &str, watch: Watch) -> RuntimeApiLost {
+/// Returns once `address` (`host:port`, as in `AWS_LAMBDA_RUNTIME_API`) has refused `watch.failures` probes in
+/// a row; never returns while it keeps answering. Blocks the calling thread.
+pub fn runtime_api_lost(address: &str, watch: Watch) -> RuntimeApiLost {
     let mut refused = 0u32;
     let mut delay = watch.interval;
     loop {
-        sleep(delay).await;
-        match probe(address, watch.connect_timeout).await {
+        sleep(delay);
+        match probe(address, watch.connect_timeout) {
             Ok(()) => {
                 refused = 0;
                 delay = watch.interval;
@@ -81,18 +83,36 @@ pub async fn runtime_api_lost(address: &str, watch: Watch) -> RuntimeApiLost {
     }
 }
 
-async fn probe(address: &str, connect_timeout: Duration) -> io::Result<()> {
-    match timeout(connect_timeout, TcpStream::connect(address)).await {
-        Ok(connected) => connected.map(drop),
-        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out")),
+/// Starts the watch on its own thread; when the Runtime API is lost, `on_lost` runs there (it should exit the
+/// process).
+pub fn spawn(
+    address: String,
+    watch: Watch,
+    on_lost: impl FnOnce(RuntimeApiLost) + Send + 'static,
+) -> io::Result<()> {
+    std::thread::Builder::new()
+        .name("runtime-api-watch".into())
+        .spawn(move || on_lost(runtime_api_lost(&address, watch)))
+        .map(drop)
+}
+
+fn probe(address: &str, connect_timeout: Duration) -> io::Result<()> {
+    let mut last = io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to");
+    for socket in address.to_socket_addrs()? {
+        match TcpStream::connect_timeout(&socket, connect_timeout) {
+            Ok(_) => return Ok(()),
+            Err(error) => last = error,
+        }
     }
+    Err(last)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::TcpListener;
+    use std::sync::mpsc;
     use std::time::Instant;
-    use tokio::net::TcpListener;
 
     fn quick() -> Watch {
         Watch {
@@ -103,27 +123,42 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn keeps_watching_while_the_runtime_api_answers() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let address = listener.local_addr().expect("address").to_string();
-        let outcome = timeout(
-            Duration::from_millis(300),
-            runtime_api_lost(&address, quick()),
-        )
-        .await;
-        assert!(outcome.is_err(), "a listening Runtime API is not lost");
+    fn bound() -> (TcpListener, String) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+        let address = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("address: {e}"))
+            .to_string();
+        (listener, address)
     }
 
-    #[tokio::test]
-    async fn returns_after_the_configured_refusals_in_a_row_with_a_doubling_delay() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let address = listener.local_addr().expect("address").to_string();
+    fn watched(address: &str, watch: Watch) -> mpsc::Receiver<RuntimeApiLost> {
+        let (tell, told) = mpsc::channel();
+        spawn(address.to_owned(), watch, move |lost| {
+            let _ = tell.send(lost);
+        })
+        .unwrap_or_else(|e| panic!("spawn: {e}"));
+        told
+    }
+
+    #[test]
+    fn keeps_watching_while_the_runtime_api_answers() {
+        let (_listener, address) = bound();
+        let told = watched(&address, quick());
+        assert!(
+            told.recv_timeout(Duration::from_millis(300)).is_err(),
+            "a listening Runtime API is not lost"
+        );
+    }
+
+    #[test]
+    fn returns_after_the_configured_refusals_in_a_row_with_a_doubling_delay() {
+        let (listener, address) = bound();
         drop(listener); // the host is gone: connects are refused
         let started = Instant::now();
-        let lost = timeout(Duration::from_secs(5), runtime_api_lost(&address, quick()))
-            .await
-            .expect("gives up");
+        let lost = watched(&address, quick())
+            .recv_timeout(Duration::from_secs(5))
+            .unwrap_or_else(|e| panic!("gives up: {e:?}"));
         let elapsed = started.elapsed();
         assert_eq!(lost.failures, 4);
         assert_eq!(lost.address, address);
@@ -135,25 +170,24 @@ mod tests {
         assert!(lost.to_string().contains("stopped answering"), "{lost}");
     }
 
-    #[tokio::test]
-    async fn an_answer_resets_the_count() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let address = listener.local_addr().expect("address").to_string();
-        let watch = Watch {
-            failures: 2,
-            ..quick()
-        };
-        let mut watched = tokio::spawn({
-            let address = address.clone();
-            async move { runtime_api_lost(&address, watch).await }
-        });
-        let healthy = timeout(Duration::from_millis(100), &mut watched).await; // several healthy probes
-        assert!(healthy.is_err(), "healthy probes never end the watch");
+    #[test]
+    fn an_answer_resets_the_count() {
+        let (listener, address) = bound();
+        let told = watched(
+            &address,
+            Watch {
+                failures: 2,
+                ..quick()
+            },
+        );
+        assert!(
+            told.recv_timeout(Duration::from_millis(100)).is_err(),
+            "healthy probes never end the watch"
+        );
         drop(listener);
-        let lost = timeout(Duration::from_secs(5), watched)
-            .await
-            .expect("gives up")
-            .expect("task");
+        let lost = told
+            .recv_timeout(Duration::from_secs(5))
+            .unwrap_or_else(|e| panic!("gives up: {e:?}"));
         assert_eq!(lost.failures, 2);
     }
 }
