@@ -15,8 +15,9 @@ from pathlib import Path
 from invoke import Context, Exit, task
 
 from devkit import build as builder
-from devkit import glibc, paths
-from devkit.steps import Steps
+from devkit import paths
+from devkit.build import glibc
+from devkit.quality.steps import Steps
 
 PY = sys.executable
 VENV_BIN = os.path.dirname(PY)
@@ -302,7 +303,7 @@ def logs(
 ) -> None:
     """Function logs, pretty-printed (time, level, function, message, key fields) or --json: the local cloud's
     (.localcloud/logs) or a deployed stage's (--stage)."""
-    from devkit import logview
+    from devkit.observe import logs as logview
 
     if level and level.upper() not in logview.LEVELS:
         raise Exit(f"--level must be one of debug, info, warn, error (got {level!r})")
@@ -335,7 +336,7 @@ def metrics(c: Context, stage: str = "", function: str = "", hours: float = 3.0,
     output, or from CloudWatch for a deployed stage."""
     import json as json_module
 
-    from devkit import metrics as emf
+    from devkit.observe import metrics as emf
 
     if stage:
         import boto3
@@ -436,7 +437,8 @@ def fault(
 @task(help={"email": "the account to promote", "stage": "a deployed stage instead of the local cloud"})
 def grant_admin(c: Context, email: str, stage: str = "") -> None:
     """Give an account the `admin` role (effective at its next login); local cloud by default."""
-    from devkit import admin, targets
+    from devkit import targets
+    from devkit.targets import admin
 
     try:
         target = targets.resolve(stage)
@@ -472,7 +474,7 @@ def openapi(c: Context) -> None:
 def bench_fat(c: Context, rounds: int = 10, profile: str = "release") -> None:
     """Fat vs lith on the local cloud: Init Duration, first-request latency, warm p50, RSS, bootstrap size."""
     _native_local_cloud()
-    from devkit import bench_fat as bench
+    from devkit.bench import fat as bench
 
     try:
         builder.build_bootstraps(bench.binaries(), profile=profile, quiet=True)
@@ -546,7 +548,7 @@ def soak(
     """Currency soak (issue 6): commands through write → SQS → projector with projector faults injected, then every
     command counted as applied exactly once; JSON + Markdown under reports/soak/. Fails when any count is off."""
     _native_local_cloud()
-    from devkit import soak_currency
+    from devkit.soak import currency as soak_currency
 
     settings = soak_currency.SoakSettings(commands=commands, rate=rate, failure_percentage=failures, seed=seed)
     try:
@@ -622,9 +624,9 @@ def contract(
 ) -> None:
     """schemathesis against the committed openapi.json (all checks, stateful links); JUnit + HTML reports."""
     _native_local_cloud()
-    from devkit import contract as runner
-    from devkit.contract_safety import ProdRefused
+    from devkit.contract import run as runner
     from devkit.targets import TargetError
+    from devkit.targets.safety import ProdRefused
 
     if topology not in ("lith", "fat"):
         raise Exit("contract: --topology is lith or fat")
@@ -668,9 +670,9 @@ def load(
 ) -> None:
     """locust headless: per-route p50/p95/p99, rps, error rate vs the scenario's thresholds; CSV + HTML reports."""
     _native_local_cloud()
-    from devkit import load as runner
-    from devkit.contract_safety import ProdRefused
+    from devkit.load import run as runner
     from devkit.targets import TargetError
+    from devkit.targets.safety import ProdRefused
 
     options = runner.LoadOptions(
         scenario=scenario,
@@ -691,8 +693,9 @@ def load(
 @task(help={"stage": "a deployed stage (default: the running local cloud)", "i_know": "allow a prod-looking stage"})
 def clean_test_data(c: Context, stage: str = "", i_know: bool = False) -> None:
     """Delete tagged test accounts (e2e-…@example.test) and their posts, comments, invoices, payments, keys."""
-    from devkit import contract_cleanup, targets
-    from devkit.contract_safety import ProdRefused, refuse_prod
+    from devkit import targets
+    from devkit.contract import cleanup as contract_cleanup
+    from devkit.targets.safety import ProdRefused, refuse_prod
 
     try:
         refuse_prod([stage], i_know=i_know)
@@ -704,8 +707,8 @@ def clean_test_data(c: Context, stage: str = "", i_know: bool = False) -> None:
 
 def _contract_smoke() -> str:
     """`./inv test`'s short contract run: a few examples on every operation, both topologies, one local cloud."""
-    from devkit import contract as runner
-    from devkit.contract_stack import local_cloud
+    from devkit.contract import run as runner
+    from devkit.targets.endpoints import local_cloud
 
     codes = {}
     with local_cloud() as where:
@@ -719,8 +722,8 @@ def _contract_smoke() -> str:
 
 def _load_smoke() -> str:
     """`./inv test`'s 20-second load smoke (mixed scenario) with the thresholds of load/thresholds.toml."""
-    from devkit import load as runner
-    from devkit.contract_stack import local_cloud
+    from devkit.load import run as runner
+    from devkit.targets.endpoints import local_cloud
 
     with local_cloud() as where:
         code = runner.run_against(where, runner.LoadOptions(scenario="mixed", users=20, rate=10, duration="20s"))
@@ -729,17 +732,17 @@ def _load_smoke() -> str:
     return "mixed 20 s: thresholds held"
 
 
-# ── deploy (SAM, one stack per stage; see devkit/deploy.py) ─────────────────────────────────────────────────────
+# ── deploy (SAM, one stack per stage; see devkit/deploy/stage.py) ─────────────────────────────────────────────────────
 
 
 def _actionlint() -> str:
-    from devkit.deploy_lint import actionlint
+    from devkit.quality.actionlint import actionlint
 
     return actionlint()
 
 
 def _sam_validate() -> str:
-    from devkit.deploy_sam import run_sam
+    from devkit.deploy.sam import run_sam
 
     run_sam(["validate", "--lint", "--template-file", str(paths.TEMPLATE), "--region", "us-east-1"])
     return "template valid"
@@ -765,8 +768,8 @@ def deploy(
     s3_bucket: str = "",
 ) -> None:
     """Deploy a stage: release zips → sam package → offline SAM translation → sam deploy → signing key."""
-    from devkit import deploy as deployer
-    from devkit.deploy_sam import SamError
+    from devkit.deploy import stage as deployer
+    from devkit.deploy.sam import SamError
 
     try:
         outs = deployer.deploy(
@@ -786,7 +789,7 @@ def deploy(
 @task(help={"stage": "the deployed stage", "region": "AWS region (default: samconfig / AWS_REGION)"})
 def outputs(c: Context, stage: str, region: str = "") -> None:
     """Print a deployed stage's CloudFormation outputs (API URLs, table and queue names)."""
-    from devkit import deploy as deployer
+    from devkit.deploy import stage as deployer
 
     try:
         outs = deployer.outputs(stage, region=region or None)
@@ -806,8 +809,8 @@ def outputs(c: Context, stage: str, region: str = "") -> None:
 )
 def destroy(c: Context, stage: str, yes: bool = False, i_know: bool = False, region: str = "") -> None:
     """Delete a stage's stack and uploaded artifacts (sam delete); asks first, refuses prod without --i-know."""
-    from devkit import deploy as deployer
-    from devkit.deploy_sam import SamError
+    from devkit.deploy import stage as deployer
+    from devkit.deploy.sam import SamError
 
     try:
         deployer.confirm_destroy(stage, i_know=i_know, yes=yes)
@@ -821,7 +824,7 @@ def destroy(c: Context, stage: str, yes: bool = False, i_know: bool = False, reg
 def bench_lmi(c: Context, requests: int = 640) -> None:
     """One LMI environment vs standard environments at rising concurrency: req/s, p99, RSS, environments."""
     _native_local_cloud()
-    from devkit.bench_lmi import lmi_vs_standard
+    from devkit.bench.lmi import lmi_vs_standard
 
     try:
         builder.build_bootstraps(["convert-lambda", "convert-lmi-lambda"], profile="ci", quiet=True)

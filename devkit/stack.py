@@ -29,13 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from devkit import build, paths
+from devkit.build.watch import Watcher, source_fingerprint
 from devkit.localcloud import provision as provisioning
 from devkit.localcloud.backends import Backend, BackendError, create_backend
 from devkit.localcloud.cloud import LocalCloud, LocalCloudError
 from devkit.localcloud.cloud import run as run_loop
 from devkit.localcloud.model import StackSpec
 from devkit.localcloud.template import TemplateError, load_stack
-from devkit.watch import Watcher, source_fingerprint
 
 LOCAL_PARAMETERS = {"Stage": "local", "Architecture": "x86_64"}
 CONTROL_FILE = "control.json"

@@ -1,5 +1,5 @@
 """Currency write-to-readable latency in `./inv bench` (issue 6): a private local cloud of the whole template,
-admin PUTs at steady rates, a poller on the read API (`devkit.bench_currency` does the measuring).
+admin PUTs at steady rates, a poller on the read API (`devkit.bench.write_to_read` does the measuring).
 
 The rates are swept upwards on one stack (the queue drained between them) up to the headline rate (200/s), so the
 report gives the verdict at the headline rate, the highest rate that met the target on this machine, and where the
@@ -18,9 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from devkit import bench_currency, contract_stack
 from devkit.bench import cpu
+from devkit.bench import write_to_read as bench_currency
 from devkit.stack import wait_for_empty_queue
+from devkit.targets import endpoints as contract_stack
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,14 @@ from typing import Any
 import aiohttp
 import requests
 
-from devkit import bench_currency, build, contract_stack, paths
+from devkit import build, paths
+from devkit.bench import write_to_read as bench_currency
 from devkit.bench.stats import percentile
 from devkit.compare import cost, iam
 from devkit.compare.profiles import PROFILES, Call, Profile, plan
 from devkit.localcloud.template import expand, load_stack
 from devkit.stack import local_status
+from devkit.targets import endpoints as contract_stack
 
 PASSWORD = "compare password: correct horse battery staple"
 SHARED = {"AuthManager"}  # the identity API every topology uses (JWKS on cold starts); not a topology's own

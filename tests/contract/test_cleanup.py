@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from devkit.contract_cleanup import billing_keys, blog_keys, select_prefix, tagged_user_ids, user_keys
+from devkit.contract.cleanup import billing_keys, blog_keys, select_prefix, tagged_user_ids, user_keys
 
 
 def s(value: str) -> dict[str, str]:

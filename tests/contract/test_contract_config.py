@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from devkit import contract_links
-from devkit.contract import EXCLUDED_CHECKS, ContractOptions, legs, schemathesis_command
-from devkit.contract_stack import Endpoints
+from devkit.contract import links as contract_links
+from devkit.contract.run import EXCLUDED_CHECKS, ContractOptions, legs, schemathesis_command
 from devkit.targets import TargetError
+from devkit.targets.endpoints import Endpoints
 from tests.conftest import ROOT
 
 DOCUMENT = json.loads((ROOT / "openapi.json").read_text())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from devkit.contract_safety import ProdRefused, is_test_email, looks_like_prod, refuse_prod, tagged_email
+from devkit.targets.safety import ProdRefused, is_test_email, looks_like_prod, refuse_prod, tagged_email
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 import pytest
 import requests
 
-from devkit import admin, targets
+from devkit import targets
+from devkit.targets import admin
 from tests.e2e.conftest import Stack, unique_email
 from tests.e2e.test_auth_flow import PASSWORD, register_and_login
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from devkit import bench_currency
+from devkit.bench import write_to_read as bench_currency
 from tests.e2e.conftest import Stack
 
 

@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 import pytest
 import requests
 
-from devkit import admin, paths, targets
+from devkit import paths, targets
+from devkit.targets import admin
 from tests.e2e.conftest import Stack, unique_email
 
 pytestmark = pytest.mark.local_only

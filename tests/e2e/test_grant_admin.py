@@ -8,7 +8,8 @@ import json
 import pytest
 import requests
 
-from devkit import admin, targets
+from devkit import targets
+from devkit.targets import admin
 from tests.e2e.conftest import Stack, unique_email
 from tests.e2e.helpers import PASSWORD
 

@@ -15,7 +15,10 @@ from typing import TypeVar
 import pytest
 import requests
 
-from devkit import admin, logview, metrics, targets
+from devkit import targets
+from devkit.observe import logs as logview
+from devkit.observe import metrics
+from devkit.targets import admin
 from tests.e2e.conftest import Stack, unique_email
 
 T = TypeVar("T")

@@ -12,8 +12,9 @@ from typing import Any
 
 import requests
 
-from devkit import admin, targets
+from devkit import targets
 from devkit.stack import local_status
+from devkit.targets import admin
 from tests.e2e.conftest import Stack, unique_email
 from tests.e2e.helpers import PASSWORD
 from tests.e2e.test_currency import Admin, wait_for

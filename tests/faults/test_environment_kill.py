@@ -15,7 +15,8 @@ from typing import Any
 
 import requests
 
-from devkit import admin, targets
+from devkit import targets
+from devkit.targets import admin
 from tests.e2e.conftest import Stack, unique_email
 from tests.e2e.helpers import PASSWORD
 from tests.faults.helpers import freeze_busy_environments, function_status, signal_all, size

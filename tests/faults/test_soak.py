@@ -1,12 +1,13 @@
-"""The currency soak (`./inv soak`, devkit/soak_currency.py) on the reliability suite's stack: commands written
+"""The currency soak (`./inv soak`, devkit/soak/currency.py) on the reliability suite's stack: commands written
 while the local cloud fails, refuses and crashes the projector's batches, then every command counted as applied
 exactly once. Short here; `./inv soak` runs 10,000 commands."""
 
 from __future__ import annotations
 
-from devkit import soak_currency, targets
+from devkit import targets
 from devkit.localcloud.template import load_stack
 from devkit.paths import TEMPLATE
+from devkit.soak import currency as soak_currency
 from devkit.stack import LOCAL_PARAMETERS
 from tests.e2e.conftest import Stack
 from tests.faults.helpers import size

@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from devkit import deploy
-from devkit.deploy_template import condition, deploy_dir
+from devkit.deploy import stage as deploy
+from devkit.deploy.template import condition, deploy_dir
 from devkit.localcloud.backends import Backend, create_backend, stack_name_for
 from devkit.stack import stop_child
 from tests.conftest import ROOT

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.contract_stack import Endpoints
-from devkit.load import (
+from devkit.load.run import (
     SCENARIOS,
     THRESHOLDS,
     LoadError,
@@ -20,6 +19,7 @@ from devkit.load import (
     read_stats,
     scenario_thresholds,
 )
+from devkit.targets.endpoints import Endpoints
 
 HEADER = (
     "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,"

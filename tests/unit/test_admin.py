@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from devkit import admin
+from devkit.targets import admin
 
 TABLE = "users-test"
 

@@ -101,7 +101,7 @@ def test_a_failing_client_process_is_an_error() -> None:
 
 
 def test_currency_warm_up_ramps_to_the_rate_then_holds_it() -> None:
-    from devkit.bench_currency import send_times
+    from devkit.bench.write_to_read import send_times
 
     times, warmup = send_times(rate=200, seconds=2, warmup_s=10)
     assert warmup == 1100, "a linear ramp from 20/s to 200/s over 10 s sends (20 + 200) / 2 * 10 commands"

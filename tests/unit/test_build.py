@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit import build
+from devkit.build import bootstraps as build
 
 
 def test_zip_holds_an_executable_bootstrap_and_is_reproducible(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from devkit import metrics
+from devkit.observe import metrics
 
 VALID: dict[str, Any] = {
     "_aws": {

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from devkit import build, glibc
+from devkit import build
+from devkit.build import glibc
 
 
 @pytest.fixture(scope="session")

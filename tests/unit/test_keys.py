@@ -1,4 +1,4 @@
-"""devkit.keys against an in-process moto Secrets Manager: ensure is idempotent, repairs, rotates, never leaks."""
+"""devkit.deploy.keys against an in-process moto Secrets Manager: ensure is idempotent, repairs, rotates, no leaks."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from moto import mock_aws
 
-from devkit import keys
+from devkit.deploy import keys
 
 SECRET = "auth-signing-key-test"
 

@@ -1,4 +1,4 @@
-"""devkit.logview: parsing, filtering and printing function logs (local files and CloudWatch Logs pages)."""
+"""devkit.observe.logs: parsing, filtering and printing function logs (local files and CloudWatch Logs pages)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from devkit import logview
+from devkit.observe import logs as logview
 
 APP = {
     "timestamp": "2026-11-24T01:02:03.456Z",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from devkit.soak_currency import Accepted, SoakSettings, count, fault_plan
+from devkit.soak.currency import Accepted, SoakSettings, count, fault_plan
 
 A1, A2, B1 = Accepted("a1", "AED", 1, "1.5"), Accepted("a2", "AED", 2, "1.25"), Accepted("b1", "BRL", 1, "2")
 ACCEPTED = [A1, A2, B1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from devkit.steps import Steps
+from devkit.quality.steps import Steps
 
 
 def test_a_failing_step_fails_the_run_but_later_steps_still_run() -> None:

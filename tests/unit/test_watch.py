@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from devkit.watch import Watcher, source_fingerprint
+from devkit.build.watch import Watcher, source_fingerprint
 
 
 def _watcher(tmp_path: Path, builds: list[dict[str, bytes]], swaps: list[str], fingerprint: list[int]) -> Watcher:

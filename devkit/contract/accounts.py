@@ -7,8 +7,8 @@ from typing import Any
 
 import requests
 
-from devkit import admin
-from devkit.contract_safety import TEST_PASSWORD, tagged_email
+from devkit.targets import admin
+from devkit.targets.safety import TEST_PASSWORD, tagged_email
 
 TIMEOUT_S = 30
 

@@ -17,8 +17,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from devkit import contract_accounts, contract_cleanup, contract_links, paths
-from devkit.contract_stack import Endpoints, endpoints
+from devkit import paths
+from devkit.contract import accounts as contract_accounts
+from devkit.contract import cleanup as contract_cleanup
+from devkit.contract import links as contract_links
+from devkit.targets.endpoints import Endpoints, endpoints
 
 # Every check but two. `positive_data_acceptance`: the document states many limits in prose (a title of 1-200
 # characters, ISO 4217 codes, password rules), so schema-valid data may rightly be refused with 422.
@@ -111,7 +114,7 @@ def run_against(where: Endpoints, options: ContractOptions) -> int:
             }
         )
     )
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "devkit.contract_hooks", "CONTRACT_CONFIG": str(config)}
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "devkit.contract.hooks", "CONTRACT_CONFIG": str(config)}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(paths.ROOT), env.get("PYTHONPATH", "")]))
     codes = {}
     try:

@@ -33,14 +33,16 @@ from typing import Any
 
 import aiohttp
 
-from devkit import bench_currency, contract_stack, paths
 from devkit import build as builder
+from devkit import paths
+from devkit.bench import write_to_read as bench_currency
 from devkit.bench.currency import default_backend
 from devkit.localcloud import logs
 from devkit.localcloud.cloud import run as run_loop
 from devkit.localcloud.model import QueueSpec
 from devkit.stack import LOCAL_PARAMETERS, local_status, set_faults, wait_for_empty_queue
 from devkit.targets import LOCAL_CREDENTIALS
+from devkit.targets import endpoints as contract_stack
 
 PROJECTOR, QUEUE, DLQ = "CurrencyProjector", "CommandsQueue", "CommandsDLQ"
 RETRYABLE = {429, 500, 502, 503, 504}

@@ -6,7 +6,7 @@ spread over a fixed set of currency codes, and measures for each command the tim
 that shows the code at a version >= the command's sequence. That covers the write function, SQS, the projector,
 DynamoDB and the read function's in-environment cache. Returns p50/p99/max in milliseconds.
 
-CLI (needs a running stack: `./inv up`): `python -m devkit.bench_currency --rate 200 --seconds 30`.
+CLI (needs a running stack: `./inv up`): `python -m devkit.bench.write_to_read --rate 200 --seconds 30`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from typing import Any
 import aiohttp
 import requests
 
-from devkit import admin, paths, targets
+from devkit import paths, targets
 from devkit.localcloud.cloud import run as run_loop
+from devkit.targets import admin
 
 PASSWORD = "bench password: correct horse battery staple"
 # Codes no test suite uses (tests own SGD, PLN, THB, MYR, CZK, NZD; convert seeds FJD, ISK, TND; billing EUR/USD…).

@@ -1,6 +1,6 @@
-"""schemathesis hooks for `./inv contract` (loaded through SCHEMATHESIS_HOOKS=devkit.contract_hooks).
+"""schemathesis hooks for `./inv contract` (loaded through SCHEMATHESIS_HOOKS=devkit.contract.hooks).
 
-The run's settings come from the JSON file named by CONTRACT_CONFIG (written by `devkit.contract`):
+The run's settings come from the JSON file named by CONTRACT_CONFIG (written by `devkit.contract.run`):
 `{"topology", "api", "auth", "user": {...}, "admin": {...}}`.
 
 - Authentication: every secured operation gets a bearer token of the tagged test user; currency writes and
@@ -18,8 +18,8 @@ from typing import Any
 
 import schemathesis
 
-from devkit.contract_accounts import Account, login
-from devkit.contract_safety import tagged_email
+from devkit.contract.accounts import Account, login
+from devkit.targets.safety import tagged_email
 
 AUTH_PATHS = frozenset(
     {

@@ -3,7 +3,7 @@
 1. `with_prebuilt_code`: every function's `CodeUri` becomes the zip `./inv build` made
    (`<target>/lambda/<profile>/<arch>/<binary>/bootstrap.zip`) and the `BuildMethod` metadata goes, so SAM CLI
    uploads those exact bytes and never runs cargo itself (no `sam build`; it would rebuild with its own settings).
-2. `sam package` uploads the zips and rewrites `CodeUri` to `s3://…/<md5>` (devkit/deploy.py).
+2. `sam package` uploads the zips and rewrites `CodeUri` to `s3://…/<md5>` (devkit/deploy/stage.py).
 3. `translate`: the packaged template is expanded offline by aws-sam-translator (the pinned version, the same
    expansion the least-privilege test checks) and the stage-dependent `DeletionPolicy`/`UpdateReplacePolicy`
    (`!If`, which the template leaves to AWS::LanguageExtensions) are resolved for the stage. CloudFormation then

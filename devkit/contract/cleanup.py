@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from devkit.contract_safety import is_test_email
+from devkit.targets.safety import is_test_email
 
 Item = dict[str, Any]  # a DynamoDB item in the low-level client's shape ({"pk": {"S": "…"}})
 Key = dict[str, Any]

@@ -297,7 +297,7 @@ def summary(results: list[LevelResult]) -> dict[str, Any]:
     return out
 
 
-if __name__ == "__main__":  # pragma: no cover - manual run: python -m devkit.bench_lmi
+if __name__ == "__main__":  # pragma: no cover - manual run: python -m devkit.bench.lmi
     with contextlib.suppress(KeyboardInterrupt):
         rows = lmi_vs_standard()
         print(json.dumps(summary(rows), indent=2))

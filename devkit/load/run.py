@@ -20,9 +20,11 @@ from urllib.parse import urlsplit
 
 import requests
 
-from devkit import contract_accounts, contract_cleanup, paths
-from devkit.contract_safety import TEST_PASSWORD
-from devkit.contract_stack import Endpoints, endpoints
+from devkit import paths
+from devkit.contract import accounts as contract_accounts
+from devkit.contract import cleanup as contract_cleanup
+from devkit.targets.endpoints import Endpoints, endpoints
+from devkit.targets.safety import TEST_PASSWORD
 
 LOCUSTFILE = paths.ROOT / "load" / "locustfile.py"
 THRESHOLDS = paths.ROOT / "load" / "thresholds.toml"

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from devkit import paths, targets
-from devkit.contract_safety import refuse_prod
 from devkit.stack import stop_child
+from devkit.targets.safety import refuse_prod
 
 START_DEADLINE_S = 300.0  # a first start may build bootstraps
 

@@ -3,13 +3,13 @@
 The path (the same against AWS and against a moto server standing in for it, see tests/infra/):
 
 1. the zips `./inv build` made (release, the stage's architecture) become the functions' code
-   (devkit/deploy_template.py `with_prebuilt_code`; `sam build` is not run, so SAM never rebuilds the code);
+   (devkit/deploy/template.py `with_prebuilt_code`; `sam build` is not run, so SAM never rebuilds the code);
 2. `sam package` uploads them to the SAM-managed bucket (`resolve_s3`) and rewrites `CodeUri` to S3;
 3. the packaged template is translated offline by the pinned aws-sam-translator (`translate`), so CloudFormation
    gets plain resources: exactly the IAM the least-privilege test checked;
 4. `sam deploy` creates and executes the change set (infra/samconfig.toml per stage: region, bucket,
    capabilities, parameter overrides) and waits;
-5. the auth service's signing key is put in its secret (devkit/keys.py `ensure_signing_key`).
+5. the auth service's signing key is put in its secret (devkit/deploy/keys.py `ensure_signing_key`).
 
 Where this differs from a plain `sam build && sam deploy` of infra/template.yaml: step 3 runs here instead of in
 CloudFormation's `AWS::Serverless-2016-10-31` transform (same translator, our pinned version), and the
@@ -29,9 +29,10 @@ from pathlib import Path
 
 import boto3
 
-from devkit import build, keys, paths
-from devkit.deploy_sam import run_sam
-from devkit.deploy_template import deploy_dir, function_binaries, translate, with_prebuilt_code
+from devkit import build, paths
+from devkit.deploy import keys
+from devkit.deploy.sam import run_sam
+from devkit.deploy.template import deploy_dir, function_binaries, translate, with_prebuilt_code
 from devkit.localcloud.backends import stack_name_for
 from devkit.localcloud.template import parse_yaml
 
