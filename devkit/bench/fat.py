@@ -180,3 +180,9 @@ def fat_vs_lith(**kwargs: Any) -> list[ColdStart]:
     for row in results:
         print(row.line())
     return results
+
+
+def run(*, rounds: int, profile: str) -> None:
+    """`./inv bench-fat`: builds the bootstraps it needs, then :func:`fat_vs_lith`."""
+    build.build_bootstraps(binaries(), profile=profile, quiet=True)
+    fat_vs_lith(rounds=rounds, profile=profile)

@@ -301,3 +301,11 @@ if __name__ == "__main__":  # pragma: no cover - manual run: python -m devkit.be
     with contextlib.suppress(KeyboardInterrupt):
         rows = lmi_vs_standard()
         print(json.dumps(summary(rows), indent=2))
+
+
+def run(*, requests: int) -> None:
+    """`./inv bench-lmi`: builds both convert bootstraps, then :func:`lmi_vs_standard` at rising concurrency."""
+    from devkit.build import build_bootstraps
+
+    build_bootstraps(["convert-lambda", "convert-lmi-lambda"], profile="ci", quiet=True)
+    lmi_vs_standard(levels=(1, 8, 32, 64, 128), requests_per_level=requests, io_latency_ms=20, cache_ttl_ms=0)

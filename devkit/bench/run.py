@@ -203,3 +203,17 @@ def function_lines(per_function: dict[str, Any]) -> list[str]:
 
 def _ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f} ms"
+
+
+def bench_task(*, quick: bool, local_cloud_only: bool, profile: str, build_first: bool, threshold: float) -> None:
+    """`./inv bench`: :func:`run_bench` with the task's options; prints where the report went."""
+    options = BenchOptions(
+        quick=quick,
+        local_cloud_only=local_cloud_only,
+        profile=profile,
+        build=build_first,
+        threshold=threshold,
+        command="./inv bench" + " --quick" * quick + " --local-cloud" * local_cloud_only + f" --profile {profile}",
+    )
+    path, _ = run_bench(options)
+    print(f"bench: report {path} (latest: {path.parent.parent / 'latest.md'})")

@@ -260,3 +260,17 @@ def _request(base: str, call: Call, i: int, seeds: dict[str, Any]) -> tuple[str,
     elif call.body == "currency":
         body = {"name": "Compare", "minor_units": 2, "rate_to_base": f"1.{i % 1000:03d}"}
     return call.method, f"{base}{path}", body, headers
+
+
+def compare_task(options: CompareOptions) -> None:
+    """`./inv compare`: :func:`run_compare`, then the Markdown + HTML report."""
+    from devkit.compare import report
+
+    results = run_compare(options)
+    command = (
+        f"./inv compare --traffic {options.traffic}"
+        + " --quick" * options.quick
+        + f" --profile {options.profile} --backend {options.backend}"
+    )
+    md, page = report.write(results, command)
+    print(f"compare: report {page} (Markdown: {md}; latest: {md.parent.parent / 'latest.md'})")

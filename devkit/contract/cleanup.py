@@ -117,3 +117,12 @@ def clean(target: Any, *, only_prefix: str = "") -> CleanupReport:
             report.deleted[table] = _delete(client, table, select(_scan(client, table), ids))
     report.deleted[users_table] = _delete(client, users_table, user_keys(user_items, ids))
     return report
+
+
+def clean_task(stage: str, *, i_know: bool) -> None:
+    """`./inv clean-test-data`: refuses prod-looking stages, then :func:`clean` on the resolved target."""
+    from devkit import targets
+    from devkit.targets.safety import refuse_prod
+
+    refuse_prod([stage], i_know=i_know)
+    print(f"clean-test-data: {clean(targets.resolve(stage)).summary()}")

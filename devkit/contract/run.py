@@ -153,3 +153,16 @@ def run(
         base_url=base_url, auth_url=auth_url, fat_url=fat_url, stage=stage, i_know=i_know, backend=backend
     ) as where:
         return run_against(where, options)
+
+
+def contract_task(
+    options: ContractOptions, *, base_url: str, auth_url: str, stage: str, i_know: bool, backend: str
+) -> None:
+    """`./inv contract`: :func:`run`; TaskFailure (with schemathesis's exit code) when it found problems."""
+    from devkit.errors import TaskFailure
+
+    if options.topology not in ("lith", "fat"):
+        raise TaskFailure("--topology is lith or fat")
+    code = run(options, base_url=base_url, auth_url=auth_url, stage=stage, i_know=i_know, backend=backend)
+    if code:
+        raise TaskFailure("schemathesis found problems (see above and the reports)", code=code)

@@ -229,3 +229,33 @@ def destroy(stage: str, *, region: str | None = None, say: Callable[[str], None]
     args = ["delete", "--stack-name", cfg.stack_name, "--region", cfg.region, "--no-prompts"]
     args += ["--config-file", str(SAMCONFIG), "--config-env", cfg.config_env]
     run_sam(args)
+
+
+def _print_outputs(outs: dict[str, str]) -> None:
+    for key, value in sorted(outs.items()):
+        print(f"{key:<28} {value}")
+
+
+def deploy_task(stage: str, *, guided: bool, build_first: bool, yes: bool, region: str, s3_bucket: str) -> None:
+    """`./inv deploy`: :func:`deploy`, then the stage's outputs."""
+    outs = deploy(
+        stage,
+        build_first=build_first,
+        guided=guided,
+        confirm=False if yes else None,
+        region=region or None,
+        s3_bucket=s3_bucket or None,
+    )
+    _print_outputs(outs)
+
+
+def outputs_task(stage: str, *, region: str) -> None:
+    """`./inv outputs`: a deployed stage's CloudFormation outputs."""
+    _print_outputs(outputs(stage, region=region or None))
+
+
+def destroy_task(stage: str, *, yes: bool, i_know: bool, region: str) -> None:
+    """`./inv destroy`: asks first (refuses prod without `i_know`), then :func:`destroy`."""
+    confirm_destroy(stage, i_know=i_know, yes=yes)
+    destroy(stage, region=region or None)
+    print(f"destroy: {stage} deleted")

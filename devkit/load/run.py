@@ -264,3 +264,12 @@ def run(
         base_url=base_url, auth_url=auth_url, fat_url=fat_url, stage=stage, i_know=i_know, backend=backend
     ) as where:
         return run_against(where, options)
+
+
+def load_task(options: LoadOptions, *, base_url: str, auth_url: str, stage: str, i_know: bool, backend: str) -> None:
+    """`./inv load`: :func:`run`; TaskFailure (with locust's exit code) when a threshold broke."""
+    from devkit.errors import TaskFailure
+
+    code = run(options, base_url=base_url, auth_url=auth_url, stage=stage, i_know=i_know, backend=backend)
+    if code:
+        raise TaskFailure("thresholds broken (see above)", code=code)

@@ -223,3 +223,36 @@ def deployed_entries(
         cloudwatch_entries(logs, groups, start_ms=start_ms, filter_pattern=filter_pattern), key=lambda e: e[0]
     )
     return [entry for _, _, entry in found]
+
+
+def show_logs(
+    *,
+    follow: bool,
+    function: str,
+    request_id: str,
+    trace_id: str,
+    level: str,
+    as_json: bool,
+    stage: str,
+    since_minutes: float,
+) -> None:
+    """`./inv logs`: the local cloud's function logs (.localcloud/logs) or a deployed stage's (CloudWatch Logs)."""
+    from devkit import paths
+    from devkit.errors import TaskFailure
+
+    if level and level.upper() not in LEVELS:
+        raise TaskFailure(f"--level must be one of debug, info, warn, error (got {level!r})")
+    if stage:
+        pattern = filter_pattern_for(request_id, trace_id)
+        try:
+            entries = deployed_entries(
+                stage, function=function, since_minutes=since_minutes, follow=follow, filter_pattern=pattern
+            )
+        except KeyError as err:
+            raise TaskFailure(str(err)) from None
+    else:
+        log_dir = paths.STATE_DIR / "logs"
+        if not log_dir.is_dir():
+            raise TaskFailure("no local cloud logs yet: start the stack with `./inv up` (or pass --stage NAME)")
+        entries = local_entries(log_dir, function=function, follow=follow)
+    show(entries, level=level, request_id=request_id, trace_id=trace_id, as_json=as_json)  # Ctrl-C ends -f

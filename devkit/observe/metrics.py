@@ -253,3 +253,36 @@ class CloudWatchSeries(Series):
 
     def percentile(self, p: float) -> float:
         return self.p50 if p == 50 else self.p99
+
+
+def show_metrics(*, stage: str, function: str, hours: float, as_json: bool) -> None:
+    """`./inv metrics`: the EMF table from the local cloud's function output (each line validated first; invalid
+    ones are reported on stderr), or from CloudWatch for a deployed stage."""
+    import json
+    import sys
+
+    from devkit import paths
+    from devkit.errors import TaskFailure
+
+    if stage:
+        import boto3
+
+        from devkit import targets
+
+        namespace = f"lambda-rust-reference/{targets.stage(stage).output('Stage')}"
+        print(table(cloudwatch_series(boto3.client("cloudwatch"), namespace, hours=hours)))
+        return
+    log_dir = paths.STATE_DIR / "logs"
+    if not log_dir.is_dir():
+        raise TaskFailure("no local cloud logs yet: start the stack with `./inv up` (or pass --stage NAME)")
+    docs = []
+    for fn, doc in local_documents(log_dir, function=function or None):
+        problems = validate(doc)
+        if problems:
+            print(f"[{fn}] invalid EMF line: {'; '.join(problems)}", file=sys.stderr)
+            continue
+        if as_json:
+            print(json.dumps(doc, separators=(",", ":")))
+        docs.append(doc)
+    if not as_json:
+        print(table(aggregate(docs)) if docs else "no EMF lines yet")

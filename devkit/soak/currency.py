@@ -398,3 +398,19 @@ def write_report(result: dict[str, Any], command: str, directory: Path | None = 
     page.write_text(render(result, command))
     (directory / "latest.md").write_text(render(result, command))
     return page
+
+
+def soak_task(settings: SoakSettings, *, profile: str, build_first: bool, backend: str | None) -> None:
+    """`./inv soak`: :func:`run_soak`, the report written and printed; TaskFailure when any count is off."""
+    from devkit.errors import TaskFailure
+
+    result = run_soak(settings, profile=profile, build=build_first, backend=backend)
+    command = (
+        f"./inv soak --commands {settings.commands} --rate {settings.rate:g} "
+        f"--failures {settings.failure_percentage:g} --seed {settings.seed}"
+    )
+    page = write_report(result, command)
+    print(render(result, command))
+    print(f"soak: report {page}")
+    if not result["ok"]:
+        raise TaskFailure("not every command was applied exactly once (see the report)")

@@ -63,3 +63,12 @@ def grant_role(dynamodb_client: Any, users_table: str, email: str, role: str) ->
 def grant_admin(dynamodb_client: Any, users_table: str, email: str) -> bool:
     """Make the account with this email an admin (effective at its next login). False if it already was."""
     return grant_role(dynamodb_client, users_table, email, ADMIN)
+
+
+def grant_admin_task(email: str, stage: str) -> None:
+    """`./inv grant-admin`: the `admin` role for `email` on the local cloud or a deployed stage."""
+    from devkit import targets
+
+    target = targets.resolve(stage)
+    granted = grant_role(target.client("dynamodb"), target.output("UsersTableName"), email, ADMIN)
+    print(f"grant-admin: {email} is {'now' if granted else 'already'} an admin on {target.name} (log in again)")

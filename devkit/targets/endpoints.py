@@ -7,20 +7,16 @@ in a temporary state directory and stops it on exit.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devkit import paths, targets
-from devkit.stack import stop_child
+from devkit import targets
+from devkit.stack import StackNotReady, started
 from devkit.targets.safety import refuse_prod
 
 START_DEADLINE_S = 300.0  # a first start may build bootstraps
@@ -45,20 +41,6 @@ class Endpoints:
         return self.api, self.auth
 
 
-def _wait_for_control(state_dir: Path, proc: subprocess.Popen, deadline: float) -> dict:
-    control_file = state_dir / "control.json"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise targets.TargetError(f"the local cloud exited with {proc.returncode}; see its output above")
-        if control_file.exists():
-            try:
-                return json.loads(control_file.read_text())
-            except ValueError:
-                pass  # half-written; read again
-        time.sleep(0.1)
-    raise targets.TargetError(f"the local cloud was not ready within {START_DEADLINE_S:.0f} s")
-
-
 @contextmanager
 def local_cloud(*, build: bool = True, backend: str = "moto", profile: str = "ci") -> Iterator[Endpoints]:
     """A private local cloud (loopback, random ports; moto or dynamodb-local) for the duration of the block."""
@@ -66,21 +48,20 @@ def local_cloud(*, build: bool = True, backend: str = "moto", profile: str = "ci
         state_dir = Path(tmp)
         cmd = [sys.executable, "-m", "devkit.stack", "--port", "0", "--state-dir", str(state_dir), "--quiet"]
         cmd += ["--backend", backend, "--profile", profile] + ([] if build else ["--no-build"])
-        proc = subprocess.Popen(cmd, cwd=paths.ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
-            control = _wait_for_control(state_dir, proc, time.monotonic() + START_DEADLINE_S)
-            urls = control["urls"]
-            yield Endpoints(
-                urls["HttpApi"],
-                urls["AuthApi"],
-                urls.get("FatApi"),
-                targets.local(state_dir),
-                "the local cloud",
-                urls=urls,
-                control=control,
-            )
-        finally:
-            stop_child(proc)
+            with started(cmd, state_dir, deadline_s=START_DEADLINE_S) as (_, control):
+                urls = control["urls"]
+                yield Endpoints(
+                    urls["HttpApi"],
+                    urls["AuthApi"],
+                    urls.get("FatApi"),
+                    targets.local(state_dir),
+                    "the local cloud",
+                    urls=urls,
+                    control=control,
+                )
+        except StackNotReady as err:
+            raise targets.TargetError(str(err)) from None
 
 
 @contextmanager
