@@ -5,8 +5,8 @@ Modules, one concern each:
 - `load`: a bounded, loopback-only HTTP load generator (fixed request count and concurrency), also runnable as
   `python -m devkit.bench.load` so the client never shares a process (or a GIL) with the server it measures;
 - `cargo_watch`: `cargo lambda watch --only-lambda-apis` serving a bootstrap that we spawn ourselves;
-- `overhead`: the local cloud vs `cargo lambda watch` on the same bootstrap (issue 4);
-- `functions`: per-function cold start, warm latency, RSS and sizes, plus the Python baseline (issue 10);
+- `overhead`: the local cloud vs `cargo lambda watch` on the same bootstrap;
+- `functions`: per-function cold start, warm latency, RSS and sizes, plus the Python baseline;
 - `report`: JSON + Markdown output, comparison with the previous run;
 - `run`: composes the above for the task.
 """

@@ -1,4 +1,4 @@
-"""Currency write-to-readable latency in `./inv bench` (issue 6): a private local cloud of the whole template,
+"""Currency write-to-readable latency in `./inv bench`: a private local cloud of the whole template,
 admin PUTs at steady rates, a poller on the read API (`devkit.bench.write_to_read` does the measuring).
 
 The rates are swept upwards on one stack (the queue drained between them) up to the headline rate (200/s), so the

@@ -1,4 +1,4 @@
-"""Per-function figures under the local cloud, and the Python language baseline (issue 10, item 2).
+"""Per-function figures under the local cloud, and the Python language baseline (the same handler in Python).
 
 Every function of infra/template.yaml runs on one local cloud over a fresh moto backend, provisioned and seeded
 as `./inv up` does (nothing leaves loopback). Two more functions join the stack on a bench-only HTTP API:

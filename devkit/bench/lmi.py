@@ -28,6 +28,7 @@ import aiohttp
 from aiohttp import web
 
 from devkit import paths
+from devkit.bench.stats import percentile
 from devkit.localcloud.model import StackSpec
 
 AMZ_JSON = "application/x-amz-json-1.0"
@@ -164,13 +165,6 @@ class LevelResult:
         )
 
 
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
 def client_session(timeout_s: float = 30.0) -> aiohttp.ClientSession:
     """Unbounded keep-alive connections: reused across a level's warm-up and measurement."""
     return aiohttp.ClientSession(
@@ -257,8 +251,8 @@ async def lmi_vs_standard_async(
                             requests=len(latencies),
                             errors=errors,
                             rps=len(latencies) / elapsed if elapsed else 0.0,
-                            p50_ms=_percentile(latencies, 0.50),
-                            p99_ms=_percentile(latencies, 0.99),
+                            p50_ms=percentile(latencies, 50),
+                            p99_ms=percentile(latencies, 99),
                             environments=int(status["environments"]),  # type: ignore[arg-type]
                             rss_mb_total=rss_kb / 1024,
                             backend_reads=sum(backend.reads.values()) - reads_before,

@@ -1,4 +1,4 @@
-"""The local cloud's own overhead, side by side with `cargo lambda watch` on the same bootstrap (issue 4).
+"""The local cloud's own overhead, side by side with `cargo lambda watch` on the same bootstrap.
 
 Each case runs one Rust bootstrap under both runners in the same run; the same load client
 (`devkit.bench.load`, its own process) drives both, repeats alternate sides, figures are medians over repeats.
@@ -362,7 +362,8 @@ TARGET_P99_MS = 10.0
 
 
 def targets(cases: dict[str, Any]) -> list[dict[str, Any]]:
-    """Issue 4's targets, checked on every HTTP case at concurrency 1 (latency) and every level (throughput)."""
+    """The overhead targets (TARGET_P50_MS, TARGET_P99_MS, throughput at least cargo lambda watch's), checked on
+    every HTTP case at concurrency 1 (latency) and every level (throughput)."""
     checks: list[dict[str, Any]] = []
     for name, case in cases.items():
         ours, cargo = case["ours"]["warm"], case["cargo"]["warm"]

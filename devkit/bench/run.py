@@ -107,7 +107,7 @@ def run_bench(options: BenchOptions, *, say: Callable[[str], None] = print) -> t
             say(line)
         say("bench: per-function figures (moto backend)…")
         if options.local_cloud_only:
-            fn_settings = functions.COLD_ONLY  # issue 4: cold start per function; no warm load
+            fn_settings = functions.COLD_ONLY  # --local-cloud: cold start per function; no warm load
         else:
             fn_settings = functions.QUICK if options.quick else functions.FULL
         per_function = run(functions.functions_async(fn_settings, profile=options.profile, resolve=resolve))

@@ -25,6 +25,7 @@ import aiohttp
 import requests
 
 from devkit import paths, targets
+from devkit.bench.stats import percentile
 from devkit.localcloud.cloud import run as run_loop
 from devkit.targets import admin
 
@@ -34,13 +35,6 @@ BENCH_CODES = ("AED", "ARS", "BDT", "BGN", "BRL", "CLP", "COP", "DKK", "EGP", "G
                "IDR", "ILS", "INR", "KES", "KRW", "MAD", "MXN", "NGN", "NOK", "PEN", "PHP", "PKR",
                "QAR", "RON", "SAR", "SEK", "TRY", "TWD", "UAH", "VND", "ZAR", "UYU")  # fmt: skip
 POLL_INTERVAL_S = 0.025  # the read side is polled 40 times a second: resolution well under the 1 s target
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), int(-(-p * len(ordered) // 100))))
-    return ordered[rank - 1]
 
 
 def admin_token(

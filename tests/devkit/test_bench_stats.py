@@ -66,3 +66,13 @@ def test_median_of_repeats_per_numeric_key() -> None:
 def test_median_ignores_nan() -> None:
     assert median([1.0, math.nan, 3.0]) == 2.0
     assert math.isnan(median([math.nan]))
+
+
+def test_every_report_takes_its_percentiles_from_here() -> None:
+    """One definition, so p99s of bench, bench-lmi, the write-to-readable bench and compare are comparable."""
+    from devkit.bench import lmi, write_to_read
+    from devkit.compare import run
+
+    assert write_to_read.percentile is percentile
+    assert lmi.percentile is percentile
+    assert run.percentile is percentile

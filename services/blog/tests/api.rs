@@ -819,7 +819,7 @@ async fn openapi_documents_every_route_and_bearer_security() {
     );
 }
 
-/// Contract finding (schemathesis ST103, issue 8): `PUT /posts/{id}` and `POST /posts/{id}/comments` without
+/// Contract finding (schemathesis ST103, `./inv contract`): `PUT /posts/{id}` and `POST /posts/{id}/comments` without
 /// `Content-Type` answered 415, which the document did not list. Every body-taking operation documents it.
 #[tokio::test]
 async fn a_body_without_content_type_is_415_and_documented() {
@@ -864,7 +864,7 @@ fn app_etag(post: &Value) -> String {
     format!("\"{}\"", post["version"].as_u64().unwrap_or_default())
 }
 
-/// Contract finding (schemathesis ST201, issue 8): `PUT /posts/{id}` with a body `version` above int64 (the
+/// Contract finding (schemathesis ST201, `./inv contract`): `PUT /posts/{id}` with a body `version` above int64 (the
 /// documented format) and an empty `If-Match` answered 412; schema-invalid input is 422 before preconditions.
 #[tokio::test]
 async fn a_version_beyond_int64_is_422_even_with_if_match() {

@@ -38,9 +38,3 @@ def test_bench_section_renders_the_figures_and_the_verdict() -> None:
     assert "| 6000 | 6000 | 0 | 0 | 120.5 ms | 1450.0 ms | 1800.0 ms | ≤ 1000 ms: **missed** |" in text
     assert "MISSED" in currency.line(figures)
     assert "met" in currency.line(figures | {"met": True, "p99_ms": 900.0}).split("target")[1]
-
-
-def test_percentile_is_nearest_rank() -> None:
-    assert bench_currency.percentile([3.0, 1.0, 2.0, 4.0], 50) == 2.0
-    assert bench_currency.percentile([float(v) for v in range(1, 101)], 99) == 99.0
-    assert bench_currency.percentile([7.0], 99) == 7.0
