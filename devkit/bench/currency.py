@@ -18,10 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from devkit.bench import cpu
-from devkit.bench import write_to_read as bench_currency
+from devkit.bench import cpu, write_to_read
 from devkit.stack import wait_for_empty_queue
-from devkit.targets import endpoints as contract_stack
+from devkit.targets.endpoints import local_cloud
 
 
 @dataclass(frozen=True)
@@ -56,10 +55,10 @@ def write_to_readable(
     backend = backend or default_backend()
     headline = settings.rates[-1]
     sweep: list[dict[str, Any]] = []
-    with contract_stack.local_cloud(build=False, backend=backend, profile=profile) as endpoints:
+    with local_cloud(build=False, backend=backend, profile=profile) as endpoints:
         control = endpoints.control or {}
         urls = {"HttpApi": endpoints.api, "AuthApi": endpoints.auth}
-        token = bench_currency.admin_token(urls, target=endpoints.target)
+        token = write_to_read.admin_token(urls, target=endpoints.target)
         for rate in settings.rates:
             if sweep and not met(sweep[-1]) and (sweep[-1]["p99_ms"] or 1e9) > SATURATED_P99_MS and rate != headline:
                 continue  # saturated below this rate: go straight to the headline rate
@@ -67,7 +66,7 @@ def write_to_readable(
             # a rate starts once the previous one's commands are all projected
             wait_for_empty_queue(control, "CommandsQueue", deadline_s=QUEUE_DRAIN_DEADLINE_S)
             before, client_before = cpu.snapshot(int(control["pid"])), time.process_time()
-            result = bench_currency.write_to_readable(
+            result = write_to_read.write_to_readable(
                 urls, rate, settings.seconds, token=token, drain_s=settings.drain_s, warmup_s=settings.warmup_s
             )
             after = cpu.snapshot(int(control["pid"]))

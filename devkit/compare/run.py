@@ -14,13 +14,13 @@ import aiohttp
 import requests
 
 from devkit import build, paths
-from devkit.bench import write_to_read as bench_currency
+from devkit.bench import write_to_read
 from devkit.bench.stats import percentile
 from devkit.compare import cost, iam
 from devkit.compare.profiles import PROFILES, Call, Profile, plan
 from devkit.localcloud.template import expand, load_stack
 from devkit.stack import local_status
-from devkit.targets import endpoints as contract_stack
+from devkit.targets.endpoints import local_cloud
 
 PASSWORD = "compare password: correct horse battery staple"
 SHARED = {"AuthManager"}  # the identity API every topology uses (JWKS on cold starts); not a topology's own
@@ -62,7 +62,7 @@ def run_compare(options: CompareOptions, say: Callable[[str], None] = print) -> 
     results = []
     for profile in chosen_profiles(options.traffic):
         say(f"compare: {profile.name} — {profile.description}; {options.requests} requests per topology")
-        with contract_stack.local_cloud(build=False, backend=options.backend, profile=options.profile) as ep:
+        with local_cloud(build=False, backend=options.backend, profile=options.profile) as ep:
             results.append(_run_profile(profile, ep, stack, actions, prices, options, say))
     return results
 
@@ -187,7 +187,7 @@ def _seed(profile: Profile, urls: dict[str, str], target: Any) -> dict[str, Any]
         login.raise_for_status()
         seeds["user"] = login.json()["access_token"]
         if any(c.auth == "admin" for c in profile.calls) or any("{code}" in c.path for c in profile.calls):
-            seeds["admin"] = bench_currency.admin_token(urls, target=target)
+            seeds["admin"] = write_to_read.admin_token(urls, target=target)
             _seed_currencies(http, urls["HttpApi"], seeds["admin"])
         if any("{post}" in c.path for c in profile.calls):
             bearer = {"Authorization": f"Bearer {seeds['user']}"}

@@ -1,6 +1,6 @@
 """Find and delete the data that contract and load tests (and the e2e suite) leave on a stage.
 
-Test accounts are recognised by their email (`e2e-…@example.test`, see `contract_safety`); everything they
+Test accounts are recognised by their email (`e2e-…@example.test`, see `devkit.targets.safety`); everything they
 own is found through the services' table layouts (the `store/dynamo.rs` module docs):
 
 - users: `EMAIL#<email>` → `user_id`, and the `USER#<id>` item;

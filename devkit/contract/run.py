@@ -1,6 +1,6 @@
 """`./inv contract`: schemathesis against the committed openapi.json, on the lith or the fat topology.
 
-The flow: resolve the target (URLs, a stage, or a private local cloud — `contract_stack`), refuse prod, create
+The flow: resolve the target (URLs, a stage, or a private local cloud — `devkit.targets.endpoints`), refuse prod, create
 two tagged accounts (a user and an admin; the admin grant needs table access, so it works on the local cloud
 and on `--stage`, not on bare URLs), write a copy of the document with the stateful links (`contract_links`),
 run the schemathesis CLI with our hooks (`contract_hooks`: auth, lith routing, tagging), delete the accounts'

@@ -35,14 +35,14 @@ import aiohttp
 
 from devkit import build as builder
 from devkit import paths
-from devkit.bench import write_to_read as bench_currency
+from devkit.bench import write_to_read
 from devkit.bench.currency import default_backend
 from devkit.localcloud import logs
 from devkit.localcloud.cloud import run as run_loop
 from devkit.localcloud.model import QueueSpec
 from devkit.stack import LOCAL_PARAMETERS, local_status, set_faults, wait_for_empty_queue
 from devkit.targets import LOCAL_CREDENTIALS
-from devkit.targets import endpoints as contract_stack
+from devkit.targets.endpoints import local_cloud
 
 PROJECTOR, QUEUE, DLQ = "CurrencyProjector", "CommandsQueue", "CommandsDLQ"
 RETRYABLE = {429, 500, 502, 503, 504}
@@ -90,10 +90,10 @@ def fault_plan(settings: SoakSettings, max_receive_count: int) -> dict[str, Any]
 
 
 async def _send_one(session: aiohttp.ClientSession, api: str, token: str, i: int, run: _Sending) -> None:
-    codes = bench_currency.BENCH_CODES
+    codes = write_to_read.BENCH_CODES
     code = codes[i % len(codes)]
     rate = f"1.{i:06d}"
-    body = {"name": f"Soak {code}", "minor_units": bench_currency.MINOR_UNITS[code], "rate_to_base": rate}
+    body = {"name": f"Soak {code}", "minor_units": write_to_read.MINOR_UNITS[code], "rate_to_base": rate}
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"soak-{uuid.uuid4().hex}"}
     last = ""
     for attempt in range(SEND_ATTEMPTS):  # retries carry the same Idempotency-Key: one command however many tries
@@ -231,7 +231,7 @@ def run_soak(
         binaries = sorted({fn.binary for fn in stack.functions.values() if fn.binary})
         progress(f"soak: building {len(binaries)} bootstraps (profile {profile})…")
         builder.build_bootstraps(binaries, profile=profile)
-    with contract_stack.local_cloud(build=False, backend=backend, profile=profile) as endpoints:
+    with local_cloud(build=False, backend=backend, profile=profile) as endpoints:
         urls = {"HttpApi": endpoints.api, "AuthApi": endpoints.auth}
         result = soak(urls, endpoints.control or {}, endpoints.target, settings, stack.queues[QUEUE], progress)
     return result | {"backend": backend}
@@ -249,7 +249,7 @@ def soak(
     are deltas, so a stack other tests used works too; the faults are cleared afterwards."""
     plan = fault_plan(settings, queue.max_receive_count or 1)
     progress(f"soak: {settings.commands} commands at {settings.rate:.0f}/s, projector faults {plan['faults']}")
-    token = bench_currency.admin_token(urls, target=target)
+    token = write_to_read.admin_token(urls, target=target)
     sqs, dynamodb = target.client("sqs"), target.client("dynamodb")
     dlq_before = _depth(sqs, target.output("CommandsDLQUrl"))
     stream_arn = watch_writes(dynamodb, target.output("CurrenciesTableName"))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from devkit.bench import write_to_read as bench_currency
+from devkit.bench import write_to_read
 from tests.support import Stack
 
 
 @pytest.mark.local_only
 def test_write_to_readable_measures_every_command(stack: Stack) -> None:
     assert stack.state_dir is not None
-    result = bench_currency.write_to_readable(stack.urls, rate=20, seconds=2, state_dir=stack.state_dir)
+    result = write_to_read.write_to_readable(stack.urls, rate=20, seconds=2, state_dir=stack.state_dir)
     assert result["sent"] == 40
     assert result["errors"] == 0, result["first_errors"]
     assert result["unreadable"] == 0
@@ -22,7 +22,7 @@ def test_write_to_readable_measures_every_command(stack: Stack) -> None:
 @pytest.mark.local_only
 def test_warm_up_commands_are_sent_but_not_measured(stack: Stack) -> None:
     assert stack.state_dir is not None
-    result = bench_currency.write_to_readable(stack.urls, rate=20, seconds=1, warmup_s=1, state_dir=stack.state_dir)
+    result = write_to_read.write_to_readable(stack.urls, rate=20, seconds=1, warmup_s=1, state_dir=stack.state_dir)
     assert result["sent"] == 20, "only the measured second counts"
     assert result["errors"] == 0, result["first_errors"]
     assert result["readable"] == 20 and result["unreadable"] == 0
