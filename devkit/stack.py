@@ -37,7 +37,6 @@ from devkit.localcloud.cloud import run as run_loop
 from devkit.localcloud.model import StackSpec
 from devkit.localcloud.template import TemplateError, load_stack
 
-LOCAL_PARAMETERS = {"Stage": "local", "Architecture": "x86_64"}
 CONTROL_FILE = "control.json"
 
 
@@ -246,7 +245,7 @@ def _load(options: StackOptions, backend: Backend) -> tuple[StackSpec, int]:
         return load_stack(
             options.template,
             stack_name=stack_name,
-            parameters=LOCAL_PARAMETERS,
+            parameters=paths.LOCAL_PARAMETERS,
             queue_url=backend.queue_url,
             api_urls=api_urls,
             physical_names=names,

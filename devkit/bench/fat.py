@@ -25,7 +25,6 @@ import aiohttp
 from devkit import build, paths
 from devkit.localcloud.model import StackSpec
 
-LOCAL_PARAMETERS = {"Stage": "local", "Architecture": "x86_64"}
 FAT = "Fat"
 # (path, the lith function that serves it on HttpApi): public routes, so no token is needed.
 CASES: tuple[tuple[str, str], ...] = (
@@ -77,7 +76,7 @@ def binaries() -> list[str]:
     """The bootstraps the benchmark runs (the Fat function's and the liths' of CASES), from the template."""
     from devkit.localcloud.template import load_stack
 
-    stack = load_stack(paths.TEMPLATE, parameters=LOCAL_PARAMETERS)
+    stack = load_stack(paths.TEMPLATE, parameters=paths.LOCAL_PARAMETERS)
     wanted = {FAT, *(fn for _, fn in CASES)}
     return sorted({fn.binary or k for k, fn in stack.functions.items() if k in wanted})
 
@@ -147,7 +146,7 @@ async def fat_vs_lith_async(*, rounds: int = 10, warm: int = 20, profile: str = 
         backend = create_backend("moto", state_dir=Path(tmp), cache_dir=paths.cache_dir(), region="us-east-1")
         await asyncio.to_thread(backend.start)
         try:
-            full = load_stack(paths.TEMPLATE, parameters=LOCAL_PARAMETERS, queue_url=backend.queue_url)
+            full = load_stack(paths.TEMPLATE, parameters=paths.LOCAL_PARAMETERS, queue_url=backend.queue_url)
             stack = _stack_for(full, {FAT, *(fn for _, fn in CASES)})
             await asyncio.to_thread(provision.provision, stack, backend)
             await asyncio.to_thread(seed.signing_keys, stack, backend)

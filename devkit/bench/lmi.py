@@ -141,7 +141,7 @@ def convert_stack(
 
 
 def _parameters(template: Path) -> dict[str, str]:
-    return {"Stage": "local", "Architecture": "x86_64"} if template == paths.TEMPLATE else {}
+    return paths.LOCAL_PARAMETERS if template == paths.TEMPLATE else {}
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,6 @@ from devkit.localcloud.model import FunctionSpec, HttpApiSpec, RouteSpec, StackS
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
-LOCAL_PARAMETERS = {"Stage": "local", "Architecture": "x86_64"}
 PROBE = "Probe"
 HEALTH = "CurrencyRead"
 API = "BenchApi"
@@ -150,7 +149,7 @@ def bench_stack(resolve: Resolve, functions_needed: set[str]) -> tuple[StackSpec
     if HEALTH in functions_needed:
         from devkit.localcloud.template import load_stack
 
-        template = load_stack(paths.TEMPLATE, stack_name="bench", region=REGION, parameters=LOCAL_PARAMETERS)
+        template = load_stack(paths.TEMPLATE, stack_name="bench", region=REGION, parameters=paths.LOCAL_PARAMETERS)
         functions[HEALTH] = replace(template.functions[HEALTH], reserved_concurrency=None)
         routes.insert(0, RouteSpec("GET", "/health/currency-read", HEALTH))
     api = HttpApiSpec(logical_id=API, routes=tuple(routes))

@@ -50,7 +50,7 @@ def chosen_profiles(traffic: str) -> list[Profile]:
 
 def run_compare(options: CompareOptions, say: Callable[[str], None] = print) -> list[dict[str, Any]]:
     stack = load_stack(paths.TEMPLATE, stack_name="local", region="eu-west-1",
-                       parameters={"Stage": "local", "Architecture": "x86_64"})  # fmt: skip
+                       parameters=paths.LOCAL_PARAMETERS)  # fmt: skip
     actions = iam.actions_per_function(
         expand(paths.TEMPLATE, region="eu-west-1", parameters={"Stage": "local"})["template"]
     )

@@ -40,7 +40,7 @@ from devkit.bench.currency import default_backend
 from devkit.localcloud import logs
 from devkit.localcloud.cloud import run as run_loop
 from devkit.localcloud.model import QueueSpec
-from devkit.stack import LOCAL_PARAMETERS, local_status, set_faults, wait_for_empty_queue
+from devkit.stack import local_status, set_faults, wait_for_empty_queue
 from devkit.targets import LOCAL_CREDENTIALS
 from devkit.targets.endpoints import local_cloud
 
@@ -226,7 +226,7 @@ def run_soak(
     from devkit.localcloud.template import load_stack
 
     backend = backend or default_backend()
-    stack = load_stack(paths.TEMPLATE, parameters=LOCAL_PARAMETERS)
+    stack = load_stack(paths.TEMPLATE, parameters=paths.LOCAL_PARAMETERS)
     if build:
         binaries = sorted({fn.binary for fn in stack.functions.values() if fn.binary})
         progress(f"soak: building {len(binaries)} bootstraps (profile {profile})…")

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from devkit import targets
 from devkit.localcloud.template import load_stack
-from devkit.paths import TEMPLATE
+from devkit.paths import LOCAL_PARAMETERS, TEMPLATE
 from devkit.soak import currency as soak_currency
-from devkit.stack import LOCAL_PARAMETERS
 from tests.support import Stack
 from tests.system.reliability.helpers import size
 
