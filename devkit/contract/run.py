@@ -3,7 +3,7 @@
 The flow: resolve the target (URLs, a stage, or a private local cloud — `devkit.targets.endpoints`), refuse prod, create
 two tagged accounts (a user and an admin; the admin grant needs table access, so it works on the local cloud
 and on `--stage`, not on bare URLs), write a copy of the document with the stateful links (`contract_links`),
-run the schemathesis CLI with our hooks (`contract_hooks`: auth, lith routing, tagging), delete the accounts'
+run the schemathesis CLI with our hooks (`hooks`: auth, lith routing, tagging), delete the accounts'
 data, and return schemathesis' exit code. Reports (JUnit, HTML, NDJSON) land in one directory per run.
 """
 
