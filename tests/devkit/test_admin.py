@@ -1,4 +1,4 @@
-"""devkit.admin.grant_admin against an in-process moto DynamoDB table laid out like the auth service's."""
+"""devkit.targets.admin.grant_admin against an in-process moto DynamoDB table laid out like the auth service's."""
 
 from __future__ import annotations
 

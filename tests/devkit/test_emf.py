@@ -1,4 +1,4 @@
-"""The EMF validator (devkit.metrics.validate) against the specification's required fields, and aggregation.
+"""The EMF validator (devkit.observe.metrics.validate) against the specification's required fields, and aggregation.
 
 The same validator runs on lines captured from a real run in tests/system/e2e/test_observability.py.
 """

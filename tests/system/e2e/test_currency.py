@@ -2,8 +2,8 @@
 
 Writes go through the gateway to CurrencyWrite (202 + Location), the local cloud's SQS poller feeds CurrencyProjector,
 reads come from CurrencyRead. Every wait polls a condition with a deadline (no bare sleeps). The admin comes from
-`devkit.admin.grant_admin` on the local users table, so the write tests are local-only; the 401/403 and read tests
-also run against a deployed stage (`--base-url`).
+`devkit.targets.admin.grant_admin` on the local users table, so the write tests are local-only; the 401/403 and
+read tests also run against a deployed stage (`--base-url`).
 
 Each test owns its currency codes (versions only grow, so tests never depend on a code's history).
 """
