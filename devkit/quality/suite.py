@@ -1,7 +1,7 @@
 """`./inv test` and `./inv setup`: the full suite as named steps with one summary, and what it needs installed.
 
-Every test runs exactly once: `pytest` runs everything except the reliability suite (tests/system/reliability),
-which runs in its own step on DynamoDB Local, after the end-to-end suite runs a second time on the real engines.
+`pytest` runs every test once except the reliability suite (tests/system/reliability), which has a step of its
+own on DynamoDB Local; the end-to-end suite (tests/system/e2e) then runs a second time, on the real engines.
 """
 
 from __future__ import annotations
