@@ -7,6 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "template.yaml"
+LOCAL_PARAMETERS = {"Stage": "local", "Architecture": "x86_64"}  # the template's parameters for a local run
 # Control file, logs and staged bootstraps of a running local cloud (LOCALCLOUD_STATE_DIR moves it, e.g. in tests).
 STATE_DIR = Path(os.environ.get("LOCALCLOUD_STATE_DIR") or ROOT / ".localcloud").resolve()
 REPORTS_DIR = ROOT / "reports"

@@ -20,7 +20,7 @@ def signing_key_secrets(stack: StackSpec) -> list[str]:
 
 
 def signing_keys(stack: StackSpec, backend: Backend) -> None:
-    from devkit import keys
+    from devkit.deploy import keys
 
     secrets = signing_key_secrets(stack)
     if not secrets:

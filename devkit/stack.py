@@ -23,21 +23,20 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from devkit import build, paths
+from devkit.build.watch import Watcher, source_fingerprint
 from devkit.localcloud import provision as provisioning
 from devkit.localcloud.backends import Backend, BackendError, create_backend
 from devkit.localcloud.cloud import LocalCloud, LocalCloudError
 from devkit.localcloud.cloud import run as run_loop
 from devkit.localcloud.model import StackSpec
 from devkit.localcloud.template import TemplateError, load_stack
-from devkit.watch import Watcher, source_fingerprint
 
-LOCAL_PARAMETERS = {"Stage": "local", "Architecture": "x86_64"}
 CONTROL_FILE = "control.json"
 
 
@@ -151,6 +150,39 @@ def stop_child(proc: subprocess.Popen[Any], *, grace_s: float = 30.0) -> None:
         proc.wait()
 
 
+class StackNotReady(RuntimeError):
+    """A started stack exited, or wrote no control file before its deadline."""
+
+
+@contextlib.contextmanager
+def started(
+    cmd: list[str], state_dir: Path, *, deadline_s: float, env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[Any], dict[str, Any]]]:
+    """Starts a stack (`cmd`, e.g. `python -m devkit.stack --state-dir …`), waits until it writes its control file
+    under `state_dir` and yields (process, control); stops it on exit. StackNotReady when it exits first or is not
+    ready within `deadline_s`."""
+    proc = subprocess.Popen(cmd, cwd=paths.ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+    try:
+        yield proc, wait_for_control(state_dir, proc, deadline_s=deadline_s)
+    finally:
+        stop_child(proc)
+
+
+def wait_for_control(state_dir: Path, proc: subprocess.Popen[Any], *, deadline_s: float) -> dict[str, Any]:
+    """The control file a starting stack writes under `state_dir`, once it is complete."""
+    control_file, deadline = control_path(state_dir), time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise StackNotReady(f"the local cloud exited with {proc.returncode}; see its output above")
+        if control_file.exists():
+            try:
+                return json.loads(control_file.read_text())
+            except ValueError:
+                pass  # half-written; read again
+        time.sleep(0.1)  # poll interval, bounded by the deadline above
+    raise StackNotReady(f"the local cloud was not ready within {deadline_s:.0f} s")
+
+
 def process_alive(pid: int) -> bool:
     """True while `pid` runs; a zombie (exited, not yet reaped by its parent) counts as gone."""
     try:
@@ -213,7 +245,7 @@ def _load(options: StackOptions, backend: Backend) -> tuple[StackSpec, int]:
         return load_stack(
             options.template,
             stack_name=stack_name,
-            parameters=LOCAL_PARAMETERS,
+            parameters=paths.LOCAL_PARAMETERS,
             queue_url=backend.queue_url,
             api_urls=api_urls,
             physical_names=names,

@@ -1,4 +1,4 @@
-"""Per-function figures under the local cloud, and the Python language baseline (issue 10, item 2).
+"""Per-function figures under the local cloud, and the Python language baseline (the same handler in Python).
 
 Every function of infra/template.yaml runs on one local cloud over a fresh moto backend, provisioned and seeded
 as `./inv up` does (nothing leaves loopback). Two more functions join the stack on a bench-only HTTP API:
@@ -44,7 +44,6 @@ from devkit.bench.overhead import probe_function
 from devkit.bench.stats import median
 from devkit.localcloud.model import FunctionSpec, HttpApiSpec, RouteSpec, StackSpec
 
-LOCAL_PARAMETERS = {"Stage": "local", "Architecture": "x86_64"}
 PYTHON_DIR = paths.ROOT / "tests" / "fixtures" / "python-baseline"
 PYTHON = "PythonBaseline"
 PROBE = "Probe"
@@ -162,7 +161,7 @@ def template_binaries(template: Path = paths.TEMPLATE) -> list[str]:
     """Every bootstrap the per-function bench runs: the template's functions and the probe."""
     from devkit.localcloud.template import load_stack
 
-    stack = load_stack(template, parameters=LOCAL_PARAMETERS)
+    stack = load_stack(template, parameters=paths.LOCAL_PARAMETERS)
     return sorted({fn.binary or k for k, fn in stack.functions.items()} | {"probe"})
 
 
@@ -291,7 +290,7 @@ async def functions_async(
         backend = create_backend("moto", state_dir=Path(tmp), cache_dir=paths.cache_dir(), region="us-east-1")
         await asyncio.to_thread(backend.start)
         try:
-            template = load_stack(paths.TEMPLATE, parameters=LOCAL_PARAMETERS, queue_url=backend.queue_url)
+            template = load_stack(paths.TEMPLATE, parameters=paths.LOCAL_PARAMETERS, queue_url=backend.queue_url)
             stack = bench_stack(template)
             await asyncio.to_thread(provision.provision, stack, backend, say=lambda *_: None)
             await asyncio.to_thread(seed.signing_keys, stack, backend)

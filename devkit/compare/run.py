@@ -13,12 +13,14 @@ from typing import Any
 import aiohttp
 import requests
 
-from devkit import bench_currency, build, contract_stack, paths
+from devkit import build, paths
+from devkit.bench import write_to_read
 from devkit.bench.stats import percentile
 from devkit.compare import cost, iam
 from devkit.compare.profiles import PROFILES, Call, Profile, plan
 from devkit.localcloud.template import expand, load_stack
 from devkit.stack import local_status
+from devkit.targets.endpoints import local_cloud
 
 PASSWORD = "compare password: correct horse battery staple"
 SHARED = {"AuthManager"}  # the identity API every topology uses (JWKS on cold starts); not a topology's own
@@ -48,7 +50,7 @@ def chosen_profiles(traffic: str) -> list[Profile]:
 
 def run_compare(options: CompareOptions, say: Callable[[str], None] = print) -> list[dict[str, Any]]:
     stack = load_stack(paths.TEMPLATE, stack_name="local", region="eu-west-1",
-                       parameters={"Stage": "local", "Architecture": "x86_64"})  # fmt: skip
+                       parameters=paths.LOCAL_PARAMETERS)  # fmt: skip
     actions = iam.actions_per_function(
         expand(paths.TEMPLATE, region="eu-west-1", parameters={"Stage": "local"})["template"]
     )
@@ -60,7 +62,7 @@ def run_compare(options: CompareOptions, say: Callable[[str], None] = print) -> 
     results = []
     for profile in chosen_profiles(options.traffic):
         say(f"compare: {profile.name} — {profile.description}; {options.requests} requests per topology")
-        with contract_stack.local_cloud(build=False, backend=options.backend, profile=options.profile) as ep:
+        with local_cloud(build=False, backend=options.backend, profile=options.profile) as ep:
             results.append(_run_profile(profile, ep, stack, actions, prices, options, say))
     return results
 
@@ -185,7 +187,7 @@ def _seed(profile: Profile, urls: dict[str, str], target: Any) -> dict[str, Any]
         login.raise_for_status()
         seeds["user"] = login.json()["access_token"]
         if any(c.auth == "admin" for c in profile.calls) or any("{code}" in c.path for c in profile.calls):
-            seeds["admin"] = bench_currency.admin_token(urls, target=target)
+            seeds["admin"] = write_to_read.admin_token(urls, target=target)
             _seed_currencies(http, urls["HttpApi"], seeds["admin"])
         if any("{post}" in c.path for c in profile.calls):
             bearer = {"Authorization": f"Bearer {seeds['user']}"}
@@ -258,3 +260,17 @@ def _request(base: str, call: Call, i: int, seeds: dict[str, Any]) -> tuple[str,
     elif call.body == "currency":
         body = {"name": "Compare", "minor_units": 2, "rate_to_base": f"1.{i % 1000:03d}"}
     return call.method, f"{base}{path}", body, headers
+
+
+def compare_task(options: CompareOptions) -> None:
+    """`./inv compare`: :func:`run_compare`, then the Markdown + HTML report."""
+    from devkit.compare import report
+
+    results = run_compare(options)
+    command = (
+        f"./inv compare --traffic {options.traffic}"
+        + " --quick" * options.quick
+        + f" --profile {options.profile} --backend {options.backend}"
+    )
+    md, page = report.write(results, command)
+    print(f"compare: report {page} (Markdown: {md}; latest: {md.parent.parent / 'latest.md'})")

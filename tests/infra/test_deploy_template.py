@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from devkit import build, paths
-from devkit.deploy_template import DeployTemplateError, condition, resolve_policies, with_prebuilt_code
+from devkit.deploy.template import DeployTemplateError, condition, resolve_policies, with_prebuilt_code
 from devkit.localcloud.template import expand
 
 TABLES = ["UsersTable", "RevokedTokensTable", "BlogTable", "BillingTable", "CurrenciesTable", "CommandsTable"]

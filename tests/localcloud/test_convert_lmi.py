@@ -23,10 +23,10 @@ from typing import Any
 
 import aiohttp
 import pytest
+from devkit.bench_lmi import LMI_FUNCTION, STANDARD_FUNCTION, RatesBackend, convert_stack
 from lc_helpers import CapturedLogs, process_alive, run, wait_until
 
 from devkit import paths
-from devkit.bench_lmi import LMI_FUNCTION, STANDARD_FUNCTION, RatesBackend, convert_stack
 from devkit.build import build_bootstraps
 from devkit.localcloud.cloud import LocalCloud
 from devkit.localcloud.environments import PoolSettings

@@ -202,7 +202,7 @@ async fn unknown_and_malformed_ids_are_404() {
     );
 }
 
-/// Contract finding (schemathesis ST103, issue 8): `PUT /posts/{id}` and `POST /posts/{id}/comments` without
+/// Contract finding (schemathesis ST103, `./inv contract`): `PUT /posts/{id}` and `POST /posts/{id}/comments` without
 /// `Content-Type` answered 415, which the document did not list. Every body-taking operation documents it.
 #[tokio::test]
 async fn a_body_without_content_type_is_415_and_documented() {

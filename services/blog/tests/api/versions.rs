@@ -127,7 +127,7 @@ async fn concurrent_updates_with_the_same_version_have_exactly_one_winner() {
     assert_eq!(read.body["version"], 2);
 }
 
-/// Contract finding (schemathesis ST201, issue 8): `PUT /posts/{id}` with a body `version` above int64 (the
+/// Contract finding (schemathesis ST201, `./inv contract`): `PUT /posts/{id}` with a body `version` above int64 (the
 /// documented format) and an empty `If-Match` answered 412; schema-invalid input is 422 before preconditions.
 #[tokio::test]
 async fn a_version_beyond_int64_is_422_even_with_if_match() {
