@@ -6,7 +6,8 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,9 @@ import requests
 
 from devkit import bench_currency, build, contract_stack, paths
 from devkit.bench.stats import percentile
-from devkit.compare import cost, iam
+from devkit.compare import cost, curve, iam, reportlines
 from devkit.compare.profiles import PROFILES, Call, Profile, plan
+from devkit.localcloud.logs import parse_line
 from devkit.localcloud.template import expand, load_stack
 from devkit.stack import local_status
 
@@ -85,21 +87,16 @@ def _run_profile(profile, ep, stack, actions, prices, options, say) -> dict[str,
         before = _status(control)
         marks = _log_marks(logs)
         started = time.monotonic()
-        figures = asyncio.run(_drive(urls[api], plan(profile, options.requests), profile.concurrency, seeds))
+        figures, completions = asyncio.run(
+            _drive(urls[api], plan(profile, options.requests), profile.concurrency, seeds)
+        )
         elapsed = time.monotonic() - started
         after = _status(control)
         used = [f for f in after if f not in SHARED and after[f]["invocations"] > before[f]["invocations"]]
-        billed = _billed(logs, marks, used, {f: after[f]["invocations"] - before[f]["invocations"] for f in used})
-        usages = [
-            cost.Usage(
-                f,
-                after[f]["invocations"] - before[f]["invocations"],
-                billed.get(f, 0.0),
-                stack.functions[f].memory_mb,
-                stack.functions[f].is_managed_instances,
-            )
-            for f in used
-        ]
+        reports = _reports(logs, marks, used, {f: after[f]["invocations"] - before[f]["invocations"] for f in used})
+        billing = {f: reportlines.summarise(reports[f]) for f in used}
+        uses = _uses(billing, figures["requests"], stack)
+        colds = [r.at for f in used for r in reports[f] if r.init_ms is not None]
         row = {
             "api": api,
             "functions": sorted(used),
@@ -107,9 +104,11 @@ def _run_profile(profile, ep, stack, actions, prices, options, say) -> dict[str,
             "rps": round(figures["requests"] / elapsed, 1),
             "cold_starts": sum(after[f]["cold_starts"] - before[f]["cold_starts"] for f in used),
             "environments": sum(after[f]["environments"] for f in used),
+            "timeline": reportlines.timeline(completions, colds),
             "rss_mb": round(sum(sum(after[f]["rss_kb"].values()) for f in used) / 1024, 1),
-            "billed_ms_mean": {f: round(v, 2) for f, v in billed.items()},
-            "cost": cost.monthly_cost(usages, profile.monthly_requests, prices),
+            "billed_ms_mean": {f: round(b.warm_billed_ms, 2) for f, b in billing.items()},
+            "uses": [asdict(u) for u in uses],
+            "cost": {"total": round(curve.monthly_cost(uses, profile.monthly_requests, prices), 2)},
             "iam_actions": {f: len(actions.get(f, [])) for f in used},
             "iam_max_actions": max((len(actions.get(f, [])) for f in used), default=0),
             "deploy_bytes": _per_function_zips(used, stack, options.profile),
@@ -148,30 +147,48 @@ def _log_marks(logs: Path) -> dict[str, int]:
     return {p.stem: p.stat().st_size for p in logs.glob("*.log")}
 
 
-def _billed(logs: Path, marks: dict[str, int], used: list[str], expected: dict[str, int]) -> dict[str, float]:
-    """Mean warm Billed Duration (ms) per function from the REPORT lines written since `marks` (waits for the log
-    flush, bounded). Cold invocations (with an Init Duration) are left out when warm ones exist: a short sample
-    has far more cold starts than a month of the same traffic, and the monthly cost is scaled from it."""
+def _reports(
+    logs: Path, marks: dict[str, int], used: list[str], expected: dict[str, int]
+) -> dict[str, list[reportlines.Report]]:
+    """The REPORT lines each function wrote since `marks` (waits for the log flush, bounded)."""
     deadline = time.monotonic() + 5.0
-    out: dict[str, float] = {}
+    out: dict[str, list[reportlines.Report]] = {}
     for function in used:
         path = logs / f"{function}.log"
-        values: list[tuple[float, bool]] = []
         while True:
-            values = []
+            found: list[reportlines.Report] = []
             if path.exists():
                 with path.open("rb") as handle:
                     handle.seek(marks.get(function, 0))
                     for line in handle.read().decode(errors="replace").splitlines():
-                        if "\tREPORT RequestId:" in line and "Billed Duration: " in line:
-                            billed = float(line.split("Billed Duration: ", 1)[1].split(" ", 1)[0])
-                            values.append((billed, "Init Duration: " in line))
-            if len(values) >= expected.get(function, 0) or time.monotonic() > deadline:
+                        record = parse_line(line)
+                        report = record and reportlines.parse(record.text, _epoch(record.timestamp))
+                        if report:
+                            found.append(report)
+            if len(found) >= expected.get(function, 0) or time.monotonic() > deadline:
                 break
             time.sleep(0.1)  # the local cloud flushes its log files every 0.2 s
-        warm = [v for v, cold in values if not cold] or [v for v, _ in values]
-        out[function] = sum(warm) / len(warm) if warm else 0.0
+        out[function] = found
     return out
+
+
+def _epoch(iso: str) -> float:
+    """2026-11-24T00:00:00.123Z → seconds since the epoch."""
+    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
+
+
+def _uses(billing: dict[str, reportlines.Billing], requests: int, stack: Any) -> list[curve.FunctionUse]:
+    return [
+        curve.FunctionUse(
+            f,
+            round(b.invocations / max(requests, 1), 4),
+            round(b.warm_billed_ms, 2),
+            round(b.init_ms, 2),
+            stack.functions[f].memory_mb,
+            stack.functions[f].is_managed_instances,
+        )
+        for f, b in sorted(billing.items())
+    ]
 
 
 def _seed(profile: Profile, urls: dict[str, str], target: Any) -> dict[str, Any]:
@@ -211,8 +228,12 @@ def _seed_currencies(http: requests.Session, api: str, admin: str) -> None:
     raise RuntimeError("the seeded currencies were not readable within 30 s")
 
 
-async def _drive(base: str, calls: list[Call], concurrency: int, seeds: dict[str, Any]) -> dict[str, Any]:
+async def _drive(
+    base: str, calls: list[Call], concurrency: int, seeds: dict[str, Any]
+) -> tuple[dict[str, Any], list[float]]:
+    """The figures of one topology's run, and each request's completion time (s since the epoch)."""
     latencies: list[float] = []
+    completions: list[float] = []
     errors = 0
     queue = list(enumerate(calls))
     timeout = aiohttp.ClientTimeout(total=60)
@@ -231,6 +252,7 @@ async def _drive(base: str, calls: list[Call], concurrency: int, seeds: dict[str
                 except (aiohttp.ClientError, TimeoutError):
                     errors += 1
                 latencies.append((time.perf_counter() - started) * 1000)
+                completions.append(time.time())
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     latencies.sort()
@@ -241,7 +263,8 @@ async def _drive(base: str, calls: list[Call], concurrency: int, seeds: dict[str
         "p50_ms": round(percentile(latencies, 50), 2),
         "p95_ms": round(percentile(latencies, 95), 2),
         "p99_ms": round(percentile(latencies, 99), 2),
-    }
+        "latency_quantiles_ms": [round(percentile(latencies, q), 2) for q in range(101)],
+    }, completions
 
 
 def _request(base: str, call: Call, i: int, seeds: dict[str, Any]) -> tuple[str, str, Any, dict[str, str]]:
