@@ -58,7 +58,7 @@ def topology(
                 "managed_instances": v[4],
             }
             for f, v in sorted(functions.items())
-        ],  # fmt: skip
+        ],
         "cost": {"total": 0.0},
         "iam_actions": dict.fromkeys(functions, iam),
         "iam_max_actions": iam,
@@ -103,7 +103,7 @@ def sample_results() -> list[dict[str, Any]]:
                     4,
                 ),
                 "fat": topology({"Fat": (1.0, 5.0, 60.0, 1024, False)}, 3.5, 9.0, 8, 80.0, 4.5, 31),
-            },  # fmt: skip
+            },
         },
         {
             "profile": "convert",
