@@ -568,6 +568,8 @@ def soak(
         "profile": "cargo profile of the bootstraps: ci (default) or release",
         "backend": "moto (default) or dynamodb-local",
         "no_build": "do not build; run the bootstraps already built",
+        "stage": "a deployed stage instead of a fresh local cloud (its APIs; billing from CloudWatch REPORT lines)",
+        "i_know": "run against a stage or URL that looks like production",
     }
 )
 def compare(
@@ -577,19 +579,26 @@ def compare(
     profile: str = "ci",
     backend: str = "moto",
     no_build: bool = False,
+    stage: str = "",
+    i_know: bool = False,
 ) -> None:
     """Every topology (lith, micro, fat, read/write split, LMI) under the same traffic: latency, cold starts,
-    environments, memory, monthly cost, IAM breadth, deploy size; HTML (charts) + Markdown under reports/compare/."""
-    _native_local_cloud()
+    environments, memory, cost against monthly volume, IAM breadth, deploy size, a decision table per profile;
+    one self-contained HTML page (inline SVG) + Markdown under reports/compare/."""
     from devkit.compare import report
-    from devkit.compare.run import CompareOptions, run_compare
+    from devkit.compare.run import CompareOptions, run_compare, run_compare_stage
 
     options = CompareOptions(traffic=traffic, quick=quick, profile=profile, backend=backend, build=not no_build)
     try:
-        results = run_compare(options)
-    except (builder.BuildError, ValueError, RuntimeError) as err:
+        if stage:
+            results = run_compare_stage(options, stage, i_know=i_know)
+        else:
+            _native_local_cloud()
+            results = run_compare(options)
+    except (builder.BuildError, ValueError, RuntimeError) as err:  # a refused or unreachable stage too
         raise Exit(f"compare: {err}") from None
-    command = f"./inv compare --traffic {traffic}" + " --quick" * quick + f" --profile {profile} --backend {backend}"
+    where = f" --stage {stage}" + " --i-know" * i_know if stage else f" --profile {profile} --backend {backend}"
+    command = f"./inv compare --traffic {traffic}" + " --quick" * quick + where
     md, page = report.write(results, command)
     print(f"compare: report {page} (Markdown: {md}; latest: {md.parent.parent / 'latest.md'})")
 

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import requests
 
-from devkit import bench_currency, build, contract_stack, paths
+from devkit import bench_currency, build, contract_stack, paths, targets
 from devkit.bench.stats import percentile
 from devkit.compare import cost, curve, iam, reportlines
 from devkit.compare.profiles import PROFILES, Call, Profile, plan
@@ -64,6 +64,34 @@ def run_compare(options: CompareOptions, say: Callable[[str], None] = print) -> 
         say(f"compare: {profile.name} — {profile.description}; {options.requests} requests per topology")
         with contract_stack.local_cloud(build=False, backend=options.backend, profile=options.profile) as ep:
             results.append(_run_profile(profile, ep, stack, actions, prices, options, say))
+    return results
+
+
+def run_compare_stage(
+    options: CompareOptions, stage_name: str, *, i_know: bool = False, say: Callable[[str], None] = print
+) -> list[dict[str, Any]]:
+    """The profiles against a deployed stage (`devkit.compare.stage`); refuses prod-looking names before any AWS
+    call, and prod-looking API URLs before any request."""
+    from devkit.compare import stage
+    from devkit.localcloud.backends import stack_name_for
+
+    stage.guard(stage_name, {}, i_know=i_know)
+    target = targets.stage(stage_name)
+    urls = stage.api_urls(target.outputs)
+    stage.guard(stage_name, urls, i_know=i_know)
+    if "HttpApi" not in urls or "AuthApi" not in urls:
+        raise targets.TargetError(f"{target.name} has no HttpApiUrl/AuthApiUrl output: is it deployed?")
+    parameters = {"Stage": stage_name, "Architecture": "x86_64"}
+    spec = load_stack(paths.TEMPLATE, stack_name=stack_name_for(stage_name), region=target.region,
+                      parameters=parameters)  # fmt: skip
+    actions = iam.actions_per_function(expand(paths.TEMPLATE, region=target.region, parameters=parameters)["template"])
+    names = stage.function_names(target.client("cloudformation"), stack_name_for(stage_name))
+    context = {"stack": spec, "actions": actions, "prices": cost.Prices.load(), "options": options,
+               "code_sizes": stage.code_sizes(target.client("lambda"), names)}  # fmt: skip
+    results = []
+    for profile in chosen_profiles(options.traffic):
+        say(f"compare: {profile.name} against {target.name} — {profile.description}; {options.requests} requests")
+        results.append(stage.run_profile(profile, target, urls, names, context, say))
     return results
 
 
