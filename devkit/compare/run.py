@@ -147,12 +147,6 @@ def _run_profile(profile, ep, stack, actions, prices, options, say) -> dict[str,
             f"errors {row['error_rate'] * 100:.1f} %, {row['cold_starts']} cold starts, {row['environments']} envs, "
             f"{row['rss_mb']} MB, ${row['cost']['total']:.2f}/month"
         )
-    standard = out["topologies"].get("standard")
-    if standard and standard["billed_ms_mean"]:
-        function, mean = next(iter(standard["billed_ms_mean"].items()))
-        out["lmi_break_even_requests"] = cost.lmi_break_even(mean, stack.functions[function].memory_mb, prices)
-        out["lmi_break_even_basis_ms"] = mean
-        out["lmi_instance_type"] = prices.lmi_instance_type
     return out
 
 

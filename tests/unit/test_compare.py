@@ -24,22 +24,11 @@ def test_plan_keeps_the_profile_proportions_and_interleaves() -> None:
     assert {c.method for c in calls[:10]} == {"GET", "POST"}, "writes are spread, not bunched at the end"
 
 
-def test_monthly_cost_scales_billed_gb_seconds_requests_and_the_api() -> None:
-    usage = [cost.Usage("Fn", invocations=10, billed_ms_mean=100.0, memory_mb=1024)]
-    monthly = cost.monthly_cost(usage, 1_000_000, PRICES)
-    # 1M * 0.1 s * 1 GB * 0.0000166667 = 1.67; requests 0.20; API 1.00
-    assert monthly == {"compute": 1.67, "requests": 0.2, "lmi_instances": 0.0, "api_gateway": 1.0, "total": 2.87}
-
-
-def test_lmi_costs_its_instances_and_breaks_even_where_standard_gets_dearer() -> None:
-    lmi = cost.monthly_cost([cost.Usage("L", 5, 10.0, 2048, managed_instances=True)], 1_000_000, PRICES)
-    assert lmi["lmi_instances"] == round(3 * 0.1 * 1.15 * 730, 2) and lmi["compute"] == 0.0
-    even = cost.lmi_break_even(100.0, 1024, PRICES)
-    assert even is not None
-    standard = cost.monthly_cost([cost.Usage("S", 1, 100.0, 1024)], round(even), PRICES)
-    managed = cost.monthly_cost([cost.Usage("L", 1, 100.0, 1024, managed_instances=True)], round(even), PRICES)
-    assert abs(standard["total"] - managed["total"]) < 0.05
-    assert cost.lmi_break_even(0.0, 128, PRICES) is None, "no compute charge: standard is never dearer"
+def test_prices_load_from_infra_prices_toml() -> None:
+    prices = cost.Prices.load()
+    assert prices.gb_second == 0.0000166667 and prices.lmi_min_instances == 3
+    assert cost.Prices.load(arch="arm64").gb_second < prices.gb_second
+    assert abs(cost.lmi_monthly_fixed(PRICES) - 251.85) < 1e-9  # 3 instances x $0.1/h x 1.15 x 730 h
 
 
 def test_iam_breadth_counts_each_functions_distinct_actions() -> None:
