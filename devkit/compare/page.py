@@ -37,7 +37,7 @@ th small{display:block;font-weight:normal;color:#666;font-size:11px}
 details{margin-top:18px}pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:11px}
 @media (max-width:900px){.grid,.grid.two,.grid.wide{grid-template-columns:minmax(0,1fr)}}
 @page{size:A4 landscape;margin:10mm}
-@media print{body{background:#fff;font-size:11px}main{max-width:none;padding:0}
+@media print{html{zoom:0.6}body{background:#fff}main{max-width:none;padding:0}
 section.profile{break-inside:avoid-page;break-before:page;border:none;padding:0;margin:0}
 section.profile:first-of-type{break-before:auto}details,.noprint{display:none}
 td.win{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
