@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from devkit.compare.cost import HOURS_PER_MONTH, Prices, lmi_monthly_fixed
+from devkit.compare.reportlines import Billing
 
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 VOLUME_RANGE = (1e6, 1e9)  # requests/month the curves span
@@ -47,6 +48,17 @@ class FunctionUse:
     init_ms: float
     memory_mb: int
     managed_instances: bool = False
+
+
+def from_billing(
+    billing: dict[str, Billing], requests: int, memory_mb: dict[str, int], managed: dict[str, bool]
+) -> list[FunctionUse]:
+    """A topology's functions as the model needs them, from a run of `requests` HTTP requests."""
+    return [
+        FunctionUse(f, round(b.invocations / max(requests, 1), 4), round(b.warm_billed_ms, 2), round(b.init_ms, 2),
+                    memory_mb.get(f, 128), managed.get(f, False))
+        for f, b in sorted(billing.items())
+    ]  # fmt: skip
 
 
 def cold_starts(use: FunctionUse, volume: float, life: Lifecycle = LIFECYCLE) -> float:

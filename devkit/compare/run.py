@@ -123,7 +123,12 @@ def _run_profile(profile, ep, stack, actions, prices, options, say) -> dict[str,
         used = [f for f in after if f not in SHARED and after[f]["invocations"] > before[f]["invocations"]]
         reports = _reports(logs, marks, used, {f: after[f]["invocations"] - before[f]["invocations"] for f in used})
         billing = {f: reportlines.summarise(reports[f]) for f in used}
-        uses = _uses(billing, figures["requests"], stack)
+        uses = curve.from_billing(
+            billing,
+            figures["requests"],
+            {f: stack.functions[f].memory_mb for f in used},
+            {f: stack.functions[f].is_managed_instances for f in used},
+        )
         colds = [r.at for f in used for r in reports[f] if r.init_ms is not None]
         row = {
             "api": api,
@@ -197,20 +202,6 @@ def _reports(
 def _epoch(iso: str) -> float:
     """2026-11-24T00:00:00.123Z → seconds since the epoch."""
     return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
-
-
-def _uses(billing: dict[str, reportlines.Billing], requests: int, stack: Any) -> list[curve.FunctionUse]:
-    return [
-        curve.FunctionUse(
-            f,
-            round(b.invocations / max(requests, 1), 4),
-            round(b.warm_billed_ms, 2),
-            round(b.init_ms, 2),
-            stack.functions[f].memory_mb,
-            stack.functions[f].is_managed_instances,
-        )
-        for f, b in sorted(billing.items())
-    ]
 
 
 def _seed(profile: Profile, urls: dict[str, str], target: Any) -> dict[str, Any]:

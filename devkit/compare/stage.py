@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 from devkit import contract_safety, targets
@@ -113,11 +114,7 @@ def measure(
     are left out)."""
     used = sorted(f for f, found in reports.items() if found)
     billing = {f: reportlines.summarise(reports[f]) for f in used}
-    uses = [
-        curve.FunctionUse(f, round(b.invocations / max(requests, 1), 4), round(b.warm_billed_ms, 2),
-                          round(b.init_ms, 2), memory_mb.get(f, 128), managed.get(f, False))
-        for f, b in billing.items()
-    ]  # fmt: skip
+    uses = curve.from_billing(billing, requests, memory_mb, managed)
     colds = [r.at for f in used for r in reports[f] if r.init_ms is not None]
     return {
         "functions": used,
@@ -180,7 +177,7 @@ def run_profile(
             **figures,
             **server,
             "rps": round(figures["requests"] / max(ended - started, 1e-9), 1),
-            "uses": [u.__dict__ for u in uses],
+            "uses": [asdict(u) for u in uses],
             "cost": {"total": round(curve.monthly_cost(uses, profile.monthly_requests, prices), 2)},
             "iam_actions": {f: len(actions.get(f, [])) for f in used},
             "iam_max_actions": max((len(actions.get(f, [])) for f in used), default=0),
