@@ -138,6 +138,6 @@ def narrative(profile: dict[str, Any], rows: list[Row], crossed: list[dict[str, 
     else:
         cheapest = min(cost.values, key=cost.values.__getitem__)
         out.append(
-            f"Costs do not cross between 1 M and 1 B requests/month: the order at {volume} holds ({cheapest} cheapest)."
+            f"Costs do not cross between 1 M and 1 B requests/month: {cheapest} is the cheapest at every volume."
         )
     return out
