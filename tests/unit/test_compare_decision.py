@@ -65,6 +65,7 @@ def test_narrative_names_the_pick_what_the_others_buy_and_the_crossings() -> Non
     assert story[0].startswith("At 10 M requests/month, lith wins")
     assert any(s.startswith("Choose micro when least privilege (3 actions vs 9 actions)") for s in story)
     assert not any(s.startswith("Choose fat") for s in story), "fat wins nothing lith does not"
+    assert story[-1] == "Costs do not cross between 1 M and 1 B requests/month: micro is the cheapest at every volume."
     convert = profile("convert")
     crossed = decision.crossings(convert, PRICES)
     assert {tuple(c["pair"]) for c in crossed} >= {("lmi", "standard")}
