@@ -114,22 +114,27 @@ def _run_profile(profile, ep, stack, actions, prices, options, say) -> dict[str,
             continue
         before = _status(control)
         marks = _log_marks(logs)
-        started = time.monotonic()
+        started, wall = time.monotonic(), time.time()
         figures, completions = asyncio.run(
             _drive(urls[api], plan(profile, options.requests), profile.concurrency, seeds)
         )
         elapsed = time.monotonic() - started
         after = _status(control)
         used = [f for f in after if f not in SHARED and after[f]["invocations"] > before[f]["invocations"]]
-        reports = _reports(logs, marks, used, {f: after[f]["invocations"] - before[f]["invocations"] for f in used})
+        expected = {f: after[f]["invocations"] - before[f]["invocations"] for f in used}
+        # REPORT lines reach the files after the answers (flushed every 0.2 s): a seeding request's can land after
+        # the marks, so only lines written once the traffic started count.
+        reports = _reports(logs, marks, used, expected, since=wall)
         billing = {f: reportlines.summarise(reports[f]) for f in used}
+        managed = {f: stack.functions[f].is_managed_instances for f in used}
         uses = curve.from_billing(
             billing,
             figures["requests"],
             {f: stack.functions[f].memory_mb for f in used},
-            {f: stack.functions[f].is_managed_instances for f in used},
+            managed,
         )
-        colds = [r.at for f in used for r in reports[f] if r.init_ms is not None]
+        # Managed-instances environments are started by their capacity provider, not by a request.
+        colds = [r.at for f in used for r in reports[f] if r.init_ms is not None and not managed[f]]
         row = {
             "api": api,
             "functions": sorted(used),
@@ -175,9 +180,10 @@ def _log_marks(logs: Path) -> dict[str, int]:
 
 
 def _reports(
-    logs: Path, marks: dict[str, int], used: list[str], expected: dict[str, int]
+    logs: Path, marks: dict[str, int], used: list[str], expected: dict[str, int], *, since: float = 0.0
 ) -> dict[str, list[reportlines.Report]]:
-    """The REPORT lines each function wrote since `marks` (waits for the log flush, bounded)."""
+    """The REPORT lines each function wrote after `marks` and at or after `since` (s since the epoch); waits for
+    the log flush, bounded."""
     deadline = time.monotonic() + 5.0
     out: dict[str, list[reportlines.Report]] = {}
     for function in used:
@@ -190,7 +196,7 @@ def _reports(
                     for line in handle.read().decode(errors="replace").splitlines():
                         record = parse_line(line)
                         report = record and reportlines.parse(record.text, _epoch(record.timestamp))
-                        if report:
+                        if report and report.at >= since:
                             found.append(report)
             if len(found) >= expected.get(function, 0) or time.monotonic() > deadline:
                 break

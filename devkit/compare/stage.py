@@ -115,7 +115,7 @@ def measure(
     used = sorted(f for f, found in reports.items() if found)
     billing = {f: reportlines.summarise(reports[f]) for f in used}
     uses = curve.from_billing(billing, requests, memory_mb, managed)
-    colds = [r.at for f in used for r in reports[f] if r.init_ms is not None]
+    colds = [r.at for f in used for r in reports[f] if r.init_ms is not None and not managed.get(f, False)]
     return {
         "functions": used,
         "cold_starts": len(colds),
