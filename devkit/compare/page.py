@@ -82,7 +82,8 @@ def _decision_table(rows: list[decision.Row], names: list[str]) -> str:
             f"{escape(row.cells[n])}</td>"
             for n in names
         )
-        body += f"<tr><th>{escape(row.criterion)}<small>{escape(row.basis)}</small></th>{cells}</tr>"
+        tie = "; a tie" if len(row.winners) == len(names) else ""
+        body += f"<tr><th>{escape(row.criterion)}<small>{escape(row.basis + tie)}</small></th>{cells}</tr>"
     return f"<div class='scroll'><table class='decision'>{head}{body}</table></div>"
 
 

@@ -84,7 +84,8 @@ def markdown(results: list[dict[str, Any]], command: str, prices: Prices) -> str
                 f"**{row.cells[n]}**" if n in row.winners and len(row.winners) < len(names) else row.cells[n]
                 for n in names
             ]
-            lines.append(f"| {row.criterion} | " + " | ".join(cells) + f" | {row.basis} |")
+            tie = "; a tie" if len(row.winners) == len(names) else ""
+            lines.append(f"| {row.criterion} | " + " | ".join(cells) + f" | {row.basis}{tie} |")
         lines += [""] + [f"- {s}" for s in decision.narrative(p, table, decision.crossings(p, prices))]
     return "\n".join(lines) + "\n"
 

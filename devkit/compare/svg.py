@@ -188,12 +188,16 @@ def latency_boxes(boxes: Sequence[Box], low: float, high: float, title: str = "l
             f"<line x1='{x[50]:.1f}' y1='{y - height / 2 - 2:.1f}' x2='{x[50]:.1f}' "
             f"y2='{y + height / 2 + 2:.1f}' stroke='{c}' stroke-width='3'/>"
         )
-        for p, mark in ((95, "95"), (99, "99")):
+        close = x[99] - x[95] < 14  # one label for both ticks when they nearly touch
+        for p, mark in ((95, "95"), (99, "95 99" if close else "99")):
             out.append(
                 f"<line x1='{x[p]:.1f}' y1='{y - height / 2:.1f}' x2='{x[p]:.1f}' y2='{y + height / 2:.1f}' "
                 f"stroke='#222' stroke-width='1.5'/>"
             )
-            out.append(_text(x[p], y - height / 2 - 3, mark, size=8, fill="#222"))
+            if not (close and p == 95):
+                out.append(
+                    _text(x[p], y - height / 2 - 3, mark, size=8, fill="#222", anchor="end" if close else "middle")
+                )
         out.append(_text(frame.x1 + 8, y - 2, f"p50 {short(q[50])} ms", anchor="start", size=10, fill="#333"))
         out.append(
             _text(frame.x1 + 8, y + 11, f"p99 {short(q[99])} ms", anchor="start", size=10, fill="#222", weight="600")
