@@ -81,11 +81,15 @@ def table(profile: dict[str, Any], prices: Prices, life: curve.Lifecycle = curve
             "least privilege",
             "IAM actions of the broadest function",
             lambda t: t["iam_max_actions"],
-            lambda v, _: f"{v:.0f} action{'s' if v != 1 else ''}",
+            lambda v, _: plural(v, "action"),
         ),
         row("deploy size", "zips shipped", lambda t: t["deploy_bytes"] / 1e6, lambda v, _: f"{v:.1f} MB", TIE),
         row("operational load", "functions to watch", lambda t: len(t["functions"]), lambda v, _: f"{v:.0f}"),
     ]
+
+
+def plural(count: float, noun: str) -> str:
+    return f"{count:.0f} {noun}{'' if count == 1 else 's'}"
 
 
 def curve_volume(volume: float) -> str:

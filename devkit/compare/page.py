@@ -123,7 +123,12 @@ def profile_section(profile: dict[str, Any], prices: Prices, span: tuple[float, 
         _figure(
             svg.bars(
                 [
-                    svg.Bar(n, t["iam_max_actions"], f"{t['iam_max_actions']} actions, {len(t['functions'])} fn")
+                    svg.Bar(
+                        n,
+                        t["iam_max_actions"],
+                        f"{decision.plural(t['iam_max_actions'], 'action')}, "
+                        f"{decision.plural(len(t['functions']), 'function')}",
+                    )
                     for n, t in tops.items()
                 ],
                 "IAM breadth (broadest function)",
