@@ -137,3 +137,50 @@ def test_a_topology_is_priced_from_its_recorded_report_lines() -> None:
     assert server["uses"] == [curve.FunctionUse("Convert", 1.0, 5.0, 45.1, 1024, False)]
     # 1 M requests: API 1.00 + requests 0.20 + 1 M x 5 ms x 1 GB (0.083333) + 365 cold starts x 45.1 ms (0.000274)
     assert curve.monthly_cost(server["uses"], 1_000_000, PRICES) == pytest.approx(1.283608, abs=1e-5)
+
+
+@mock_aws
+def test_a_profile_against_a_stage_prices_each_topology_from_the_logs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stage loop with its network edges replaced: seeding and driving are stubbed, the "deployed" function
+    writes the recorded REPORT lines to (moto's) CloudWatch Logs while the traffic runs."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from devkit.compare import run
+    from devkit.compare.profiles import CONVERT
+
+    logs = boto3.client("logs", region_name="us-east-1")
+    group, stream = "/aws/lambda/app-dev-Convert-1A", "s"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+
+    async def drive(base: str, calls: list[Any], concurrency: int, seeds: Any) -> tuple[dict[str, Any], list[float]]:
+        now = time.time()  # the lines are stamped inside the run's window, in the millisecond it started
+        reports = [text for _, text in RECORDED[:4] if text.startswith("REPORT")]
+        events = [{"timestamp": int(now * 1000), "message": text} for text in reports]
+        logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
+        figures = {"requests": 3, "errors": 0, "error_rate": 0.0, "p50_ms": 5.0, "p95_ms": 9.0, "p99_ms": 12.0,
+                   "latency_quantiles_ms": [5.0] * 101}  # fmt: skip
+        return figures, [now, now, now]
+
+    monkeypatch.setattr(run, "_seed", lambda *_: {})
+    monkeypatch.setattr(run, "_drive", drive)
+    monkeypatch.setattr(stage.time, "sleep", lambda _: None)
+    target = SimpleNamespace(name="stage dev", client=lambda service: logs)
+    spec = SimpleNamespace(functions={"Convert": SimpleNamespace(memory_mb=1024, is_managed_instances=False)})
+    context = {"stack": spec, "actions": {"Convert": ["dynamodb:GetItem"]}, "prices": PRICES,
+               "options": CompareOptions(quick=True), "code_sizes": {"Convert": 4_400_000}}  # fmt: skip
+    profile = replace(
+        CONVERT, topologies={"standard": "ConvertStandardApi", "lmi": "HttpApi"}, monthly_requests=1_000_000
+    )
+    urls = {"ConvertStandardApi": "https://s.example"}  # no HttpApi URL: the lmi topology is left out
+    said: list[str] = []
+    result = stage.run_profile(profile, target, urls, {"Convert": "app-dev-Convert-1A"}, context, said.append)
+
+    assert list(result["topologies"]) == ["standard"] and any("lmi: HttpApi has no URL" in s for s in said)
+    standard = result["topologies"]["standard"]
+    assert standard["functions"] == ["Convert"] and standard["cold_starts"] == 1
+    assert standard["uses"] == [{"function": "Convert", "per_request": 1.0, "warm_billed_ms": 5.0, "init_ms": 45.1,
+                                 "memory_mb": 1024, "managed_instances": False}]  # fmt: skip
+    assert standard["cost"]["total"] == 1.28, "priced from the recorded lines, as computed by hand above"
+    assert standard["deploy_bytes"] == 4_400_000 and standard["iam_max_actions"] == 1
