@@ -97,6 +97,8 @@ def soak(
         "profile": "cargo profile of the bootstraps: ci (default) or release",
         "backend": "moto (default) or dynamodb-local",
         "no_build": "do not build; run the bootstraps already built",
+        "stage": "a deployed stage instead of a fresh local cloud (its APIs; billing from CloudWatch REPORT lines)",
+        "i_know": "run against a stage or URL that looks like production",
     }
 )
 @exits(ValueError, RuntimeError)
@@ -108,10 +110,13 @@ def compare(
     profile: str = "ci",
     backend: str = "moto",
     no_build: bool = False,
+    stage: str = "",
+    i_know: bool = False,
 ) -> None:
     """Every topology (lith, micro, fat, read/write split, LMI) under the same traffic: latency, cold starts,
-    environments, memory, monthly cost, IAM breadth, deploy size; HTML (charts) + Markdown under reports/compare/."""
+    environments, memory, cost against monthly volume, IAM breadth, deploy size, a decision table per profile;
+    one self-contained HTML page (inline SVG) + Markdown under reports/compare/."""
     from devkit.compare import run
 
     options = run.CompareOptions(traffic=traffic, quick=quick, profile=profile, backend=backend, build=not no_build)
-    run.compare_task(options)
+    run.compare_task(options, stage=stage, i_know=i_know)

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from devkit import paths, targets
-from devkit.compare import cost, iam
+from devkit.compare import cost, iam, report
 from devkit.compare.profiles import CONVERT
 from devkit.compare.run import CompareOptions, _run_profile
 from devkit.localcloud.template import expand, load_stack
@@ -17,7 +17,7 @@ from tests.support import Stack
 
 
 @pytest.mark.local_only
-def test_a_profile_run_measures_every_topology(stack: Stack) -> None:
+def test_a_profile_run_measures_every_topology_and_renders_the_report(stack: Stack, tmp_path: Path) -> None:
     assert stack.control is not None and stack.state_dir is not None
     spec = load_stack(paths.TEMPLATE, stack_name="local", region="eu-west-1",
                       parameters={"Stage": "local", "Architecture": "x86_64"})  # fmt: skip
@@ -35,4 +35,14 @@ def test_a_profile_run_measures_every_topology(stack: Stack) -> None:
     assert result["topologies"]["lmi"]["functions"] == ["ConvertLmi"]
     assert result["topologies"]["standard"]["functions"] == ["Convert"]
     assert result["topologies"]["lmi"]["iam_max_actions"] < result["topologies"]["fat"]["iam_max_actions"]
-    assert result["lmi_break_even_requests"] and result["lmi_break_even_basis_ms"] > 0
+    for name, topology in result["topologies"].items():
+        quantiles = topology["latency_quantiles_ms"]
+        assert len(quantiles) == 101 and quantiles == sorted(quantiles), name
+        assert topology["timeline"][-1] == (300, len(topology["timeline"]) - 2), name
+        assert topology["uses"] and all(u["warm_billed_ms"] >= 1 for u in topology["uses"]), name
+    standard = result["topologies"]["standard"]
+    if standard["cold_starts"]:
+        assert standard["uses"][0]["init_ms"] > 0, "the init phase is measured, so it can be priced"
+
+    md, page = report.write([result], "./inv compare --traffic convert --quick", root=tmp_path)
+    assert page.read_text().count("<svg class='chart'") == 6 and "## convert: decision" in md.read_text()
