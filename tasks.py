@@ -27,9 +27,9 @@ def _tool(name: str) -> str:
 
 
 def _native_local_cloud() -> str:
-    """The local cloud's hot path compiled with mypyc for the current sources (devkit/native.py), before anything
-    in this process imports it; the interpreted sources run when it cannot be built (CI insists on it)."""
-    from devkit import native
+    """The local cloud's hot path compiled with mypyc for the current sources (devkit/localcloud/native.py), before
+    anything in this process imports it; the interpreted sources run when it cannot be built (CI insists on it)."""
+    from devkit.localcloud import native
 
     if native.ensure():
         return f"{len(native.MODULES)} modules compiled"
@@ -239,7 +239,7 @@ def down(c: Context) -> None:
     """Stop the local cloud started by `./inv up` (from another terminal)."""
     import signal
 
-    from devkit.stack import process_alive
+    from devkit.localcloud import process_alive
 
     control = _control()
     pid = int(control["pid"])

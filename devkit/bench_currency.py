@@ -25,7 +25,7 @@ import aiohttp
 import requests
 
 from devkit import admin, paths, targets
-from devkit.localcloud.cloud import run as run_loop
+from devkit.localcloud import run as run_loop
 
 PASSWORD = "bench password: correct horse battery staple"
 # Codes no test suite uses (tests own SGD, PLN, THB, MYR, CZK, NZD; convert seeds FJD, ISK, TND; billing EUR/USD…).

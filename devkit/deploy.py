@@ -32,8 +32,7 @@ import boto3
 from devkit import build, keys, paths
 from devkit.deploy_sam import run_sam
 from devkit.deploy_template import deploy_dir, function_binaries, translate, with_prebuilt_code
-from devkit.localcloud.backends import stack_name_for
-from devkit.localcloud.template import parse_yaml
+from devkit.localcloud import parse_yaml, stack_name_for
 
 SAMCONFIG = paths.ROOT / "infra" / "samconfig.toml"
 PROTECTED_STAGES = {"prod"}

@@ -17,7 +17,7 @@ from devkit import bench_currency, build, contract_stack, paths
 from devkit.bench.stats import percentile
 from devkit.compare import cost, iam
 from devkit.compare.profiles import PROFILES, Call, Profile, plan
-from devkit.localcloud.template import expand, load_stack
+from devkit.localcloud import expand, load_stack
 from devkit.stack import local_status
 
 PASSWORD = "compare password: correct horse battery staple"

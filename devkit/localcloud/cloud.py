@@ -6,14 +6,14 @@
         await cloud.status()
 
 Gateways take the requested port for the first API and the next ports for the others, in template order
-(port 0: random ports). The data backend is started by the caller (`devkit.localcloud.backends`); the local
-cloud only needs its endpoint URL. `stop()` SIGTERMs every environment (SIGKILL after the grace period),
-closes the servers and the pollers, and leaves no process behind.
+(port 0: random ports). The caller starts the data backend (`backends`) and builds the bootstraps; the local
+cloud only needs the backend's endpoint URL and each function's bootstrap path. `stop()` SIGTERMs every
+environment (SIGKILL after the grace period), closes the servers and the pollers, and leaves no process behind.
 
 For `./inv up`: `api_urls_for` (before `load_stack`, so issuers and env URLs point at the local gateways),
-`bootstraps_for` (built bootstraps per function), `run(serve_until_signalled(cloud))` (Ctrl-C or `./inv down`'s
-SIGTERM stops it), `swap_bootstrap` for `--watch`. A running cloud writes `<state dir>/state.json` (pid, API
-URLs, `control_url`: Lambda Invoke API and `/_localcloud/status`) and `<state dir>/logs/<Function>.log`.
+`run(serve_until_signalled(cloud))` (Ctrl-C or `./inv down`'s SIGTERM stops it), `swap_bootstrap` for `--watch`.
+With a `state_dir`, a running cloud writes `<state dir>/state.json` (pid, API URLs, `control_url`: Lambda Invoke
+API and `/_localcloud/status`) and `<state dir>/logs/<Function>.log`.
 """
 
 from __future__ import annotations
@@ -30,15 +30,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
-from devkit import paths
-from devkit.localcloud.authorizer import JwksCache, JwtAuthorizer
+from devkit.localcloud.apigw.authorizer import JwksCache, JwtAuthorizer
+from devkit.localcloud.apigw.gateway import Gateway, api_id_for
+from devkit.localcloud.awslambda.logs import LogSink
+from devkit.localcloud.awslambda.pool import FunctionPool
 from devkit.localcloud.control import ControlServer
-from devkit.localcloud.environments import InvokeResult, PoolSettings
-from devkit.localcloud.event_sources import SqsPoller
-from devkit.localcloud.gateway import Gateway, api_id_for
-from devkit.localcloud.logs import LogSink
-from devkit.localcloud.model import StackSpec
-from devkit.localcloud.pool import FunctionPool
+from devkit.localcloud.model import InvokeResult, PoolSettings, StackSpec
+from devkit.localcloud.sqs.poller import SqsPoller
 
 
 def run(main: Coroutine[Any, Any, Any]) -> Any:
@@ -64,16 +62,6 @@ class LocalCloudError(RuntimeError):
     """The stack cannot run locally; the message says why."""
 
 
-def bootstraps_for(stack: StackSpec, *, profile: str = "ci", arch: str = "x86_64") -> dict[str, Path]:
-    """Logical id → built bootstrap (`devkit.build` layout), from each function's Metadata Binary (else its id)."""
-    from devkit.build import bootstrap_path
-
-    return {
-        logical_id: bootstrap_path(fn.binary or logical_id, profile=profile, arch=arch)
-        for logical_id, fn in stack.functions.items()
-    }
-
-
 def api_urls_for(api_ids: list[str], *, port: int, host: str = "127.0.0.1") -> dict[str, str]:
     """The base URLs LocalCloud will give these APIs (template order), for `load_stack(api_urls=...)` so that a
     JWT issuer or an environment variable naming an API's execute-api URL points at the local gateway."""
@@ -89,7 +77,7 @@ class LocalCloud:
         endpoint_url: str | None = None,
         port: int = 0,
         host: str = "127.0.0.1",
-        state_dir: Path | None = paths.STATE_DIR,
+        state_dir: Path | None = None,
         console: TextIO | None = sys.stderr,
         pool_settings: PoolSettings | None = None,
         sqs_wait_time_s: int = 1,
@@ -166,7 +154,9 @@ class LocalCloud:
         for pool in self.pools.values():
             await pool.start()
         if self.control_port is not None:
-            self.control = ControlServer(self, host=self.host, port=self.control_port)
+            self.control = ControlServer(
+                stack, self.pools, status=self.status, sink=self.sink, host=self.host, port=self.control_port
+            )
             await self.control.start()
         authorizer = JwtAuthorizer(self._jwks)
         for index, (logical_id, api) in enumerate(stack.http_apis.items()):

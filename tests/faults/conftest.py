@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from devkit.localcloud.backends import ManagedProcess, relaunch_server, stop_server
+from devkit.localcloud import ManagedProcess, relaunch_server, stop_server
 from devkit.stack import stop_child
 from tests.conftest import ROOT
 from tests.e2e.conftest import START_DEADLINE_S, Stack, _wait_for_control

@@ -5,7 +5,7 @@ exactly once. Short here; `./inv soak` runs 10,000 commands."""
 from __future__ import annotations
 
 from devkit import soak_currency, targets
-from devkit.localcloud.template import load_stack
+from devkit.localcloud import load_stack
 from devkit.paths import TEMPLATE
 from devkit.stack import LOCAL_PARAMETERS
 from tests.e2e.conftest import Stack

@@ -26,7 +26,7 @@ import pytest
 
 from devkit import deploy
 from devkit.deploy_template import condition, deploy_dir
-from devkit.localcloud.backends import Backend, create_backend, stack_name_for
+from devkit.localcloud import Backend, create_backend, stack_name_for
 from devkit.stack import stop_child
 from tests.conftest import ROOT
 from tests.e2e.conftest import _wait_for_control

@@ -26,14 +26,20 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from devkit import paths
-from devkit.localcloud.authorizer import JwksCache, JwtAuthorizer
+from devkit.localcloud.apigw.authorizer import JwksCache, JwtAuthorizer
+from devkit.localcloud.apigw.gateway import Gateway
+from devkit.localcloud.awslambda.runtime_api import RuntimeOutcome
 from devkit.localcloud.backends import create_backend
-from devkit.localcloud.environments import InvokeResult
-from devkit.localcloud.event_sources import SqsPoller
-from devkit.localcloud.gateway import Gateway
-from devkit.localcloud.model import EventSourceMappingSpec, HttpApiSpec, JwtAuthorizerSpec, QueueSpec, RouteSpec
-from devkit.localcloud.provision import provision
-from devkit.localcloud.runtime_api import RuntimeOutcome
+from devkit.localcloud.backends.provision import provision
+from devkit.localcloud.model import (
+    EventSourceMappingSpec,
+    HttpApiSpec,
+    InvokeResult,
+    JwtAuthorizerSpec,
+    QueueSpec,
+    RouteSpec,
+)
+from devkit.localcloud.sqs.poller import SqsPoller
 
 EVENTS_DIR = Path(__file__).parent / "fixtures" / "events"
 ACCOUNT = "123456789012"

@@ -9,7 +9,7 @@ from typing import Any
 from devkit import paths
 from devkit.compare import advice, cost, iam, report
 from devkit.compare.profiles import BLOG, plan
-from devkit.localcloud.template import expand
+from devkit.localcloud import expand
 
 PRICES = cost.Prices(
     request_per_million=0.20, gb_second=0.0000166667, api_per_million=1.0, lmi_instance_hour=0.1, lmi_fee=0.15,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 
-from devkit.localcloud.output import MAX_LINE, OutputPipe, read_lines
+from devkit.localcloud.awslambda.output import MAX_LINE, OutputPipe, read_lines
 
 
 def _feed(chunks: list[bytes], *, eof: bool = True) -> list[bytes]:
