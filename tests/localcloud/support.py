@@ -1,4 +1,4 @@
-"""Helpers for the local cloud's runtime tests: StackSpec builders, condition waits, process checks."""
+"""Helpers for the local cloud's tests: StackSpec builders, condition waits, a pool with captured logs."""
 
 from __future__ import annotations
 
