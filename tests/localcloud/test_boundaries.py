@@ -127,9 +127,7 @@ def test_a_cycle_is_caught_even_under_type_checking(copy_of_the_package: Path) -
     environment = copy_of_the_package / "awslambda" / "environment.py"
     source = environment.read_text()
     environment.write_text(source + "\nif TYPE_CHECKING:\n    from .pool import FunctionPool\n")
-    assert cycles(import_graph(copy_of_the_package)) == [
-        [f"{NAME}.awslambda.environment", f"{NAME}.awslambda.pool"]
-    ]
+    assert cycles(import_graph(copy_of_the_package)) == [[f"{NAME}.awslambda.environment", f"{NAME}.awslambda.pool"]]
 
 
 def test_relative_and_package_imports_resolve_to_modules(tmp_path: Path) -> None:
