@@ -13,7 +13,8 @@ environment (SIGKILL after the grace period), closes the servers and the pollers
 For `./inv up`: `api_urls_for` (before `load_stack`, so issuers and env URLs point at the local gateways),
 `run(serve_until_signalled(cloud))` (Ctrl-C or `./inv down`'s SIGTERM stops it), `swap_bootstrap` for `--watch`.
 With a `state_dir`, a running cloud writes `<state dir>/state.json` (pid, API URLs, `control_url`: Lambda Invoke
-API and `/_localcloud/status`) and `<state dir>/logs/<Function>.log`.
+API and `/_localcloud/status`), `<state dir>/logs/<Function>.log` and, for an API
+with AccessLogSettings, `<state dir>/logs/<access log group>.log` (one line per request, in its format).
 """
 
 from __future__ import annotations
@@ -169,7 +170,10 @@ class LocalCloud:
                 port=self.port + index if self.port else 0,
                 host=self.host,
                 settles_within=self._settles_within,
+                access_log=self._access_log,
             )
+            for warning in gateway.warnings:
+                self._report(f"warning: {warning}")
             await gateway.start()
             self.gateways[logical_id] = gateway
         mappings = [m for m in stack.event_source_mappings if m.enabled]
@@ -212,6 +216,15 @@ class LocalCloud:
             self._run_dir = None
         if self.state_dir is not None:
             (self.state_dir / "state.json").unlink(missing_ok=True)
+
+    def _access_log(self, destination: str, request_id: str, line: str) -> None:
+        """An HTTP API's access log line: `<state dir>/logs/<log group logical id>.log`, beside the functions' logs
+        (so `./inv logs` reads it), not on the console."""
+        self.sink.emit(destination, request_id, line, console=False)
+
+    def _report(self, text: str) -> None:
+        if self.sink.console is not None:
+            self.sink.console.write(text + "\n")
 
     def _settles_within(self, function: str) -> float | None:
         """The longest an invocation of `function` can take: a cold start's init timeout plus its Timeout (the pool

@@ -75,12 +75,32 @@ class RouteSpec:
 
 
 @dataclass(frozen=True)
+class ThrottleSpec:
+    """A stage's or a route's ThrottlingBurstLimit / ThrottlingRateLimit (None: not set at that level)."""
+
+    burst: int | None = None
+    rate: float | None = None
+
+
+@dataclass(frozen=True)
+class AccessLogSpec:
+    """A stage's AccessLogSettings: where lines go (the log group's logical id names the local file) and the
+    `$context` format of each line."""
+
+    destination: str  # logical id of the AWS::Logs::LogGroup (or "<Api>AccessLogs" when it names none of ours)
+    format: str
+
+
+@dataclass(frozen=True)
 class HttpApiSpec:
     logical_id: str
     routes: tuple[RouteSpec, ...]
     authorizers: dict[str, JwtAuthorizerSpec] = field(default_factory=dict)
     cors: CorsSpec | None = None
     api_id: str = ""  # stable fake API Gateway id (requestContext.apiId, execute-api URLs in the template)
+    default_throttle: ThrottleSpec | None = None  # the stage's DefaultRouteSettings
+    route_throttles: dict[str, ThrottleSpec] = field(default_factory=dict)  # RouteSettings, by route key
+    access_log: AccessLogSpec | None = None
 
 
 @dataclass(frozen=True)

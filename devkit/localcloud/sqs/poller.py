@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -72,19 +73,51 @@ def lambda_message_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def md5_of_message_attributes(attributes: dict[str, Any]) -> str:
+    """SQS's MD5OfMessageAttributes, by the algorithm the SQS developer guide gives ("Calculating the MD5 message
+    digest for message attributes"): attributes sorted by name; for each, the name, the data type (each as a
+    4-byte big-endian length and UTF-8 bytes), one transport byte (1 string, 2 binary) and the value (length and
+    bytes)."""
+    digest = hashlib.md5(usedforsecurity=False)
+
+    def put(data: bytes) -> None:
+        digest.update(len(data).to_bytes(4, "big"))
+        digest.update(data)
+
+    for name in sorted(attributes):
+        attr = attributes[name]
+        put(name.encode())
+        put(str(attr["DataType"]).encode())
+        if "StringValue" in attr:
+            digest.update(b"\x01")
+            put(str(attr["StringValue"]).encode())
+        else:
+            digest.update(b"\x02")
+            put(bytes(attr.get("BinaryValue", b"")))
+    return digest.hexdigest()
+
+
 def sqs_record(message: dict[str, Any], *, queue_arn: str, region: str) -> dict[str, Any]:
+    """One Lambda SQS record. `md5OfMessageAttributes` only for a message with attributes (as SQS answers
+    ReceiveMessage): the backend's MD5OfMessageAttributes when it gives one, computed otherwise."""
     attrs = message.get("Attributes", {})
-    return {
+    message_attributes = message.get("MessageAttributes") or {}
+    record = {
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],
         "body": message.get("Body", ""),
         "attributes": {k: attrs[k] for k in _RECORD_ATTRIBUTES if k in attrs},
-        "messageAttributes": lambda_message_attributes(message.get("MessageAttributes", {})),
+        "messageAttributes": lambda_message_attributes(message_attributes),
         "md5OfBody": message.get("MD5OfBody", ""),
         "eventSource": "aws:sqs",
         "eventSourceARN": queue_arn,
         "awsRegion": region,
     }
+    if message_attributes:
+        record["md5OfMessageAttributes"] = message.get("MD5OfMessageAttributes") or md5_of_message_attributes(
+            message_attributes
+        )
+    return record
 
 
 def ids_to_delete(result: InvokeResult, message_ids: list[str], *, report_failures: bool) -> list[str]:

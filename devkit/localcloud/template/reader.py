@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from devkit.localcloud.model import (
+    AccessLogSpec,
     CorsSpec,
     EventSourceMappingSpec,
     FunctionSpec,
@@ -24,6 +25,7 @@ from devkit.localcloud.model import (
     RouteSpec,
     SecretSpec,
     TableSpec,
+    ThrottleSpec,
 )
 from devkit.localcloud.template.resolver import NO_VALUE, Resolver, TemplateError, Unresolvable
 
@@ -150,8 +152,8 @@ ESM_READ = {
 ESM_IGNORED = {"Tags", "MetricsConfig"}
 API_READ = {"Body", "ProtocolType"}
 API_IGNORED = {"Name", "Description", "Tags", "FailOnWarnings", "DisableExecuteApiEndpoint", "Version"}
-STAGE_READ = {"ApiId", "StageName"}
-STAGE_IGNORED = {"AutoDeploy", "Tags", "AccessLogSettings", "Description", "DeploymentId"}
+STAGE_READ = {"ApiId", "StageName", "DefaultRouteSettings", "RouteSettings", "AccessLogSettings"}
+STAGE_IGNORED = {"AutoDeploy", "Tags", "Description", "DeploymentId"}
 SECRET_READ = {"Name", "SecretString", "GenerateSecretString"}
 SECRET_IGNORED = {"Description", "KmsKeyId", "Tags", "ReplicaRegions"}
 CAPACITY_PROVIDER_IGNORED = {
@@ -414,19 +416,54 @@ class StackReader:
         )
 
     def check_stages(self, apis: dict[str, HttpApiSpec]) -> None:
+        """Applies each stage's throttling (DefaultRouteSettings/RouteSettings) and AccessLogSettings to its API."""
+        by_api_id = {api.api_id: lid for lid, api in apis.items()}
         for lid in self.active(STAGE):
-            props = self.check_properties(
-                lid, STAGE_READ, STAGE_IGNORED | {"DefaultRouteSettings", "RouteSettings", "StageVariables"}
-            )
+            props = self.check_properties(lid, STAGE_READ, STAGE_IGNORED | {"StageVariables"})
             name = as_str(self.resolve(props.get("StageName"), f"{lid}.StageName", default="$default"))
             if name != "$default":
                 self.warn(f"{lid}: stage {name!r} is served at the root of the local gateway (no /{name} prefix)")
-            for key in ("RouteSettings", "StageVariables"):
-                if props.get(key):
-                    self.warn(f"{lid}: {key} are not applied by the local cloud")
-            throttling = props.get("DefaultRouteSettings") or {}
-            if any(k.startswith("Throttling") for k in throttling):
-                self.warn(f"{lid}: DefaultRouteSettings throttling limits are not enforced by the local cloud")
+            if props.get("StageVariables"):
+                self.warn(f"{lid}: StageVariables are not applied by the local cloud")
+            api_lid = by_api_id.get(as_str(self.resolve(props.get("ApiId"), f"{lid}.ApiId", default="")))
+            if api_lid is None:
+                continue
+            default = self.throttle(self.resolve(props.get("DefaultRouteSettings"), f"{lid}.DefaultRouteSettings"))
+            routes = self.resolve(props.get("RouteSettings"), f"{lid}.RouteSettings") or {}
+            route_throttles = {}
+            for key, settings in routes.items():
+                throttle = self.throttle(settings)
+                if throttle is not None:
+                    route_throttles[str(key)] = throttle
+            known = {route.route_key for route in apis[api_lid].routes}
+            for key in sorted(set(route_throttles) - known):
+                self.warn(f"{lid}: RouteSettings name route {key!r}, which {api_lid} does not have")
+            apis[api_lid] = replace(
+                apis[api_lid],
+                default_throttle=default,
+                route_throttles=route_throttles,
+                access_log=self.access_log(lid, api_lid, props.get("AccessLogSettings")),
+            )
+
+    @staticmethod
+    def throttle(settings: Any) -> ThrottleSpec | None:
+        if not isinstance(settings, dict):
+            return None
+        burst, rate = settings.get("ThrottlingBurstLimit"), settings.get("ThrottlingRateLimit")
+        if burst is None and rate is None:
+            return None
+        return ThrottleSpec(burst=None if burst is None else int(burst), rate=None if rate is None else float(rate))
+
+    def access_log(self, stage: str, api: str, settings: Any) -> AccessLogSpec | None:
+        if not settings:
+            return None
+        settings = self.resolve(settings, f"{stage}.AccessLogSettings", default={}) or {}
+        fmt = as_str(settings.get("Format") or "")
+        destination = as_str(settings.get("DestinationArn") or "")
+        if not fmt or not destination:
+            return None
+        groups = {self.resolver.arn(group).removesuffix(":*"): group for group in self.active("AWS::Logs::LogGroup")}
+        return AccessLogSpec(destination=groups.get(destination.removesuffix(":*"), f"{api}AccessLogs"), format=fmt)
 
     # ---- data -------------------------------------------------------------------------------------------------------
     def tables(self) -> dict[str, TableSpec]:
