@@ -1,12 +1,19 @@
-"""What the local cloud asks of the machine it runs on: free loopback ports, whether a process still runs, and
-where downloads and builds that outlive a run are cached. The one implementation of each for the repository."""
+"""What the local cloud asks of the machine it runs on: free loopback ports, whether a process still runs, where
+downloads and builds that outlive a run are cached, and children that die with it. The one implementation of
+each for the repository."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import random
+import signal
 import socket
+import sys
+from collections.abc import Callable
 from pathlib import Path
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def cache_dir() -> Path:
@@ -67,3 +74,36 @@ def process_alive(pid: int) -> bool:
     except (OSError, IndexError):
         return True  # no procfs (macOS): kill(0) is all we know
     return state != "Z"
+
+
+def _prctl() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _prctl()
+# False off Linux: a child then outlives a local cloud that is SIGKILLed (a clean stop still ends it).
+PARENT_DEATH_SIGNAL = _PRCTL is not None
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` that has the kernel SIGKILL the child when its parent dies, SIGKILL included
+    (`prctl(PR_SET_PDEATHSIG)`); None where the OS has no such thing (not Linux).
+
+    The signal fires when the *thread* that forked the child exits, not the process: spawn from a thread that
+    lives as long as the child should (the event loop's thread; `subprocess.Popen` and asyncio's and uvloop's
+    subprocess functions fork in the calling thread). If the parent died before the child set the signal up,
+    the child exits at once."""
+    if _PRCTL is None:
+        return None
+    prctl, parent = _PRCTL, os.getpid()  # looked up before the fork: the child only calls
+
+    def preexec() -> None:
+        if prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != parent:
+            os._exit(1)
+
+    return preexec

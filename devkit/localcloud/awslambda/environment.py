@@ -19,6 +19,7 @@ from pathlib import Path
 
 from devkit.localcloud.awslambda.output import OutputPipe, read_lines
 from devkit.localcloud.awslambda.runtime_api import Invocation, RuntimeApi, RuntimeOutcome
+from devkit.localcloud.host import die_with_parent
 from devkit.localcloud.model import DUMMY_CREDENTIALS, INIT_TIMEOUT_S, FunctionSpec
 
 
@@ -135,6 +136,7 @@ class Environment:
                 stdout=stdout_w,
                 stderr=stderr_w,
                 start_new_session=True,
+                preexec_fn=die_with_parent(),  # no orphan even if the local cloud is SIGKILLed (Linux)
             )
         except OSError as exc:
             os.close(stdout)

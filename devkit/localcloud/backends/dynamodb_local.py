@@ -5,6 +5,9 @@ cache dir) resolves each server with its dependencies once; later runs are offli
 sqlite4java natives arrive as `.so` dependencies and are copied to the file name sqlite4java loads from
 `-Djava.library.path`. DynamoDB Local runs `-inMemory -sharedDb` (one database whatever the access key),
 ElasticMQ runs with a generated config whose queue URLs and ARNs use the stack's region and account.
+DynamoDB Local has no host option (its Jetty server listens on every interface), so it runs through a small
+launcher (`java/LoopbackDynamoDbLocal.java`, compiled with javac once per version into the cache) that binds it to
+127.0.0.1: nothing on the network can read or write its tables. ElasticMQ binds 127.0.0.1 by its own config.
 With `LOCALCLOUD_DYNAMODB_DB_PATH` set, DynamoDB Local keeps its tables in that directory instead (`-dbPath`), so
 they survive a restart of the server (the reliability suite stops and restarts it, see `relaunch_server`).
 Every other service (Secrets Manager, STS, ...) goes to a moto server beside them, so no call leaves the
@@ -14,6 +17,7 @@ machine: functions get AWS_ENDPOINT_URL (moto) plus AWS_ENDPOINT_URL_DYNAMODB an
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import platform
 import shutil
@@ -152,6 +156,43 @@ def sqlite_native_dir(lib: Path) -> Path:
     return native
 
 
+LAUNCHER_SOURCE = Path(__file__).parent / "java" / "LoopbackDynamoDbLocal.java"
+LAUNCHER_CLASS = "LoopbackDynamoDbLocal"
+LOOPBACK = "127.0.0.1"
+
+
+def loopback_launcher(lib: Path) -> Path:
+    """The directory holding the compiled launcher that binds DynamoDB Local to loopback (compiled on first use,
+    next to the jars it was compiled against; a changed source compiles anew)."""
+    source = LAUNCHER_SOURCE.read_bytes()
+    out = lib.parent / f"launcher-{hashlib.sha256(source).hexdigest()[:12]}"
+    if (out / f"{LAUNCHER_CLASS}.class").is_file():
+        return out
+    javac = shutil.which("javac")
+    if javac is None:
+        raise BackendError(
+            "DynamoDB Local listens on every network interface and has no option to bind it to loopback; the "
+            "local cloud binds it with a launcher compiled by javac, which is missing: install a JDK "
+            "(apt-get install openjdk-17-jdk-headless). Refusing to start a database the LAN could reach."
+        )
+    with (lib.parent / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (out / f"{LAUNCHER_CLASS}.class").is_file():
+            return out
+        staging = Path(tempfile.mkdtemp(prefix="launcher-", dir=lib.parent))
+        done = subprocess.run(
+            [javac, "-nowarn", "-cp", f"{lib}/*", "-d", str(staging), str(LAUNCHER_SOURCE)],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise BackendError(f"could not compile the DynamoDB Local loopback launcher:\n{done.stderr[-2000:]}")
+        shutil.rmtree(out, ignore_errors=True)
+        staging.rename(out)
+    return out
+
+
 def java() -> str:
     found = shutil.which("java")
     if found is None:
@@ -210,13 +251,21 @@ class DynamoDbLocalBackend(Backend):
         while self.sqs_port == self.dynamodb_port:
             self.sqs_port = free_port()
         native = sqlite_native_dir(ddb_lib)
-        jvm = [java(), *JVM_OPTIONS, f"-Djava.library.path={native}", "-cp", f"{ddb_lib}/*"]
+        launcher = loopback_launcher(ddb_lib)
+        jvm = [
+            java(),
+            *JVM_OPTIONS,
+            f"-Djava.library.path={native}",
+            f"-Dlocalcloud.host={LOOPBACK}",
+            "-cp",
+            f"{ddb_lib}/*{os.pathsep}{launcher}",
+        ]
         db_path = os.environ.get(DB_PATH_ENV)
         if db_path:
             Path(db_path).mkdir(parents=True, exist_ok=True)
         storage = ["-dbPath", str(Path(db_path).resolve())] if db_path else ["-inMemory"]
         args = [*storage, "-sharedDb", "-disableTelemetry", "-port", str(self.dynamodb_port)]
-        self.dynamodb.start([*jvm, DYNAMODB_LOCAL.main_class, *args], cwd=self.state_dir)
+        self.dynamodb.start([*jvm, LAUNCHER_CLASS, *args], cwd=self.state_dir)
         config = self.state_dir / "elasticmq.conf"
         config.write_text(elasticmq_config(self.sqs_port, self.region, self.account_id))
         self.elasticmq.start(

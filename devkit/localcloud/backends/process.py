@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from devkit.localcloud.backends.base import BackendError
+from devkit.localcloud.host import die_with_parent
 
 
 def http_answers(url: str, timeout: float = 0.5) -> bool:
@@ -54,6 +55,7 @@ class ManagedProcess:
                 env={**os.environ, **(env or {})},
                 cwd=cwd,
                 start_new_session=True,  # Ctrl-C in the terminal reaches the local cloud, which stops us in order
+                preexec_fn=die_with_parent(),  # and we die with whoever started us, even when SIGKILLed (Linux)
             )
         self.pid_path.write_text(f"{self.proc.pid}\n")
 
@@ -95,7 +97,7 @@ class ManagedProcess:
 # Server processes a backend may leave behind, and a command-line fragment that identifies each.
 _SERVER_SIGNATURES = {
     "moto": "moto.server",
-    "dynamodb-local": "dynamodb.services.local.main.ServerRunner",  # DynamoDB Local's main class (no jar name)
+    "dynamodb-local": "LoopbackDynamoDbLocal",  # the launcher binding DynamoDB Local to loopback (no jar name)
     "elasticmq": "org.elasticmq.server.Main",
 }
 
