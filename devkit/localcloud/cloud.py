@@ -33,6 +33,7 @@ from typing import Any, TextIO
 
 from devkit.localcloud.apigw.authorizer import JwksCache, JwtAuthorizer
 from devkit.localcloud.apigw.gateway import Gateway, api_id_for
+from devkit.localcloud.awslambda.artifact import ArtifactError, is_artifact, stage_artifact
 from devkit.localcloud.awslambda.logs import LogSink
 from devkit.localcloud.awslambda.pool import FunctionPool
 from devkit.localcloud.control import ControlServer
@@ -86,7 +87,8 @@ class LocalCloud:
         sqs_endpoint_url: str | None = None,
         control_port: int | None = 0,
     ) -> None:
-        """`endpoint_url` becomes AWS_ENDPOINT_URL; `extra_env` (e.g. `backend.env()`, with per-service
+        """`bootstraps` maps each function to its artifact: a .zip, a directory or a lone bootstrap, staged whole
+        as the task root. `endpoint_url` becomes AWS_ENDPOINT_URL; `extra_env` (e.g. `backend.env()`, with per-service
         AWS_ENDPOINT_URL_<SERVICE>) is added to every function's environment; pollers use `sqs_endpoint_url`
         (default `endpoint_url`). The control endpoint (Lambda Invoke API + status, see control.py) listens on
         `control_port` (0: random; None: off)."""
@@ -94,7 +96,7 @@ class LocalCloud:
         if missing:
             raise LocalCloudError(f"no bootstrap for function(s) {', '.join(missing)}: build them first")
         for logical_id, path in bootstraps.items():
-            if logical_id in stack.functions and not Path(path).is_file():
+            if logical_id in stack.functions and not is_artifact(Path(path)):
                 raise LocalCloudError(f"bootstrap of {logical_id} not found at {path}: build it first")
         self.stack = stack
         self.bootstraps = {k: Path(v).resolve() for k, v in bootstraps.items()}
@@ -259,25 +261,28 @@ class LocalCloud:
         if function not in self.pools:
             raise LocalCloudError(f"unknown function {function}: choose one of {', '.join(sorted(self.pools))}")
         path = Path(bootstrap).resolve()
-        if not path.is_file():
+        if not is_artifact(path):
             raise LocalCloudError(f"bootstrap of {function} not found at {path}: build it first")
         self.bootstraps[function] = path
         await self.pools[function].swap_bootstrap(self._stage(function, path))
 
-    def _stage(self, function: str, bootstrap: Path) -> Path:
-        """A private copy of `bootstrap` to execute. Running the build output itself would make the next
-        `cargo lambda build` fail with "Text file busy" (it rewrites the file in place), so `up --watch` could
-        never rebuild a running function."""
+    def _stage(self, function: str, artifact: Path) -> Path:
+        """A private copy of the function's whole artifact (a .zip unpacked, a directory, or a lone bootstrap) as
+        its task root, and the bootstrap in it to execute (awslambda/artifact.py). Running the build output itself
+        would make the next `cargo lambda build` fail with "Text file busy" (it rewrites the file in place), so
+        `up --watch` could never rebuild a running function."""
         if self._run_dir is None:
             base = self.state_dir / "run" if self.state_dir else None
             if base is not None:
                 base.mkdir(parents=True, exist_ok=True)
             self._run_dir = Path(tempfile.mkdtemp(prefix="localcloud-", dir=base))
         self._staged += 1
-        target = self._run_dir / f"{function}-{self._staged}" / bootstrap.name
-        target.parent.mkdir()
-        shutil.copy2(bootstrap, target)
-        return target
+        task_root = self._run_dir / f"{function}-{self._staged}"
+        task_root.mkdir()
+        try:
+            return stage_artifact(artifact, task_root)
+        except ArtifactError as exc:
+            raise LocalCloudError(f"{function}: {exc}") from None
 
     async def status(self) -> dict[str, Any]:
         queues: dict[str, Any] = {}
