@@ -241,6 +241,7 @@ def test_sqs_event_shape_and_batch_limits(moto_endpoint: str) -> None:
                 "attributes",
                 "messageAttributes",
                 "md5OfBody",
+                "md5OfMessageAttributes",  # it has attributes (see test_sqs_fidelity.py)
                 "eventSource",
                 "eventSourceARN",
                 "awsRegion",
