@@ -3,6 +3,7 @@ throttling, access logs and the requestContext details. Each test names the AWS 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -296,3 +297,36 @@ def test_array_claims_are_formatted_as_api_gateway_formats_them() -> None:
     assert claim_to_string(["admin", "editor", "viewer"]) == "[admin editor viewer]"
     assert claim_to_string([]) == "[]"
     assert claim_to_string("read write") == "read write"
+
+
+def test_access_logs_land_beside_the_function_logs_where_inv_logs_reads_them(
+    probe_bootstrap: Path, tmp_path: Path
+) -> None:
+    import io
+    import urllib.request
+
+    from devkit.localcloud import read_records
+    from devkit.localcloud.cloud import LocalCloud
+    from tests.localcloud.support import function_spec, stack_spec
+
+    fmt = AWS_JSON_FORMAT[:-1] + ',"unknown":"$context.notAVariable"}'
+    api = HttpApiSpec("HttpApi", routes=(RouteSpec("ANY", "$default", "Probe"),), access_log=AccessLogSpec("Logs", fmt))
+    console = io.StringIO()
+
+    async def body() -> str:
+        async with LocalCloud(
+            stack_spec([function_spec()], http_apis=[api]), {"Probe": probe_bootstrap}, state_dir=tmp_path,
+            console=console,
+        ) as cloud:  # fmt: skip
+            url = cloud.urls["HttpApi"] + "/hello"
+            loop = asyncio.get_running_loop()
+            with await loop.run_in_executor(None, lambda: urllib.request.urlopen(url, timeout=10)) as response:
+                return response.headers["apigw-requestid"]
+
+    request_id = run(body())
+    (record,) = list(read_records(tmp_path / "logs", function="Logs"))  # the sink is flushed on stop
+    line = json.loads(record.text)
+    assert record.request_id == line["requestId"] == request_id
+    assert line["routeKey"] == "$default" and line["status"] == "200" and line["unknown"] == "-"
+    assert console.getvalue().count("$context.notAVariable") == 1, "reported once, at start"
+    assert request_id not in console.getvalue(), "access logs are not echoed on the console"
