@@ -36,7 +36,7 @@ def start(args: list[str]) -> None:
 
 def stop(*, deadline_s: float = 60.0) -> None:
     """`./inv down`: SIGTERM to the running local cloud, then wait until its process is gone."""
-    from devkit.stack import process_alive
+    from devkit.localcloud import process_alive
 
     pid = int(require_control()["pid"])
     os.kill(pid, signal.SIGTERM)

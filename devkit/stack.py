@@ -16,10 +16,8 @@ import asyncio
 import contextlib
 import json
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,12 +28,20 @@ from typing import Any
 
 from devkit import build, paths
 from devkit.build.watch import Watcher, source_fingerprint
-from devkit.localcloud import provision as provisioning
-from devkit.localcloud.backends import Backend, BackendError, create_backend
-from devkit.localcloud.cloud import LocalCloud, LocalCloudError
-from devkit.localcloud.cloud import run as run_loop
-from devkit.localcloud.model import StackSpec
-from devkit.localcloud.template import TemplateError, load_stack
+from devkit.localcloud import (
+    Backend,
+    BackendError,
+    LocalCloud,
+    LocalCloudError,
+    StackSpec,
+    TemplateError,
+    create_backend,
+    free_port_block,
+    load_stack,
+    process_alive,
+    provision,
+)
+from devkit.localcloud import run as run_loop
 
 CONTROL_FILE = "control.json"
 
@@ -183,55 +189,9 @@ def wait_for_control(state_dir: Path, proc: subprocess.Popen[Any], *, deadline_s
     raise StackNotReady(f"the local cloud was not ready within {deadline_s:.0f} s")
 
 
-def process_alive(pid: int) -> bool:
-    """True while `pid` runs; a zombie (exited, not yet reaped by its parent) counts as gone."""
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True  # no procfs (macOS): kill(0) is all we know
-    return state != "Z"
-
-
 def _api_urls(stack: StackSpec, port: int) -> dict[str, str]:
     # The local cloud gives the first API `port` and the next ones the following ports, in template order.
     return {logical_id: f"http://127.0.0.1:{port + i}" for i, logical_id in enumerate(stack.http_apis)}
-
-
-def _ephemeral_floor() -> int:
-    """Lowest port the kernel hands out to outgoing connections (ours must never collide with those)."""
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
-def free_port_block(count: int, *, attempts: int = 200) -> int:
-    """A base port such that `count` consecutive loopback ports are free (used for `--port 0`).
-
-    Chosen below the ephemeral range: a port picked there could be taken by an outgoing connection (boto3,
-    the backends) between choosing it and the gateway binding it.
-    """
-    rng = random.Random()
-    ceiling = min(_ephemeral_floor(), 65535) - count
-    for _ in range(attempts):
-        base = rng.randrange(20000, max(20001, ceiling))
-        held: list[socket.socket] = []
-        try:
-            for offset in range(count):
-                sock = socket.socket()
-                held.append(sock)
-                sock.bind(("127.0.0.1", base + offset))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in held:
-                sock.close()
-    raise RuntimeError(f"no block of {count} free loopback ports found")
 
 
 def _load(options: StackOptions, backend: Backend) -> tuple[StackSpec, int]:
@@ -325,7 +285,7 @@ async def serve(options: StackOptions) -> None:
             task_root=options.state_dir / "functions",
         )
         if options.backend != "aws":
-            await asyncio.to_thread(provisioning.provision, stack, backend)
+            await asyncio.to_thread(provision, stack, backend)
         for seed in options.seeders:
             await asyncio.to_thread(seed, stack, backend)
         cloud = LocalCloud(

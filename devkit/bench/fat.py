@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 
 from devkit import build, paths
-from devkit.localcloud.model import StackSpec
+from devkit.localcloud import StackSpec
 
 FAT = "Fat"
 # (path, the lith function that serves it on HttpApi): public routes, so no token is needed.
@@ -74,7 +74,7 @@ def _stack_for(stack: StackSpec, functions: set[str]) -> StackSpec:
 
 def binaries() -> list[str]:
     """The bootstraps the benchmark runs (the Fat function's and the liths' of CASES), from the template."""
-    from devkit.localcloud.template import load_stack
+    from devkit.localcloud import load_stack
 
     stack = load_stack(paths.TEMPLATE, parameters=paths.LOCAL_PARAMETERS)
     wanted = {FAT, *(fn for _, fn in CASES)}
@@ -135,11 +135,7 @@ async def _measure(cloud: Any, session: aiohttp.ClientSession, case: _Case, roun
 
 async def fat_vs_lith_async(*, rounds: int = 10, warm: int = 20, profile: str = "release") -> list[ColdStart]:
     from devkit import seed
-    from devkit.localcloud import provision
-    from devkit.localcloud.backends import create_backend
-    from devkit.localcloud.cloud import LocalCloud
-    from devkit.localcloud.environments import PoolSettings
-    from devkit.localcloud.template import load_stack
+    from devkit.localcloud import LocalCloud, PoolSettings, create_backend, load_stack, provision
 
     results: list[ColdStart] = []
     with tempfile.TemporaryDirectory(prefix="bench-fat-") as tmp:
@@ -148,7 +144,7 @@ async def fat_vs_lith_async(*, rounds: int = 10, warm: int = 20, profile: str = 
         try:
             full = load_stack(paths.TEMPLATE, parameters=paths.LOCAL_PARAMETERS, queue_url=backend.queue_url)
             stack = _stack_for(full, {FAT, *(fn for _, fn in CASES)})
-            await asyncio.to_thread(provision.provision, stack, backend)
+            await asyncio.to_thread(provision, stack, backend)
             await asyncio.to_thread(seed.signing_keys, stack, backend)
             bootstraps = {k: build.bootstrap_path(fn.binary or k, profile=profile) for k, fn in stack.functions.items()}
             cloud = LocalCloud(

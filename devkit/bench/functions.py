@@ -42,7 +42,7 @@ from devkit import build, paths
 from devkit.bench.load import load_in_subprocess
 from devkit.bench.overhead import probe_function
 from devkit.bench.stats import median
-from devkit.localcloud.model import FunctionSpec, HttpApiSpec, RouteSpec, StackSpec
+from devkit.localcloud import FunctionSpec, HttpApiSpec, RouteSpec, StackSpec
 
 PYTHON_DIR = paths.ROOT / "tests" / "fixtures" / "python-baseline"
 PYTHON = "PythonBaseline"
@@ -159,7 +159,7 @@ def v2_event(route: RouteSpec) -> bytes:
 
 def template_binaries(template: Path = paths.TEMPLATE) -> list[str]:
     """Every bootstrap the per-function bench runs: the template's functions and the probe."""
-    from devkit.localcloud.template import load_stack
+    from devkit.localcloud import load_stack
 
     stack = load_stack(template, parameters=paths.LOCAL_PARAMETERS)
     return sorted({fn.binary or k for k, fn in stack.functions.items()} | {"probe"})
@@ -277,11 +277,7 @@ async def functions_async(
     """Every template function + Probe + PythonBaseline; `resolve` maps a binary to the bootstrap to run
     (default: the `profile` build in target/lambda)."""
     from devkit import seed
-    from devkit.localcloud import provision
-    from devkit.localcloud.backends import create_backend
-    from devkit.localcloud.cloud import LocalCloud
-    from devkit.localcloud.environments import PoolSettings
-    from devkit.localcloud.template import load_stack
+    from devkit.localcloud import LocalCloud, PoolSettings, create_backend, load_stack, provision
 
     resolve = resolve or (lambda binary: build.bootstrap_path(binary, profile=profile))
     rows: list[dict[str, Any]] = []
@@ -292,7 +288,7 @@ async def functions_async(
         try:
             template = load_stack(paths.TEMPLATE, parameters=paths.LOCAL_PARAMETERS, queue_url=backend.queue_url)
             stack = bench_stack(template)
-            await asyncio.to_thread(provision.provision, stack, backend, say=lambda *_: None)
+            await asyncio.to_thread(provision, stack, backend, say=lambda *_: None)
             await asyncio.to_thread(seed.signing_keys, stack, backend)
             bootstraps = {
                 k: (PYTHON_DIR / "bootstrap" if k == PYTHON else resolve(fn.binary or k))

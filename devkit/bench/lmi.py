@@ -29,7 +29,7 @@ from aiohttp import web
 
 from devkit import paths
 from devkit.bench.stats import percentile
-from devkit.localcloud.model import StackSpec
+from devkit.localcloud import StackSpec
 
 AMZ_JSON = "application/x-amz-json-1.0"
 LMI_FUNCTION = "ConvertLmi"
@@ -120,7 +120,7 @@ def convert_stack(
     template: Path = paths.TEMPLATE, functions: Iterable[str] = (LMI_FUNCTION, STANDARD_FUNCTION)
 ) -> StackSpec:
     """The template's stack cut down to the convert functions and the routes that reach them."""
-    from devkit.localcloud.template import load_stack
+    from devkit.localcloud import load_stack
 
     stack = load_stack(template, stack_name="local", region="eu-west-1", parameters=_parameters(template))
     keep = set(functions)
@@ -210,8 +210,7 @@ async def lmi_vs_standard_async(
 ) -> list[LevelResult]:
     """Each level runs on a fresh local cloud (cold pools), so environments started = what that load needs."""
     from devkit.build import bootstrap_path
-    from devkit.localcloud.cloud import LocalCloud
-    from devkit.localcloud.environments import PoolSettings
+    from devkit.localcloud import LocalCloud, PoolSettings
 
     base = convert_stack(template)
     results: list[LevelResult] = []

@@ -37,7 +37,7 @@ from devkit import build, paths
 from devkit.bench.cargo_watch import CargoWatch
 from devkit.bench.load import load_in_subprocess
 from devkit.bench.stats import median, median_of
-from devkit.localcloud.model import FunctionSpec, HttpApiSpec, RouteSpec, StackSpec
+from devkit.localcloud import FunctionSpec, HttpApiSpec, RouteSpec, StackSpec
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -147,7 +147,7 @@ def bench_stack(resolve: Resolve, functions_needed: set[str]) -> tuple[StackSpec
     functions = {PROBE: probe_function()}
     routes = [RouteSpec("ANY", "$default", PROBE)]
     if HEALTH in functions_needed:
-        from devkit.localcloud.template import load_stack
+        from devkit.localcloud import load_stack
 
         template = load_stack(paths.TEMPLATE, stack_name="bench", region=REGION, parameters=paths.LOCAL_PARAMETERS)
         functions[HEALTH] = replace(template.functions[HEALTH], reserved_concurrency=None)
@@ -297,8 +297,7 @@ async def overhead_async(
 ) -> dict[str, Any]:
     """Runs the chosen cases (default: all) on one local cloud and one `cargo lambda watch`; `resolve` maps a
     binary to the bootstrap to run (default: the `profile` build in target/lambda)."""
-    from devkit.localcloud.cloud import LocalCloud
-    from devkit.localcloud.environments import PoolSettings, lambda_environment
+    from devkit.localcloud import LocalCloud, PoolSettings, lambda_environment
 
     chosen = _cases(cases)
     stack, bootstraps = bench_stack(

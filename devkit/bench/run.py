@@ -72,7 +72,7 @@ def _loadavg() -> float:
 
 
 def machine_info(before: float, after: float) -> dict[str, Any]:
-    from devkit import native
+    from devkit.localcloud import native
 
     cpus = os.cpu_count() or 1
     info: dict[str, Any] = {"cpus": cpus, "loadavg_before": before, "loadavg_after": after}
@@ -87,7 +87,7 @@ def machine_info(before: float, after: float) -> dict[str, Any]:
 
 def run_bench(options: BenchOptions, *, say: Callable[[str], None] = print) -> tuple[Path, dict[str, Any]]:
     """Runs the bench; returns the Markdown report's path and the report."""
-    from devkit.localcloud.cloud import run
+    from devkit.localcloud import run
 
     names = binaries_for(options)
     build_s = None

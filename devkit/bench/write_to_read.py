@@ -26,7 +26,7 @@ import requests
 
 from devkit import paths, targets
 from devkit.bench.stats import percentile
-from devkit.localcloud.cloud import run as run_loop
+from devkit.localcloud import run as run_loop
 from devkit.targets import admin
 
 PASSWORD = "bench password: correct horse battery staple"

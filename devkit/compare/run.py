@@ -19,8 +19,7 @@ from devkit.bench import write_to_read
 from devkit.bench.stats import percentile
 from devkit.compare import cost, curve, iam, reportlines
 from devkit.compare.profiles import PROFILES, Call, Profile, plan
-from devkit.localcloud.logs import parse_line
-from devkit.localcloud.template import expand, load_stack
+from devkit.localcloud import expand, load_stack, parse_line
 from devkit.stack import local_status
 from devkit.targets.endpoints import local_cloud
 

@@ -33,8 +33,7 @@ from devkit import build, paths
 from devkit.deploy import keys
 from devkit.deploy.sam import run_sam
 from devkit.deploy.template import deploy_dir, function_binaries, translate, with_prebuilt_code
-from devkit.localcloud.backends import stack_name_for
-from devkit.localcloud.template import parse_yaml
+from devkit.localcloud import parse_yaml, stack_name_for
 
 SAMCONFIG = paths.ROOT / "infra" / "samconfig.toml"
 PROTECTED_STAGES = {"prod"}

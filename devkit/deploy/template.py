@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from devkit import build, paths
-from devkit.localcloud.template import expand, parse_yaml
+from devkit.localcloud import expand, parse_yaml
 
 _POLICY_ATTRIBUTES = ("DeletionPolicy", "UpdateReplacePolicy")
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from devkit.localcloud.logs import NO_REQUEST, LogRecord, follow_records, read_records
+from devkit.localcloud import NO_REQUEST, LogRecord, follow_records, read_records
 
 LEVELS = {"TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "WARNING": 3, "ERROR": 4}
 # Members shown in the message column or the prefix, never repeated as key=value.
@@ -208,7 +208,7 @@ def deployed_entries(
     """A deployed stage's function logs from CloudWatch Logs (`filter_log_events` per function log group)."""
     import boto3
 
-    from devkit.localcloud.backends import stack_name_for
+    from devkit.localcloud import stack_name_for
 
     groups = log_groups(boto3.client("cloudformation"), stack_name_for(stage))
     if function:

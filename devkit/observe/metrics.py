@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from devkit.localcloud.logs import read_records
+from devkit.localcloud import read_records
 
 MAX_DIMENSIONS = 30
 MAX_METRICS = 100

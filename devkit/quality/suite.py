@@ -25,9 +25,9 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 def native_local_cloud() -> str:
-    """The local cloud's hot path compiled with mypyc for the current sources (devkit/native.py), before anything
-    in this process imports it; the interpreted sources run when it cannot be built (CI insists on it)."""
-    from devkit import native
+    """The local cloud's hot path compiled with mypyc for the current sources (devkit/localcloud/native.py), before
+    anything in this process imports it; the interpreted sources run when it cannot be built (CI insists on it)."""
+    from devkit.localcloud import native
 
     if native.ensure():
         return f"{len(native.MODULES)} modules compiled"

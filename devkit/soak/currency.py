@@ -1,7 +1,7 @@
 """Currency soak: thousands of commands through write fn → SQS → projector → DynamoDB while the local cloud injects
 projector failures, then every command is counted, not assumed, to have been applied exactly once.
 
-Faults (devkit/localcloud/faults.py, on CurrencyProjector, seeded): answers lost after the batch was applied
+Faults (devkit/localcloud/awslambda/faults.py, on CurrencyProjector, seeded): answers lost after the batch was applied
 (`error`, the function ran), batches refused before the function saw them (`error`, prevent_execution) and
 environments SIGKILLed mid-batch (`crash`: some messages written, some not). Each is limited to the first
 maxReceiveCount - 1 deliveries, so a healthy command never reaches the DLQ and must end applied.
@@ -37,9 +37,8 @@ from devkit import build as builder
 from devkit import paths
 from devkit.bench import write_to_read
 from devkit.bench.currency import default_backend
-from devkit.localcloud import logs
-from devkit.localcloud.cloud import run as run_loop
-from devkit.localcloud.model import QueueSpec
+from devkit.localcloud import QueueSpec, read_records
+from devkit.localcloud import run as run_loop
 from devkit.stack import local_status, set_faults, wait_for_empty_queue
 from devkit.targets import LOCAL_CREDENTIALS
 from devkit.targets.endpoints import local_cloud
@@ -135,7 +134,7 @@ async def _send_all(api: str, token: str, settings: SoakSettings, progress: Call
 def projector_outcomes(log_dir: Path) -> dict[str, list[str]]:
     """command id → the outcomes the projector logged for it, in log order."""
     found: dict[str, list[str]] = defaultdict(list)
-    for record in logs.read_records(log_dir, function=PROJECTOR):
+    for record in read_records(log_dir, function=PROJECTOR):
         start = record.text.find("{")
         if start < 0:
             continue
@@ -223,7 +222,7 @@ def run_soak(
     progress: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Builds the bootstraps (unless `build` is false), starts a private local cloud, runs the soak, counts, stops."""
-    from devkit.localcloud.template import load_stack
+    from devkit.localcloud import load_stack
 
     backend = backend or default_backend()
     stack = load_stack(paths.TEMPLATE, parameters=paths.LOCAL_PARAMETERS)

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 
 from devkit import paths
-from devkit.localcloud.backends import stack_name_for
+from devkit.localcloud import stack_name_for
 
 LOCAL_CREDENTIALS = {"aws_access_key_id": "localcloud", "aws_secret_access_key": "localcloud"}
 

@@ -54,7 +54,7 @@ def exits(*also: type[BaseException]) -> Callable[[Callable[..., Any]], Callable
 
 
 def compiled(body: Callable[..., Any]) -> Callable[..., Any]:
-    """Runs the task on the mypyc-compiled local cloud when it can be built (devkit/native.py)."""
+    """Runs the task on the mypyc-compiled local cloud when it can be built (devkit/localcloud/native.py)."""
 
     @functools.wraps(body)
     def run(*args: Any, **kwargs: Any) -> Any:

@@ -10,9 +10,7 @@ import aiohttp
 import pytest
 
 from devkit.bench import functions
-from devkit.localcloud.cloud import LocalCloud, run
-from devkit.localcloud.environments import PoolSettings
-from devkit.localcloud.model import FunctionSpec, HttpApiSpec, RouteSpec, StackSpec
+from devkit.localcloud import FunctionSpec, HttpApiSpec, LocalCloud, PoolSettings, RouteSpec, StackSpec, run
 
 
 def _fn(logical_id: str) -> FunctionSpec:

@@ -8,7 +8,7 @@ import pytest
 from aiohttp import web
 
 from devkit.bench.load import LoadError, check_loopback, load_in_subprocess, run_load
-from devkit.localcloud.cloud import run
+from devkit.localcloud import run
 
 
 class Server:

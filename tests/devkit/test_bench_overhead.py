@@ -13,7 +13,7 @@ import pytest
 
 from devkit.bench import overhead
 from devkit.build import BuildError, build_bootstraps
-from devkit.localcloud.cloud import run
+from devkit.localcloud import run
 
 
 @pytest.fixture(scope="module")

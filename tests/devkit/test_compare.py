@@ -8,7 +8,7 @@ from pathlib import Path
 from devkit import paths
 from devkit.compare import cost, iam, report
 from devkit.compare.profiles import BLOG, plan
-from devkit.localcloud.template import expand
+from devkit.localcloud import expand
 from tests.devkit.compare_sample import sample_results
 
 PRICES = cost.Prices(

@@ -25,7 +25,7 @@ import pytest
 
 from devkit.deploy import stage as deploy
 from devkit.deploy.template import condition, deploy_dir
-from devkit.localcloud.backends import Backend, create_backend, stack_name_for
+from devkit.localcloud import Backend, create_backend, stack_name_for
 from devkit.stack import stop_child, wait_for_control
 from tests.conftest import ROOT
 

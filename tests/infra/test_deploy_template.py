@@ -9,7 +9,7 @@ import yaml
 
 from devkit import build, paths
 from devkit.deploy.template import DeployTemplateError, condition, resolve_policies, with_prebuilt_code
-from devkit.localcloud.template import expand
+from devkit.localcloud import expand
 
 TABLES = ["UsersTable", "RevokedTokensTable", "BlogTable", "BillingTable", "CurrenciesTable", "CommandsTable"]
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from devkit import paths
-from devkit.localcloud.template import expand
+from devkit.localcloud import expand
 
 BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 XRAY = "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"
@@ -197,7 +197,7 @@ def test_the_check_catches_a_widened_policy() -> None:
 
 
 def test_every_function_builds_with_cargo_lambda() -> None:
-    from devkit.localcloud.template import parse_yaml
+    from devkit.localcloud import parse_yaml
 
     template = parse_yaml(paths.TEMPLATE.read_bytes(), paths.TEMPLATE)
     functions = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from devkit.localcloud.model import StackSpec
-from devkit.localcloud.template import load_stack
+from devkit.localcloud.template.loader import load_stack
 
 HEADER = 'AWSTemplateFormatVersion: "2010-09-09"\nTransform: AWS::Serverless-2016-10-31\n'
 FIXTURES = Path(__file__).parent / "fixtures"

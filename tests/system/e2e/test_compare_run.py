@@ -12,7 +12,7 @@ from devkit import paths, targets
 from devkit.compare import cost, iam, report
 from devkit.compare.profiles import CONVERT
 from devkit.compare.run import CompareOptions, _run_profile
-from devkit.localcloud.template import expand, load_stack
+from devkit.localcloud import expand, load_stack
 from tests.support import Stack
 
 

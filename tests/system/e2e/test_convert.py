@@ -40,7 +40,7 @@ def currencies(stack: Stack) -> Iterator[None]:
     assert stack.control is not None, "local_only: seeds the local cloud's backend"
     import boto3
 
-    from devkit.localcloud.environments import DUMMY_CREDENTIALS
+    from devkit.localcloud import DUMMY_CREDENTIALS
 
     env = stack.control["backend_env"]
     client = boto3.client(  # as the functions see the backend: same endpoint, region and credentials

@@ -15,8 +15,7 @@ from typing import Any
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from devkit import paths
-from devkit.localcloud.model import StackSpec
-from devkit.localcloud.template import load_stack, parse_yaml
+from devkit.localcloud import StackSpec, load_stack, parse_yaml
 
 OPENAPI = paths.ROOT / "openapi.json"
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}

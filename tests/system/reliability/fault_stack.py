@@ -17,9 +17,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from devkit.localcloud.backends import Backend
-from devkit.localcloud.cloud import run as run_loop
-from devkit.localcloud.model import StackSpec
+from devkit.localcloud import Backend, StackSpec
+from devkit.localcloud import run as run_loop
 from devkit.stack import StackOptions, project_seeders, serve
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import requests
 
 from devkit import targets
-from devkit.localcloud.backends import ManagedProcess, relaunch_server, stop_server
+from devkit.localcloud import ManagedProcess, relaunch_server, stop_server
 from devkit.stack import local_status
 from devkit.targets import admin
 from tests.support import PASSWORD, Stack, unique_email

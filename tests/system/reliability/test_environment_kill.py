@@ -3,7 +3,7 @@
 `POST /register` is the slow request (argon2id on a worker thread), so a kill lands mid-request. The environments
 are frozen (SIGSTOP) once requests are in flight and then killed, so at least one request is always caught; every
 caught request gets the gateway's documented 500 `{"message":"Internal Server Error"}` (HTTP APIs answer a
-function crash with 500, see devkit/localcloud/gateway.py), the next requests run on fresh environments, and each
+function crash with 500, see devkit/localcloud/apigw/gateway.py), the next requests run on fresh environments, and each
 account is either fully registered (login works, both user items exist) or not at all.
 """
 

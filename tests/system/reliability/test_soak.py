@@ -5,7 +5,7 @@ exactly once. Short here; `./inv soak` runs 10,000 commands."""
 from __future__ import annotations
 
 from devkit import targets
-from devkit.localcloud.template import load_stack
+from devkit.localcloud import load_stack
 from devkit.paths import LOCAL_PARAMETERS, TEMPLATE
 from devkit.soak import currency as soak_currency
 from tests.support import Stack
