@@ -2,7 +2,8 @@
 
 `Convert` runs with ReservedConcurrentExecutions 1 in this stack. Its one environment is frozen (SIGSTOP) with a
 request in flight, so the limit is held for exactly as long as the test wants: every other request is throttled,
-through the gateway (HTTP APIs answer a Lambda throttle with 503 `{"message":"Service Unavailable"}`) and through
+through the gateway (API Gateway answers a Lambda throttle with 500 `{"message":"Internal Server Error"}`:
+https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html) and through
 the Lambda Invoke API (429 `TooManyRequestsException`, reason ReservedFunctionConcurrentInvocationLimitExceeded).
 Once the environment runs again, the held request completes and every later request succeeds.
 """
@@ -61,8 +62,8 @@ def test_requests_over_the_reserved_concurrency_are_throttled_then_served(stack:
             signal_all(frozen, signal.SIGCONT)
         assert held.result().status_code == 200, "the request holding the slot completes"
 
-    assert [r.status_code for r in gateway] == [503] * over
-    assert all(r.json() == {"message": "Service Unavailable"} for r in gateway)
+    assert [r.status_code for r in gateway] == [500] * over
+    assert all(r.json() == {"message": "Internal Server Error"} for r in gateway)
     assert [r.status_code for r in direct] == [429] * over
     assert {r.headers["x-amzn-ErrorType"] for r in direct} == {"TooManyRequestsException"}
     assert {r.json()["Reason"] for r in direct} == {"ReservedFunctionConcurrentInvocationLimitExceeded"}
