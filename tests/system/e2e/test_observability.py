@@ -129,7 +129,13 @@ def test_one_trace_id_follows_a_currency_write_through_sqs_into_the_projector(st
 
 
 def test_every_log_line_is_json_with_the_correlation_fields(stack: Stack, story: Story) -> None:
-    rust_lines = [e for e in entries(stack) if e.fields and "_aws" not in e.fields]
+    access_logs = [e for e in entries(stack) if e.is_access_log]  # the HTTP APIs' own lines, in the stage's format
+    assert {"POST /register", "POST /login"} <= {e.fields["routeKey"] for e in access_logs}
+    for entry in access_logs:
+        assert entry.function.endswith("AccessLogs"), entry.function
+        for key in ("requestId", "ip", "requestTime", "httpMethod", "status", "protocol", "responseLatency"):
+            assert entry.fields.get(key) not in (None, "-"), (key, entry.text)
+    rust_lines = [e for e in entries(stack) if e.fields and "_aws" not in e.fields and not e.is_access_log]
     assert len(rust_lines) > 10
     for entry in rust_lines:
         for key in ("timestamp", "level", "message", "function", "request_id", "trace_id", "cold_start"):
