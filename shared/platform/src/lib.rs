@@ -17,6 +17,7 @@ pub mod pagination;
 pub mod problem;
 pub mod redact;
 pub mod telemetry;
+pub mod text;
 
 pub use json::Json;
 pub use problem::Problem;
