@@ -296,9 +296,12 @@ impl LoginThrottle for LoginLimits {
 // ---- in memory (tests) ---------------------------------------------------------------------------------------
 
 /// Counters in this process only: for tests (a deployment uses [`DynamoAttemptStore`]).
+/// Counters by key, with their expiry.
+type Items = HashMap<String, (Counter, i64)>;
+
 #[derive(Default)]
 pub struct InMemoryAttemptStore {
-    items: Mutex<HashMap<String, (Counter, i64)>>,
+    items: Mutex<Items>,
 }
 
 impl InMemoryAttemptStore {
@@ -306,9 +309,7 @@ impl InMemoryAttemptStore {
         Self::default()
     }
 
-    fn items(
-        &self,
-    ) -> Result<std::sync::MutexGuard<'_, HashMap<String, (Counter, i64)>>, AttemptStoreError> {
+    fn items(&self) -> Result<std::sync::MutexGuard<'_, Items>, AttemptStoreError> {
         self.items
             .lock()
             .map_err(|_| AttemptStoreError("poisoned lock".into()))
