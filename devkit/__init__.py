@@ -1,4 +1,4 @@
-"""Python side of the monorepo: build, lint, test orchestration, the local cloud, benchmarks and reports.
-
-`tasks.py` is a thin CLI over this package.
+"""Python side of the monorepo, one package per capability: `tasks` (the invoke collections), `build`, `quality`
+(lint and the test suite), `targets`, `contract`, `load`, `bench`, `soak`, `compare`, `deploy`, `observe`, and
+`localcloud` (the emulator). `tasks.py` at the root only composes the collections.
 """

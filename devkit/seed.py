@@ -6,8 +6,7 @@ Secrets Manager secret before the first token is issued (the same step `./inv de
 
 from __future__ import annotations
 
-from devkit.localcloud.backends import Backend
-from devkit.localcloud.model import StackSpec
+from devkit.localcloud import Backend, StackSpec
 
 SIGNING_KEY_ENV = "SIGNING_KEY_SECRET_ARN"
 
@@ -20,7 +19,7 @@ def signing_key_secrets(stack: StackSpec) -> list[str]:
 
 
 def signing_keys(stack: StackSpec, backend: Backend) -> None:
-    from devkit import keys
+    from devkit.deploy import keys
 
     secrets = signing_key_secrets(stack)
     if not secrets:

@@ -16,28 +16,33 @@ import asyncio
 import contextlib
 import json
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from devkit import build, paths
-from devkit.localcloud import provision as provisioning
-from devkit.localcloud.backends import Backend, BackendError, create_backend
-from devkit.localcloud.cloud import LocalCloud, LocalCloudError
-from devkit.localcloud.cloud import run as run_loop
-from devkit.localcloud.model import StackSpec
-from devkit.localcloud.template import TemplateError, load_stack
-from devkit.watch import Watcher, source_fingerprint
+from devkit.build.watch import Watcher, source_fingerprint
+from devkit.localcloud import (
+    Backend,
+    BackendError,
+    LocalCloud,
+    LocalCloudError,
+    StackSpec,
+    TemplateError,
+    create_backend,
+    free_port_block,
+    load_stack,
+    process_alive,
+    provision,
+)
+from devkit.localcloud import run as run_loop
 
-LOCAL_PARAMETERS = {"Stage": "local", "Architecture": "x86_64"}
 CONTROL_FILE = "control.json"
 
 
@@ -151,55 +156,42 @@ def stop_child(proc: subprocess.Popen[Any], *, grace_s: float = 30.0) -> None:
         proc.wait()
 
 
-def process_alive(pid: int) -> bool:
-    """True while `pid` runs; a zombie (exited, not yet reaped by its parent) counts as gone."""
+class StackNotReady(RuntimeError):
+    """A started stack exited, or wrote no control file before its deadline."""
+
+
+@contextlib.contextmanager
+def started(
+    cmd: list[str], state_dir: Path, *, deadline_s: float, env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[Any], dict[str, Any]]]:
+    """Starts a stack (`cmd`, e.g. `python -m devkit.stack --state-dir …`), waits until it writes its control file
+    under `state_dir` and yields (process, control); stops it on exit. StackNotReady when it exits first or is not
+    ready within `deadline_s`."""
+    proc = subprocess.Popen(cmd, cwd=paths.ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
     try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True  # no procfs (macOS): kill(0) is all we know
-    return state != "Z"
+        yield proc, wait_for_control(state_dir, proc, deadline_s=deadline_s)
+    finally:
+        stop_child(proc)
+
+
+def wait_for_control(state_dir: Path, proc: subprocess.Popen[Any], *, deadline_s: float) -> dict[str, Any]:
+    """The control file a starting stack writes under `state_dir`, once it is complete."""
+    control_file, deadline = control_path(state_dir), time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise StackNotReady(f"the local cloud exited with {proc.returncode}; see its output above")
+        if control_file.exists():
+            try:
+                return json.loads(control_file.read_text())
+            except ValueError:
+                pass  # half-written; read again
+        time.sleep(0.1)  # poll interval, bounded by the deadline above
+    raise StackNotReady(f"the local cloud was not ready within {deadline_s:.0f} s")
 
 
 def _api_urls(stack: StackSpec, port: int) -> dict[str, str]:
     # The local cloud gives the first API `port` and the next ones the following ports, in template order.
     return {logical_id: f"http://127.0.0.1:{port + i}" for i, logical_id in enumerate(stack.http_apis)}
-
-
-def _ephemeral_floor() -> int:
-    """Lowest port the kernel hands out to outgoing connections (ours must never collide with those)."""
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
-def free_port_block(count: int, *, attempts: int = 200) -> int:
-    """A base port such that `count` consecutive loopback ports are free (used for `--port 0`).
-
-    Chosen below the ephemeral range: a port picked there could be taken by an outgoing connection (boto3,
-    the backends) between choosing it and the gateway binding it.
-    """
-    rng = random.Random()
-    ceiling = min(_ephemeral_floor(), 65535) - count
-    for _ in range(attempts):
-        base = rng.randrange(20000, max(20001, ceiling))
-        held: list[socket.socket] = []
-        try:
-            for offset in range(count):
-                sock = socket.socket()
-                held.append(sock)
-                sock.bind(("127.0.0.1", base + offset))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in held:
-                sock.close()
-    raise RuntimeError(f"no block of {count} free loopback ports found")
 
 
 def _load(options: StackOptions, backend: Backend) -> tuple[StackSpec, int]:
@@ -213,7 +205,7 @@ def _load(options: StackOptions, backend: Backend) -> tuple[StackSpec, int]:
         return load_stack(
             options.template,
             stack_name=stack_name,
-            parameters=LOCAL_PARAMETERS,
+            parameters=paths.LOCAL_PARAMETERS,
             queue_url=backend.queue_url,
             api_urls=api_urls,
             physical_names=names,
@@ -293,7 +285,7 @@ async def serve(options: StackOptions) -> None:
             task_root=options.state_dir / "functions",
         )
         if options.backend != "aws":
-            await asyncio.to_thread(provisioning.provision, stack, backend)
+            await asyncio.to_thread(provision, stack, backend)
         for seed in options.seeders:
             await asyncio.to_thread(seed, stack, backend)
         cloud = LocalCloud(

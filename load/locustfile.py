@@ -1,6 +1,6 @@
-"""Locust scenarios for `./inv load` (run headless by devkit/load.py; one scenario per run).
+"""Locust scenarios for `./inv load` (run headless by devkit/load/run.py; one scenario per run).
 
-Settings come from the environment (set by devkit/load.py): LOAD_SCENARIO, LOAD_API (HttpApi or FatApi),
+Settings come from the environment (set by devkit/load/run.py): LOAD_SCENARIO, LOAD_API (HttpApi or FatApi),
 LOAD_AUTH (identity API), LOAD_USER_EMAIL / LOAD_ADMIN_EMAIL and LOAD_PASSWORD (tagged test accounts).
 Requests are named by route (`/posts/{id}`), so the statistics are per route.
 

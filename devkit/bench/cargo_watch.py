@@ -18,25 +18,19 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
 from devkit import paths
 from devkit.build import cargo_lambda
+from devkit.localcloud import free_port
 
 DEFAULT_FUNCTION = "_"
 
 
 class CargoWatchError(RuntimeError):
     """cargo lambda watch could not start; the message says why."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class CargoWatch:

@@ -1,5 +1,5 @@
-"""Currency write-to-readable latency in `./inv bench` (issue 6): a private local cloud of the whole template,
-admin PUTs at steady rates, a poller on the read API (`devkit.bench_currency` does the measuring).
+"""Currency write-to-readable latency in `./inv bench`: a private local cloud of the whole template,
+admin PUTs at steady rates, a poller on the read API (`devkit.bench.write_to_read` does the measuring).
 
 The rates are swept upwards on one stack (the queue drained between them) up to the headline rate (200/s), so the
 report gives the verdict at the headline rate, the highest rate that met the target on this machine, and where the
@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from devkit import bench_currency, contract_stack
-from devkit.bench import cpu
+from devkit.bench import cpu, write_to_read
 from devkit.stack import wait_for_empty_queue
+from devkit.targets.endpoints import local_cloud
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,10 @@ def write_to_readable(
     backend = backend or default_backend()
     headline = settings.rates[-1]
     sweep: list[dict[str, Any]] = []
-    with contract_stack.local_cloud(build=False, backend=backend, profile=profile) as endpoints:
+    with local_cloud(build=False, backend=backend, profile=profile) as endpoints:
         control = endpoints.control or {}
         urls = {"HttpApi": endpoints.api, "AuthApi": endpoints.auth}
-        token = bench_currency.admin_token(urls, target=endpoints.target)
+        token = write_to_read.admin_token(urls, target=endpoints.target)
         for rate in settings.rates:
             if sweep and not met(sweep[-1]) and (sweep[-1]["p99_ms"] or 1e9) > SATURATED_P99_MS and rate != headline:
                 continue  # saturated below this rate: go straight to the headline rate
@@ -66,7 +66,7 @@ def write_to_readable(
             # a rate starts once the previous one's commands are all projected
             wait_for_empty_queue(control, "CommandsQueue", deadline_s=QUEUE_DRAIN_DEADLINE_S)
             before, client_before = cpu.snapshot(int(control["pid"])), time.process_time()
-            result = bench_currency.write_to_readable(
+            result = write_to_read.write_to_readable(
                 urls, rate, settings.seconds, token=token, drain_s=settings.drain_s, warmup_s=settings.warmup_s
             )
             after = cpu.snapshot(int(control["pid"]))

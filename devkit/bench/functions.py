@@ -1,4 +1,4 @@
-"""Per-function figures under the local cloud, and the Python language baseline (issue 10, item 2).
+"""Per-function figures under the local cloud, and the Python language baseline (the same handler in Python).
 
 Every function of infra/template.yaml runs on one local cloud over a fresh moto backend, provisioned and seeded
 as `./inv up` does (nothing leaves loopback). Two more functions join the stack on a bench-only HTTP API:
@@ -42,9 +42,8 @@ from devkit import build, paths
 from devkit.bench.load import load_in_subprocess
 from devkit.bench.overhead import probe_function
 from devkit.bench.stats import median
-from devkit.localcloud.model import FunctionSpec, HttpApiSpec, RouteSpec, StackSpec
+from devkit.localcloud import FunctionSpec, HttpApiSpec, RouteSpec, StackSpec
 
-LOCAL_PARAMETERS = {"Stage": "local", "Architecture": "x86_64"}
 PYTHON_DIR = paths.ROOT / "tests" / "fixtures" / "python-baseline"
 PYTHON = "PythonBaseline"
 PROBE = "Probe"
@@ -160,9 +159,9 @@ def v2_event(route: RouteSpec) -> bytes:
 
 def template_binaries(template: Path = paths.TEMPLATE) -> list[str]:
     """Every bootstrap the per-function bench runs: the template's functions and the probe."""
-    from devkit.localcloud.template import load_stack
+    from devkit.localcloud import load_stack
 
-    stack = load_stack(template, parameters=LOCAL_PARAMETERS)
+    stack = load_stack(template, parameters=paths.LOCAL_PARAMETERS)
     return sorted({fn.binary or k for k, fn in stack.functions.items()} | {"probe"})
 
 
@@ -278,11 +277,7 @@ async def functions_async(
     """Every template function + Probe + PythonBaseline; `resolve` maps a binary to the bootstrap to run
     (default: the `profile` build in target/lambda)."""
     from devkit import seed
-    from devkit.localcloud import provision
-    from devkit.localcloud.backends import create_backend
-    from devkit.localcloud.cloud import LocalCloud
-    from devkit.localcloud.environments import PoolSettings
-    from devkit.localcloud.template import load_stack
+    from devkit.localcloud import LocalCloud, PoolSettings, create_backend, load_stack, provision
 
     resolve = resolve or (lambda binary: build.bootstrap_path(binary, profile=profile))
     rows: list[dict[str, Any]] = []
@@ -291,9 +286,9 @@ async def functions_async(
         backend = create_backend("moto", state_dir=Path(tmp), cache_dir=paths.cache_dir(), region="us-east-1")
         await asyncio.to_thread(backend.start)
         try:
-            template = load_stack(paths.TEMPLATE, parameters=LOCAL_PARAMETERS, queue_url=backend.queue_url)
+            template = load_stack(paths.TEMPLATE, parameters=paths.LOCAL_PARAMETERS, queue_url=backend.queue_url)
             stack = bench_stack(template)
-            await asyncio.to_thread(provision.provision, stack, backend, say=lambda *_: None)
+            await asyncio.to_thread(provision, stack, backend, say=lambda *_: None)
             await asyncio.to_thread(seed.signing_keys, stack, backend)
             bootstraps = {
                 k: (PYTHON_DIR / "bootstrap" if k == PYTHON else resolve(fn.binary or k))

@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--method", default="GET")
     parser.add_argument("--body", default=None, help="request body (text)")
     args = parser.parse_args(argv)
-    from devkit.localcloud.cloud import run  # uvloop when installed: the cheapest client loop
+    from devkit.localcloud import run  # uvloop when installed: the cheapest client loop
 
     try:
         summary = run(

@@ -1,4 +1,4 @@
-"""The local cloud's own overhead, side by side with `cargo lambda watch` on the same bootstrap (issue 4).
+"""The local cloud's own overhead, side by side with `cargo lambda watch` on the same bootstrap.
 
 Each case runs one Rust bootstrap under both runners in the same run; the same load client
 (`devkit.bench.load`, its own process) drives both, repeats alternate sides, figures are medians over repeats.
@@ -37,11 +37,10 @@ from devkit import build, paths
 from devkit.bench.cargo_watch import CargoWatch
 from devkit.bench.load import load_in_subprocess
 from devkit.bench.stats import median, median_of
-from devkit.localcloud.model import FunctionSpec, HttpApiSpec, RouteSpec, StackSpec
+from devkit.localcloud import FunctionSpec, HttpApiSpec, RouteSpec, StackSpec
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
-LOCAL_PARAMETERS = {"Stage": "local", "Architecture": "x86_64"}
 PROBE = "Probe"
 HEALTH = "CurrencyRead"
 API = "BenchApi"
@@ -148,9 +147,9 @@ def bench_stack(resolve: Resolve, functions_needed: set[str]) -> tuple[StackSpec
     functions = {PROBE: probe_function()}
     routes = [RouteSpec("ANY", "$default", PROBE)]
     if HEALTH in functions_needed:
-        from devkit.localcloud.template import load_stack
+        from devkit.localcloud import load_stack
 
-        template = load_stack(paths.TEMPLATE, stack_name="bench", region=REGION, parameters=LOCAL_PARAMETERS)
+        template = load_stack(paths.TEMPLATE, stack_name="bench", region=REGION, parameters=paths.LOCAL_PARAMETERS)
         functions[HEALTH] = replace(template.functions[HEALTH], reserved_concurrency=None)
         routes.insert(0, RouteSpec("GET", "/health/currency-read", HEALTH))
     api = HttpApiSpec(logical_id=API, routes=tuple(routes))
@@ -298,8 +297,7 @@ async def overhead_async(
 ) -> dict[str, Any]:
     """Runs the chosen cases (default: all) on one local cloud and one `cargo lambda watch`; `resolve` maps a
     binary to the bootstrap to run (default: the `profile` build in target/lambda)."""
-    from devkit.localcloud.cloud import LocalCloud
-    from devkit.localcloud.environments import PoolSettings, lambda_environment
+    from devkit.localcloud import LocalCloud, PoolSettings, lambda_environment
 
     chosen = _cases(cases)
     stack, bootstraps = bench_stack(
@@ -362,7 +360,8 @@ TARGET_P99_MS = 10.0
 
 
 def targets(cases: dict[str, Any]) -> list[dict[str, Any]]:
-    """Issue 4's targets, checked on every HTTP case at concurrency 1 (latency) and every level (throughput)."""
+    """The overhead targets (TARGET_P50_MS, TARGET_P99_MS, throughput at least cargo lambda watch's), checked on
+    every HTTP case at concurrency 1 (latency) and every level (throughput)."""
     checks: list[dict[str, Any]] = []
     for name, case in cases.items():
         ours, cargo = case["ours"]["warm"], case["cargo"]["warm"]

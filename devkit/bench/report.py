@@ -269,7 +269,7 @@ def _render_overhead(overhead: dict[str, Any]) -> list[str]:
         "written to the log file); cargo lambda watch's functions write to a pipe drained by `cat`, standing in "
         "for the terminal it prints them on."
     )
-    lines += ["", "Targets (issue 4):", ""]
+    lines += ["", "Targets (local cloud overhead vs cargo lambda watch):", ""]
     rows = [
         [
             t["what"],

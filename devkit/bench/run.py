@@ -72,7 +72,7 @@ def _loadavg() -> float:
 
 
 def machine_info(before: float, after: float) -> dict[str, Any]:
-    from devkit import native
+    from devkit.localcloud import native
 
     cpus = os.cpu_count() or 1
     info: dict[str, Any] = {"cpus": cpus, "loadavg_before": before, "loadavg_after": after}
@@ -87,7 +87,7 @@ def machine_info(before: float, after: float) -> dict[str, Any]:
 
 def run_bench(options: BenchOptions, *, say: Callable[[str], None] = print) -> tuple[Path, dict[str, Any]]:
     """Runs the bench; returns the Markdown report's path and the report."""
-    from devkit.localcloud.cloud import run
+    from devkit.localcloud import run
 
     names = binaries_for(options)
     build_s = None
@@ -107,7 +107,7 @@ def run_bench(options: BenchOptions, *, say: Callable[[str], None] = print) -> t
             say(line)
         say("bench: per-function figures (moto backend)…")
         if options.local_cloud_only:
-            fn_settings = functions.COLD_ONLY  # issue 4: cold start per function; no warm load
+            fn_settings = functions.COLD_ONLY  # --local-cloud: cold start per function; no warm load
         else:
             fn_settings = functions.QUICK if options.quick else functions.FULL
         per_function = run(functions.functions_async(fn_settings, profile=options.profile, resolve=resolve))
@@ -203,3 +203,17 @@ def function_lines(per_function: dict[str, Any]) -> list[str]:
 
 def _ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f} ms"
+
+
+def bench_task(*, quick: bool, local_cloud_only: bool, profile: str, build_first: bool, threshold: float) -> None:
+    """`./inv bench`: :func:`run_bench` with the task's options; prints where the report went."""
+    options = BenchOptions(
+        quick=quick,
+        local_cloud_only=local_cloud_only,
+        profile=profile,
+        build=build_first,
+        threshold=threshold,
+        command="./inv bench" + " --quick" * quick + " --local-cloud" * local_cloud_only + f" --profile {profile}",
+    )
+    path, _ = run_bench(options)
+    print(f"bench: report {path} (latest: {path.parent.parent / 'latest.md'})")

@@ -6,19 +6,22 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import requests
 
-from devkit import bench_currency, build, contract_stack, paths
+from devkit import build, paths, targets
+from devkit.bench import write_to_read
 from devkit.bench.stats import percentile
-from devkit.compare import cost, iam
+from devkit.compare import cost, curve, iam, reportlines
 from devkit.compare.profiles import PROFILES, Call, Profile, plan
-from devkit.localcloud.template import expand, load_stack
+from devkit.localcloud import expand, load_stack, parse_line
 from devkit.stack import local_status
+from devkit.targets.endpoints import local_cloud
 
 PASSWORD = "compare password: correct horse battery staple"
 SHARED = {"AuthManager"}  # the identity API every topology uses (JWKS on cold starts); not a topology's own
@@ -48,7 +51,7 @@ def chosen_profiles(traffic: str) -> list[Profile]:
 
 def run_compare(options: CompareOptions, say: Callable[[str], None] = print) -> list[dict[str, Any]]:
     stack = load_stack(paths.TEMPLATE, stack_name="local", region="eu-west-1",
-                       parameters={"Stage": "local", "Architecture": "x86_64"})  # fmt: skip
+                       parameters=paths.LOCAL_PARAMETERS)  # fmt: skip
     actions = iam.actions_per_function(
         expand(paths.TEMPLATE, region="eu-west-1", parameters={"Stage": "local"})["template"]
     )
@@ -60,8 +63,36 @@ def run_compare(options: CompareOptions, say: Callable[[str], None] = print) -> 
     results = []
     for profile in chosen_profiles(options.traffic):
         say(f"compare: {profile.name} — {profile.description}; {options.requests} requests per topology")
-        with contract_stack.local_cloud(build=False, backend=options.backend, profile=options.profile) as ep:
+        with local_cloud(build=False, backend=options.backend, profile=options.profile) as ep:
             results.append(_run_profile(profile, ep, stack, actions, prices, options, say))
+    return results
+
+
+def run_compare_stage(
+    options: CompareOptions, stage_name: str, *, i_know: bool = False, say: Callable[[str], None] = print
+) -> list[dict[str, Any]]:
+    """The profiles against a deployed stage (`devkit.compare.stage`); refuses prod-looking names before any AWS
+    call, and prod-looking API URLs before any request."""
+    from devkit.compare import stage
+    from devkit.localcloud.backends import stack_name_for
+
+    stage.guard(stage_name, {}, i_know=i_know)
+    target = targets.stage(stage_name)
+    urls = stage.api_urls(target.outputs)
+    stage.guard(stage_name, urls, i_know=i_know)
+    if "HttpApi" not in urls or "AuthApi" not in urls:
+        raise targets.TargetError(f"{target.name} has no HttpApiUrl/AuthApiUrl output: is it deployed?")
+    parameters = {"Stage": stage_name, "Architecture": "x86_64"}
+    spec = load_stack(paths.TEMPLATE, stack_name=stack_name_for(stage_name), region=target.region,
+                      parameters=parameters)  # fmt: skip
+    actions = iam.actions_per_function(expand(paths.TEMPLATE, region=target.region, parameters=parameters)["template"])
+    names = stage.function_names(target.client("cloudformation"), stack_name_for(stage_name))
+    context = {"stack": spec, "actions": actions, "prices": cost.Prices.load(), "options": options,
+               "code_sizes": stage.code_sizes(target.client("lambda"), names)}  # fmt: skip
+    results = []
+    for profile in chosen_profiles(options.traffic):
+        say(f"compare: {profile.name} against {target.name} — {profile.description}; {options.requests} requests")
+        results.append(stage.run_profile(profile, target, urls, names, context, say))
     return results
 
 
@@ -84,22 +115,27 @@ def _run_profile(profile, ep, stack, actions, prices, options, say) -> dict[str,
             continue
         before = _status(control)
         marks = _log_marks(logs)
-        started = time.monotonic()
-        figures = asyncio.run(_drive(urls[api], plan(profile, options.requests), profile.concurrency, seeds))
+        started, wall = time.monotonic(), time.time()
+        figures, completions = asyncio.run(
+            _drive(urls[api], plan(profile, options.requests), profile.concurrency, seeds)
+        )
         elapsed = time.monotonic() - started
         after = _status(control)
         used = [f for f in after if f not in SHARED and after[f]["invocations"] > before[f]["invocations"]]
-        billed = _billed(logs, marks, used, {f: after[f]["invocations"] - before[f]["invocations"] for f in used})
-        usages = [
-            cost.Usage(
-                f,
-                after[f]["invocations"] - before[f]["invocations"],
-                billed.get(f, 0.0),
-                stack.functions[f].memory_mb,
-                stack.functions[f].is_managed_instances,
-            )
-            for f in used
-        ]
+        expected = {f: after[f]["invocations"] - before[f]["invocations"] for f in used}
+        # REPORT lines reach the files after the answers (flushed every 0.2 s): a seeding request's can land after
+        # the marks, so only lines written once the traffic started count.
+        reports = _reports(logs, marks, used, expected, since=wall)
+        billing = {f: reportlines.summarise(reports[f]) for f in used}
+        managed = {f: stack.functions[f].is_managed_instances for f in used}
+        uses = curve.from_billing(
+            billing,
+            figures["requests"],
+            {f: stack.functions[f].memory_mb for f in used},
+            managed,
+        )
+        # Managed-instances environments are started by their capacity provider, not by a request.
+        colds = [r.at for f in used for r in reports[f] if r.init_ms is not None and not managed[f]]
         row = {
             "api": api,
             "functions": sorted(used),
@@ -107,9 +143,11 @@ def _run_profile(profile, ep, stack, actions, prices, options, say) -> dict[str,
             "rps": round(figures["requests"] / elapsed, 1),
             "cold_starts": sum(after[f]["cold_starts"] - before[f]["cold_starts"] for f in used),
             "environments": sum(after[f]["environments"] for f in used),
+            "timeline": reportlines.timeline(completions, colds),
             "rss_mb": round(sum(sum(after[f]["rss_kb"].values()) for f in used) / 1024, 1),
-            "billed_ms_mean": {f: round(v, 2) for f, v in billed.items()},
-            "cost": cost.monthly_cost(usages, profile.monthly_requests, prices),
+            "billed_ms_mean": {f: round(b.warm_billed_ms, 2) for f, b in billing.items()},
+            "uses": [asdict(u) for u in uses],
+            "cost": {"total": round(curve.monthly_cost(uses, profile.monthly_requests, prices), 2)},
             "iam_actions": {f: len(actions.get(f, [])) for f in used},
             "iam_max_actions": max((len(actions.get(f, [])) for f in used), default=0),
             "deploy_bytes": _per_function_zips(used, stack, options.profile),
@@ -120,12 +158,6 @@ def _run_profile(profile, ep, stack, actions, prices, options, say) -> dict[str,
             f"errors {row['error_rate'] * 100:.1f} %, {row['cold_starts']} cold starts, {row['environments']} envs, "
             f"{row['rss_mb']} MB, ${row['cost']['total']:.2f}/month"
         )
-    standard = out["topologies"].get("standard")
-    if standard and standard["billed_ms_mean"]:
-        function, mean = next(iter(standard["billed_ms_mean"].items()))
-        out["lmi_break_even_requests"] = cost.lmi_break_even(mean, stack.functions[function].memory_mb, prices)
-        out["lmi_break_even_basis_ms"] = mean
-        out["lmi_instance_type"] = prices.lmi_instance_type
     return out
 
 
@@ -148,30 +180,35 @@ def _log_marks(logs: Path) -> dict[str, int]:
     return {p.stem: p.stat().st_size for p in logs.glob("*.log")}
 
 
-def _billed(logs: Path, marks: dict[str, int], used: list[str], expected: dict[str, int]) -> dict[str, float]:
-    """Mean warm Billed Duration (ms) per function from the REPORT lines written since `marks` (waits for the log
-    flush, bounded). Cold invocations (with an Init Duration) are left out when warm ones exist: a short sample
-    has far more cold starts than a month of the same traffic, and the monthly cost is scaled from it."""
+def _reports(
+    logs: Path, marks: dict[str, int], used: list[str], expected: dict[str, int], *, since: float = 0.0
+) -> dict[str, list[reportlines.Report]]:
+    """The REPORT lines each function wrote after `marks` and at or after `since` (s since the epoch); waits for
+    the log flush, bounded."""
     deadline = time.monotonic() + 5.0
-    out: dict[str, float] = {}
+    out: dict[str, list[reportlines.Report]] = {}
     for function in used:
         path = logs / f"{function}.log"
-        values: list[tuple[float, bool]] = []
         while True:
-            values = []
+            found: list[reportlines.Report] = []
             if path.exists():
                 with path.open("rb") as handle:
                     handle.seek(marks.get(function, 0))
                     for line in handle.read().decode(errors="replace").splitlines():
-                        if "\tREPORT RequestId:" in line and "Billed Duration: " in line:
-                            billed = float(line.split("Billed Duration: ", 1)[1].split(" ", 1)[0])
-                            values.append((billed, "Init Duration: " in line))
-            if len(values) >= expected.get(function, 0) or time.monotonic() > deadline:
+                        record = parse_line(line)
+                        report = record and reportlines.parse(record.text, _epoch(record.timestamp))
+                        if report and report.at >= since:
+                            found.append(report)
+            if len(found) >= expected.get(function, 0) or time.monotonic() > deadline:
                 break
             time.sleep(0.1)  # the local cloud flushes its log files every 0.2 s
-        warm = [v for v, cold in values if not cold] or [v for v, _ in values]
-        out[function] = sum(warm) / len(warm) if warm else 0.0
+        out[function] = found
     return out
+
+
+def _epoch(iso: str) -> float:
+    """2026-11-24T00:00:00.123Z → seconds since the epoch."""
+    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
 
 
 def _seed(profile: Profile, urls: dict[str, str], target: Any) -> dict[str, Any]:
@@ -185,7 +222,7 @@ def _seed(profile: Profile, urls: dict[str, str], target: Any) -> dict[str, Any]
         login.raise_for_status()
         seeds["user"] = login.json()["access_token"]
         if any(c.auth == "admin" for c in profile.calls) or any("{code}" in c.path for c in profile.calls):
-            seeds["admin"] = bench_currency.admin_token(urls, target=target)
+            seeds["admin"] = write_to_read.admin_token(urls, target=target)
             _seed_currencies(http, urls["HttpApi"], seeds["admin"])
         if any("{post}" in c.path for c in profile.calls):
             bearer = {"Authorization": f"Bearer {seeds['user']}"}
@@ -211,8 +248,12 @@ def _seed_currencies(http: requests.Session, api: str, admin: str) -> None:
     raise RuntimeError("the seeded currencies were not readable within 30 s")
 
 
-async def _drive(base: str, calls: list[Call], concurrency: int, seeds: dict[str, Any]) -> dict[str, Any]:
+async def _drive(
+    base: str, calls: list[Call], concurrency: int, seeds: dict[str, Any]
+) -> tuple[dict[str, Any], list[float]]:
+    """The figures of one topology's run, and each request's completion time (s since the epoch)."""
     latencies: list[float] = []
+    completions: list[float] = []
     errors = 0
     queue = list(enumerate(calls))
     timeout = aiohttp.ClientTimeout(total=60)
@@ -231,6 +272,7 @@ async def _drive(base: str, calls: list[Call], concurrency: int, seeds: dict[str
                 except (aiohttp.ClientError, TimeoutError):
                     errors += 1
                 latencies.append((time.perf_counter() - started) * 1000)
+                completions.append(time.time())
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     latencies.sort()
@@ -241,7 +283,8 @@ async def _drive(base: str, calls: list[Call], concurrency: int, seeds: dict[str
         "p50_ms": round(percentile(latencies, 50), 2),
         "p95_ms": round(percentile(latencies, 95), 2),
         "p99_ms": round(percentile(latencies, 99), 2),
-    }
+        "latency_quantiles_ms": [round(percentile(latencies, q), 2) for q in range(101)],
+    }, completions
 
 
 def _request(base: str, call: Call, i: int, seeds: dict[str, Any]) -> tuple[str, str, Any, dict[str, str]]:
@@ -258,3 +301,19 @@ def _request(base: str, call: Call, i: int, seeds: dict[str, Any]) -> tuple[str,
     elif call.body == "currency":
         body = {"name": "Compare", "minor_units": 2, "rate_to_base": f"1.{i % 1000:03d}"}
     return call.method, f"{base}{path}", body, headers
+
+
+def compare_task(options: CompareOptions, *, stage: str = "", i_know: bool = False) -> None:
+    """`./inv compare`: :func:`run_compare` (or :func:`run_compare_stage` for a deployed stage), then the Markdown
+    + HTML report."""
+    from devkit.compare import report
+
+    results = run_compare_stage(options, stage, i_know=i_know) if stage else run_compare(options)
+    where = (
+        f" --stage {stage}" + " --i-know" * i_know
+        if stage
+        else f" --profile {options.profile} --backend {options.backend}"
+    )
+    command = f"./inv compare --traffic {options.traffic}" + " --quick" * options.quick + where
+    md, page = report.write(results, command)
+    print(f"compare: report {page} (Markdown: {md}; latest: {md.parent.parent / 'latest.md'})")

@@ -6,14 +6,15 @@
         await cloud.status()
 
 Gateways take the requested port for the first API and the next ports for the others, in template order
-(port 0: random ports). The data backend is started by the caller (`devkit.localcloud.backends`); the local
-cloud only needs its endpoint URL. `stop()` SIGTERMs every environment (SIGKILL after the grace period),
-closes the servers and the pollers, and leaves no process behind.
+(port 0: random ports). The caller starts the data backend (`backends`) and builds the bootstraps; the local
+cloud only needs the backend's endpoint URL and each function's bootstrap path. `stop()` SIGTERMs every
+environment (SIGKILL after the grace period), closes the servers and the pollers, and leaves no process behind.
 
 For `./inv up`: `api_urls_for` (before `load_stack`, so issuers and env URLs point at the local gateways),
-`bootstraps_for` (built bootstraps per function), `run(serve_until_signalled(cloud))` (Ctrl-C or `./inv down`'s
-SIGTERM stops it), `swap_bootstrap` for `--watch`. A running cloud writes `<state dir>/state.json` (pid, API
-URLs, `control_url`: Lambda Invoke API and `/_localcloud/status`) and `<state dir>/logs/<Function>.log`.
+`run(serve_until_signalled(cloud))` (Ctrl-C or `./inv down`'s SIGTERM stops it), `swap_bootstrap` for `--watch`.
+With a `state_dir`, a running cloud writes `<state dir>/state.json` (pid, API URLs, `control_url`: Lambda Invoke
+API and `/_localcloud/status`), `<state dir>/logs/<Function>.log` and, for an API
+with AccessLogSettings, `<state dir>/logs/<access log group>.log` (one line per request, in its format).
 """
 
 from __future__ import annotations
@@ -30,15 +31,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
-from devkit import paths
-from devkit.localcloud.authorizer import JwksCache, JwtAuthorizer
+from devkit.localcloud.apigw.authorizer import JwksCache, JwtAuthorizer
+from devkit.localcloud.apigw.gateway import Gateway, api_id_for
+from devkit.localcloud.awslambda.artifact import ArtifactError, is_artifact, stage_artifact
+from devkit.localcloud.awslambda.logs import LogSink
+from devkit.localcloud.awslambda.pool import FunctionPool
 from devkit.localcloud.control import ControlServer
-from devkit.localcloud.environments import InvokeResult, PoolSettings
-from devkit.localcloud.event_sources import SqsPoller
-from devkit.localcloud.gateway import Gateway, api_id_for
-from devkit.localcloud.logs import LogSink
-from devkit.localcloud.model import StackSpec
-from devkit.localcloud.pool import FunctionPool
+from devkit.localcloud.model import InvokeResult, PoolSettings, StackSpec
+from devkit.localcloud.sqs.poller import SqsPoller
 
 
 def run(main: Coroutine[Any, Any, Any]) -> Any:
@@ -64,16 +64,6 @@ class LocalCloudError(RuntimeError):
     """The stack cannot run locally; the message says why."""
 
 
-def bootstraps_for(stack: StackSpec, *, profile: str = "ci", arch: str = "x86_64") -> dict[str, Path]:
-    """Logical id → built bootstrap (`devkit.build` layout), from each function's Metadata Binary (else its id)."""
-    from devkit.build import bootstrap_path
-
-    return {
-        logical_id: bootstrap_path(fn.binary or logical_id, profile=profile, arch=arch)
-        for logical_id, fn in stack.functions.items()
-    }
-
-
 def api_urls_for(api_ids: list[str], *, port: int, host: str = "127.0.0.1") -> dict[str, str]:
     """The base URLs LocalCloud will give these APIs (template order), for `load_stack(api_urls=...)` so that a
     JWT issuer or an environment variable naming an API's execute-api URL points at the local gateway."""
@@ -89,7 +79,7 @@ class LocalCloud:
         endpoint_url: str | None = None,
         port: int = 0,
         host: str = "127.0.0.1",
-        state_dir: Path | None = paths.STATE_DIR,
+        state_dir: Path | None = None,
         console: TextIO | None = sys.stderr,
         pool_settings: PoolSettings | None = None,
         sqs_wait_time_s: int = 1,
@@ -97,7 +87,8 @@ class LocalCloud:
         sqs_endpoint_url: str | None = None,
         control_port: int | None = 0,
     ) -> None:
-        """`endpoint_url` becomes AWS_ENDPOINT_URL; `extra_env` (e.g. `backend.env()`, with per-service
+        """`bootstraps` maps each function to its artifact: a .zip, a directory or a lone bootstrap, staged whole
+        as the task root. `endpoint_url` becomes AWS_ENDPOINT_URL; `extra_env` (e.g. `backend.env()`, with per-service
         AWS_ENDPOINT_URL_<SERVICE>) is added to every function's environment; pollers use `sqs_endpoint_url`
         (default `endpoint_url`). The control endpoint (Lambda Invoke API + status, see control.py) listens on
         `control_port` (0: random; None: off)."""
@@ -105,7 +96,7 @@ class LocalCloud:
         if missing:
             raise LocalCloudError(f"no bootstrap for function(s) {', '.join(missing)}: build them first")
         for logical_id, path in bootstraps.items():
-            if logical_id in stack.functions and not Path(path).is_file():
+            if logical_id in stack.functions and not is_artifact(Path(path)):
                 raise LocalCloudError(f"bootstrap of {logical_id} not found at {path}: build it first")
         self.stack = stack
         self.bootstraps = {k: Path(v).resolve() for k, v in bootstraps.items()}
@@ -166,7 +157,9 @@ class LocalCloud:
         for pool in self.pools.values():
             await pool.start()
         if self.control_port is not None:
-            self.control = ControlServer(self, host=self.host, port=self.control_port)
+            self.control = ControlServer(
+                stack, self.pools, status=self.status, sink=self.sink, host=self.host, port=self.control_port
+            )
             await self.control.start()
         authorizer = JwtAuthorizer(self._jwks)
         for index, (logical_id, api) in enumerate(stack.http_apis.items()):
@@ -179,7 +172,10 @@ class LocalCloud:
                 port=self.port + index if self.port else 0,
                 host=self.host,
                 settles_within=self._settles_within,
+                access_log=self._access_log,
             )
+            for warning in gateway.warnings:
+                self._report(f"warning: {warning}")
             await gateway.start()
             self.gateways[logical_id] = gateway
         mappings = [m for m in stack.event_source_mappings if m.enabled]
@@ -223,6 +219,15 @@ class LocalCloud:
         if self.state_dir is not None:
             (self.state_dir / "state.json").unlink(missing_ok=True)
 
+    def _access_log(self, destination: str, request_id: str, line: str) -> None:
+        """An HTTP API's access log line: `<state dir>/logs/<log group logical id>.log`, beside the functions' logs
+        (so `./inv logs` reads it), not on the console."""
+        self.sink.emit(destination, request_id, line, console=False)
+
+    def _report(self, text: str) -> None:
+        if self.sink.console is not None:
+            self.sink.console.write(text + "\n")
+
     def _settles_within(self, function: str) -> float | None:
         """The longest an invocation of `function` can take: a cold start's init timeout plus its Timeout (the pool
         settles it by then), with a second of slack for the loop."""
@@ -256,25 +261,28 @@ class LocalCloud:
         if function not in self.pools:
             raise LocalCloudError(f"unknown function {function}: choose one of {', '.join(sorted(self.pools))}")
         path = Path(bootstrap).resolve()
-        if not path.is_file():
+        if not is_artifact(path):
             raise LocalCloudError(f"bootstrap of {function} not found at {path}: build it first")
         self.bootstraps[function] = path
         await self.pools[function].swap_bootstrap(self._stage(function, path))
 
-    def _stage(self, function: str, bootstrap: Path) -> Path:
-        """A private copy of `bootstrap` to execute. Running the build output itself would make the next
-        `cargo lambda build` fail with "Text file busy" (it rewrites the file in place), so `up --watch` could
-        never rebuild a running function."""
+    def _stage(self, function: str, artifact: Path) -> Path:
+        """A private copy of the function's whole artifact (a .zip unpacked, a directory, or a lone bootstrap) as
+        its task root, and the bootstrap in it to execute (awslambda/artifact.py). Running the build output itself
+        would make the next `cargo lambda build` fail with "Text file busy" (it rewrites the file in place), so
+        `up --watch` could never rebuild a running function."""
         if self._run_dir is None:
             base = self.state_dir / "run" if self.state_dir else None
             if base is not None:
                 base.mkdir(parents=True, exist_ok=True)
             self._run_dir = Path(tempfile.mkdtemp(prefix="localcloud-", dir=base))
         self._staged += 1
-        target = self._run_dir / f"{function}-{self._staged}" / bootstrap.name
-        target.parent.mkdir()
-        shutil.copy2(bootstrap, target)
-        return target
+        task_root = self._run_dir / f"{function}-{self._staged}"
+        task_root.mkdir()
+        try:
+            return stage_artifact(artifact, task_root)
+        except ArtifactError as exc:
+            raise LocalCloudError(f"{function}: {exc}") from None
 
     async def status(self) -> dict[str, Any]:
         queues: dict[str, Any] = {}

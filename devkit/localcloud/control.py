@@ -6,10 +6,13 @@
   X-Amz-Log-Result; a function error is a 200 with X-Amz-Function-Error; throttling is 429
   TooManyRequestsException; an unknown function 404 ResourceNotFoundException; over 6 MB 413
   RequestTooLargeException;
-- `GET /_localcloud/status`: `LocalCloud.status()` as JSON, for `./inv status` from another terminal;
+- `GET /_localcloud/status`: the cloud's status (`LocalCloud.status()`) as JSON, for `./inv status` from another
+  terminal;
 - fault injection (faults.py, `./inv fault`): `PUT /_localcloud/faults/{function}` with
   `{"seed": 1, "faults": [...]}` installs (400 with the reason for a bad spec), `DELETE` clears,
   `GET /_localcloud/faults` lists what is installed and what it injected.
+
+It serves the stack's function pools; the cloud that owns them hands it the pools, its status and its log sink.
 """
 
 from __future__ import annotations
@@ -17,16 +20,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 from urllib.parse import unquote
 
-from devkit.localcloud.faults import FaultError, FunctionFaults
-from devkit.localcloud.http1 import Request, Response, Server
-from devkit.localcloud.runtime_api import new_request_id
-
-if TYPE_CHECKING:
-    from devkit.localcloud.cloud import LocalCloud
+from devkit.localcloud.awslambda.faults import FaultError, FunctionFaults
+from devkit.localcloud.awslambda.logs import LogSink
+from devkit.localcloud.awslambda.pool import FunctionPool
+from devkit.localcloud.awslambda.runtime_api import new_request_id
+from devkit.localcloud.model import StackSpec
+from devkit.localcloud.server.http1 import Request, Response, Server
 
 MAX_SYNC_PAYLOAD = 6_291_456
 MAX_ASYNC_PAYLOAD = 1_048_576
@@ -45,14 +48,25 @@ def _json(status: int, value: Any) -> Response:
 
 
 class ControlServer:
-    def __init__(self, cloud: LocalCloud, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.cloud = cloud
+    def __init__(
+        self,
+        stack: StackSpec,
+        pools: Mapping[str, FunctionPool],
+        *,
+        status: Callable[[], Awaitable[dict[str, Any]]],
+        sink: LogSink,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.stack = stack
+        self.pools = pools
+        self._cloud_status = status
         self.host = host
         self.port = port
         self._server = Server(self._handle, max_body=MAX_SYNC_PAYLOAD)
         self._tails: dict[str, list[str]] = {}
         self._background: set[asyncio.Task[Any]] = set()
-        cloud.sink.listeners.append(self._collect)
+        sink.listeners.append(self._collect)
 
     @property
     def url(self) -> str:
@@ -78,7 +92,7 @@ class ControlServer:
         if name.startswith("arn:"):
             parts = name.split(":")
             name = parts[6] if len(parts) > 6 else name
-        functions = self.cloud.stack.functions
+        functions = self.stack.functions
         if name in functions:
             return name
         return next((lid for lid, fn in functions.items() if fn.physical_name == name), None)
@@ -96,13 +110,13 @@ class ControlServer:
         return _error(404, "UnknownOperationException", f"no route for {request.method} {path}")
 
     def _faults(self) -> dict[str, Any]:
-        return {name: pool.faults.status() for name, pool in self.cloud.pools.items() if pool.faults is not None}
+        return {name: pool.faults.status() for name, pool in self.pools.items() if pool.faults is not None}
 
     def _set_faults(self, request: Request, name: str) -> Response:
         function = self._resolve(name)
         if function is None:
             return _error(404, "ResourceNotFoundException", f"Function not found: {unquote(name)}")
-        pool = self.cloud.pools[function]
+        pool = self.pools[function]
         if request.method == "DELETE":
             pool.faults = None
             return Response(204)
@@ -113,11 +127,11 @@ class ControlServer:
         return _json(200, {function: pool.faults.status()})
 
     async def _status(self) -> Response:
-        return _json(200, await self.cloud.status())
+        return _json(200, await self._cloud_status())
 
     async def _invoke(self, request: Request, name: str) -> Response:
         function = self._resolve(name)
-        region, account = self.cloud.stack.region, self.cloud.stack.account_id
+        region, account = self.stack.region, self.stack.account_id
         if function is None:
             arn = f"arn:aws:lambda:{region}:{account}:function:{unquote(name)}"
             return _error(404, "ResourceNotFoundException", f"Function not found: {arn}")
@@ -132,7 +146,7 @@ class ControlServer:
                 "RequestTooLargeException",
                 f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
             )
-        pool = self.cloud.pools[function]
+        pool = self.pools[function]
         if kind == "Event":
             task = asyncio.create_task(pool.invoke(payload or b"{}"))
             self._background.add(task)

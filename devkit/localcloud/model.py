@@ -1,13 +1,19 @@
-"""What the local cloud needs to know about a stack, read from the expanded CloudFormation template.
+"""The local cloud's value types: what it knows about a stack, and what it hands back.
 
-`template.py` produces a `StackSpec`; every other module consumes these plain, frozen dataclasses and never
+`template/` produces a `StackSpec`; every other module consumes these plain, frozen dataclasses and never
 touches raw CloudFormation. Names (`physical_name`) are stable across runs: `<stack>-<LogicalId>`.
+`InvokeResult` (one invocation's outcome), `PoolSettings` (how the function pools behave) and the dummy
+credentials functions get are shared by the pools, the gateway, the SQS pollers and the callers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from devkit.localcloud.awslambda.runtime_api import RuntimeOutcome
 
 
 @dataclass(frozen=True)
@@ -69,12 +75,32 @@ class RouteSpec:
 
 
 @dataclass(frozen=True)
+class ThrottleSpec:
+    """A stage's or a route's ThrottlingBurstLimit / ThrottlingRateLimit (None: not set at that level)."""
+
+    burst: int | None = None
+    rate: float | None = None
+
+
+@dataclass(frozen=True)
+class AccessLogSpec:
+    """A stage's AccessLogSettings: where lines go (the log group's logical id names the local file) and the
+    `$context` format of each line."""
+
+    destination: str  # logical id of the AWS::Logs::LogGroup (or "<Api>AccessLogs" when it names none of ours)
+    format: str
+
+
+@dataclass(frozen=True)
 class HttpApiSpec:
     logical_id: str
     routes: tuple[RouteSpec, ...]
     authorizers: dict[str, JwtAuthorizerSpec] = field(default_factory=dict)
     cors: CorsSpec | None = None
     api_id: str = ""  # stable fake API Gateway id (requestContext.apiId, execute-api URLs in the template)
+    default_throttle: ThrottleSpec | None = None  # the stage's DefaultRouteSettings
+    route_throttles: dict[str, ThrottleSpec] = field(default_factory=dict)  # RouteSettings, by route key
+    access_log: AccessLogSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -143,3 +169,40 @@ class StackSpec:
     def function_arn(self, logical_id: str) -> str:
         name = self.functions[logical_id].physical_name
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
+
+
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "AKIALOCALCLOUDEXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "localcloud/secret/not-a-real-key",
+    "AWS_SESSION_TOKEN": "localcloud-session-token",
+}
+INIT_TIMEOUT_S = 10.0  # Lambda's init phase limit for on-demand functions
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    request_id: str
+    outcome: RuntimeOutcome
+    status: str  # success | error | timeout | crash | init_error | throttled
+    duration_ms: float = 0.0
+    init_duration_ms: float | None = None
+    max_memory_mb: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "success"
+
+    @property
+    def cold(self) -> bool:
+        return self.init_duration_ms is not None
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    account_concurrency: int = 1000  # used when the function has no ReservedConcurrentExecutions
+    idle_timeout_s: float = 300.0
+    reap_interval_s: float = 1.0
+    init_timeout_s: float = INIT_TIMEOUT_S
+    shutdown_grace_s: float = 2.0
+    console_reports: bool = True  # START/END/REPORT lines on the console too (always in the log file)
+    batch_scheduling: bool = True  # run bootstraps under SCHED_BATCH (see `batch_schedule`)

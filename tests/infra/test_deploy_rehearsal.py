@@ -17,19 +17,17 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from devkit import deploy
-from devkit.deploy_template import condition, deploy_dir
-from devkit.localcloud.backends import Backend, create_backend, stack_name_for
-from devkit.stack import stop_child
+from devkit.deploy import stage as deploy
+from devkit.deploy.template import condition, deploy_dir
+from devkit.localcloud import Backend, create_backend, stack_name_for
+from devkit.stack import stop_child, wait_for_control
 from tests.conftest import ROOT
-from tests.e2e.conftest import _wait_for_control
 
 STAGE = "rehearsal"
 REGION = "us-east-1"
@@ -159,11 +157,11 @@ def test_e2e_smoke_on_the_local_cloud_with_the_aws_backend(
     cmd += ["--port", "0", "--state-dir", str(state_dir), "--quiet"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        control = _wait_for_control(state_dir, proc, time.monotonic() + 120)
+        control = wait_for_control(state_dir, proc, deadline_s=120)
         assert control["backend"] == "aws"
         assert control["tables"]["UsersTable"] == deployed["outputs"]["UsersTableName"]  # the deployed table
-        tests = ["tests/e2e/test_health.py::test_auth_health_through_the_gateway"]
-        tests += ["tests/e2e/test_auth_flow.py::test_register_login_me_logout"]
+        tests = ["tests/system/e2e/test_health.py::test_auth_health_through_the_gateway"]
+        tests += ["tests/system/e2e/test_auth_flow.py::test_register_login_me_logout"]
         urls = control["urls"]
         smoke = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests]
         smoke += ["--base-url", urls["HttpApi"], "--auth-url", urls["AuthApi"]]

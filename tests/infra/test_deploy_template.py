@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from devkit import build, paths
-from devkit.deploy_template import DeployTemplateError, condition, resolve_policies, with_prebuilt_code
-from devkit.localcloud.template import expand
+from devkit.deploy.template import DeployTemplateError, condition, resolve_policies, with_prebuilt_code
+from devkit.localcloud import expand
 
 TABLES = ["UsersTable", "RevokedTokensTable", "BlogTable", "BillingTable", "CurrenciesTable", "CommandsTable"]
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from devkit import paths
-from devkit.localcloud.template import expand
+from devkit.localcloud import expand
 
 BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 XRAY = "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"
@@ -38,7 +38,14 @@ EXPECTED: dict[str, tuple[set[str], set[tuple[str, str]]]] = {
     "AuthManagerRole": (
         {BASIC},
         _ddb(["GetItem", "PutItem"], "UsersTable.Arn", "RevokedTokensTable.Arn")
-        | {("secretsmanager:GetSecretValue", "AuthSigningKey")},
+        | _ddb(["GetItem", "UpdateItem"], "LoginAttemptsTable.Arn")
+        | {("secretsmanager:GetSecretValue", "AuthSigningKey")}
+        | {
+            (
+                "secretsmanager:GetSecretValue",
+                "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}-jwt-issuer-??????",
+            )
+        },
     ),
     "BlogManagerRole": (
         {BASIC},
@@ -69,6 +76,7 @@ EXPECTED: dict[str, tuple[set[str], set[tuple[str, str]]]] = {
     "FatRole": (
         {BASIC},
         _ddb(["GetItem", "PutItem"], "UsersTable.Arn", "RevokedTokensTable.Arn")
+        | _ddb(["GetItem", "UpdateItem"], "LoginAttemptsTable.Arn")
         | _ddb(_DDB_BLOG, "BlogTable.Arn", "${BlogTable.Arn}/index/author-index", "${BlogTable.Arn}/index/feed-index")
         | _ddb(_DDB_BILLING, "BillingTable.Arn")
         | _ddb(["GetItem", "Query", "Scan"], "CurrenciesTable.Arn")
@@ -197,7 +205,7 @@ def test_the_check_catches_a_widened_policy() -> None:
 
 
 def test_every_function_builds_with_cargo_lambda() -> None:
-    from devkit.localcloud.template import parse_yaml
+    from devkit.localcloud import parse_yaml
 
     template = parse_yaml(paths.TEMPLATE.read_bytes(), paths.TEMPLATE)
     functions = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}

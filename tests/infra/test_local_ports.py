@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from devkit import paths
-from devkit.localcloud.template import load_stack
+from devkit.localcloud import load_stack
 from devkit.stack import _api_urls
 
 # Documented in README.md (Quick start) and used by hand (curl localhost:3001/posts …): keep them stable.

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from devkit import paths
-from devkit.deploy_lint import actionlint, actionlint_executable
+from devkit.quality.actionlint import actionlint, actionlint_executable
 
 WORKFLOWS = paths.ROOT / ".github" / "workflows"
 

@@ -1,4 +1,5 @@
-"""Fixtures for the local cloud's runtime tests (helpers live in lc_helpers.py)."""
+"""Fixtures for the local cloud's tests (helpers live in support.py): the probe's bootstrap, built by the caller
+of the local cloud as any bootstrap is."""
 
 from __future__ import annotations
 

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from devkit.localcloud.backends import Backend, BackendError, MotoBackend, create_backend, stop_leftovers
+from devkit.localcloud.backends import Backend, BackendError, create_backend, stop_leftovers
+from devkit.localcloud.backends.moto import MotoBackend
+from devkit.localcloud.backends.provision import provision
 from devkit.localcloud.model import StackSpec
-from devkit.localcloud.provision import provision
-from devkit.localcloud.template import load_stack
+from devkit.localcloud.template.loader import load_stack
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REGION = "eu-west-1"

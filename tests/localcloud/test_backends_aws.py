@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from devkit.localcloud.backends import Backend, BackendError, create_backend, stack_name_for
-from devkit.localcloud.backends_aws import AwsBackend
-from devkit.localcloud.provision import provision
-from devkit.localcloud.template import load_stack
+from devkit.localcloud.backends.aws import AwsBackend
+from devkit.localcloud.backends.provision import provision
+from devkit.localcloud.template.loader import load_stack
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REGION = "eu-west-1"

@@ -15,9 +15,9 @@ import pytest
 
 from devkit import paths
 from devkit.localcloud.backends import create_backend
-from devkit.localcloud.backends_java import DYNAMODB_LOCAL, ELASTICMQ, DynamoDbLocalBackend, elasticmq_config
-from devkit.localcloud.provision import provision
-from devkit.localcloud.template import load_stack
+from devkit.localcloud.backends.dynamodb_local import DYNAMODB_LOCAL, ELASTICMQ, DynamoDbLocalBackend, elasticmq_config
+from devkit.localcloud.backends.provision import provision
+from devkit.localcloud.template.loader import load_stack
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REGION = "eu-west-1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import threading
 import uuid
@@ -14,14 +15,15 @@ from typing import Any
 
 import aiohttp
 import pytest
-from lc_helpers import REGION, free_port_pair, function_spec, probe_api, process_alive, run, stack_spec, wait_until
 from moto.server import ThreadedMotoServer
 
-from devkit.localcloud.bench import gateway_latency, invoke_latency
+from devkit.bench.cargo_watch import CargoWatch
+from devkit.bench.load import run_load
+from devkit.localcloud import free_port_block, process_alive
 from devkit.localcloud.cloud import LocalCloud, LocalCloudError, new_event_loop
-from devkit.localcloud.environments import PoolSettings
-from devkit.localcloud.event_sources import sqs_client
-from devkit.localcloud.model import EventSourceMappingSpec, QueueSpec
+from devkit.localcloud.model import EventSourceMappingSpec, PoolSettings, QueueSpec
+from devkit.localcloud.sqs.poller import sqs_client
+from tests.localcloud.support import REGION, function_spec, probe_api, run, stack_spec, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +53,7 @@ def test_local_cloud_end_to_end_and_clean_stop(probe_bootstrap: Path, tmp_path: 
         queues={"Jobs": queue},
         event_source_mappings=(EventSourceMappingSpec("Worker", "Jobs", batch_size=5),),
     )
-    port = free_port_pair()
+    port = free_port_block(2)
     bootstraps = {name: probe_bootstrap for name in stack.functions}
 
     async def body() -> list[int]:
@@ -136,15 +138,22 @@ class CloudThread:
         self.loop.close()
 
 
+def latency(url: str, n: int, concurrency: int, **request: Any) -> dict[str, Any]:
+    """p50/p99 (ms), requests/s and errors of `n` requests after 50 untimed ones, from this thread's own loop (the
+    cloud serves from another thread)."""
+    return asyncio.run(run_load(url, requests=n, concurrency=concurrency, warmup=50, **request))
+
+
 def test_gateway_latency_to_a_warm_probe(probe_bootstrap: Path, tmp_path: Path) -> None:
     stack = stack_spec(http_apis=[probe_api()])
     cloud = LocalCloud(stack, {"Probe": probe_bootstrap}, state_dir=tmp_path, console=None)
     with CloudThread(cloud) as running:
         url = f"{running.urls['HttpApi']}/echo"
-        figures = gateway_latency(url, n=2000, concurrency=1)
-        parallel = gateway_latency(url, n=2000, concurrency=8)
+        figures = latency(url, n=2000, concurrency=1)
+        parallel = latency(url, n=2000, concurrency=8)
         assert running.control is not None
-        direct = invoke_latency(running.control.url, "Probe", n=1000, concurrency=1)
+        invoke_url = f"{running.control.url}/2015-03-31/functions/Probe/invocations"
+        direct = latency(invoke_url, n=1000, concurrency=1, method="POST", body=b"{}")
         cold = running.pools["Probe"].status()["init_durations_ms"]
     print(f"\ngateway c=1: {figures}\ngateway c=8: {parallel}\ninvoke API c=1: {direct}\ncold starts (ms): {cold}")
     assert figures["errors"] == 0 and parallel["errors"] == 0 and direct["errors"] == 0
@@ -164,10 +173,8 @@ def test_sigterm_to_a_serving_process_stops_everything(probe_bootstrap: Path, tm
     import time
 
     script = f"""
-import sys
-sys.path.insert(0, {str(Path(__file__).parent)!r})
 from pathlib import Path
-from lc_helpers import function_spec, probe_api, stack_spec
+from tests.localcloud.support import function_spec, probe_api, stack_spec
 from devkit.localcloud.cloud import LocalCloud, run, serve_until_signalled
 stack = stack_spec(functions=[function_spec(), function_spec("Lmi", max_concurrency_per_env=4, min_environments=1)],
                    http_apis=[probe_api()])
@@ -206,12 +213,24 @@ print("stopped", flush=True)
             proc.wait()
 
 
-def test_cargo_lambda_watch_runs_the_same_bootstrap_for_comparison(probe_bootstrap: Path) -> None:
-    from devkit.localcloud.bench import cargo_lambda_watch
+def test_cargo_lambda_watch_runs_the_same_bootstrap_for_comparison(probe_bootstrap: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "bootstrap"  # a private copy: a build may rewrite the original meanwhile
+    copy.write_bytes(probe_bootstrap.read_bytes())
+    copy.chmod(0o755)
+    env = {
+        "AWS_LAMBDA_FUNCTION_NAME": "_",
+        "AWS_LAMBDA_FUNCTION_VERSION": "1",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+    }
 
-    port = free_port_pair()
-    with cargo_lambda_watch(probe_bootstrap, port=port) as endpoint:
-        figures = invoke_latency(endpoint, "_", n=200, concurrency=2, payload=b'{"action":"echo"}')
+    async def main() -> tuple[dict[str, Any], int]:
+        async with CargoWatch() as watch:
+            await watch.spawn(copy, {**env, "PATH": os.environ.get("PATH", "")})
+            body = b'{"action":"echo"}'
+            figures = await run_load(watch.invoke_url, requests=200, concurrency=2, method="POST", body=body)
+            return figures, watch.port
+
+    figures, port = asyncio.run(main())
     print(f"\ncargo lambda watch invoke c=2: {figures}")
     assert figures["errors"] == 0 and figures["rps"] > 0
     with socket.socket() as s:

@@ -8,19 +8,20 @@ import time
 from pathlib import Path
 
 import aiohttp
-from lc_helpers import free_port_pair, run, wait_until
 
+from devkit.localcloud import free_port_block
 from devkit.localcloud.backends import create_backend
+from devkit.localcloud.backends.provision import provision
 from devkit.localcloud.cloud import LocalCloud, api_urls_for
-from devkit.localcloud.environments import PoolSettings
-from devkit.localcloud.provision import provision
-from devkit.localcloud.template import load_stack
+from devkit.localcloud.model import PoolSettings
+from devkit.localcloud.template.loader import load_stack
+from tests.localcloud.support import run, wait_until
 
 FIXTURE = Path(__file__).parent / "fixtures" / "full.yaml"
 
 
 def test_template_stack_runs_end_to_end(probe_bootstrap: Path, tmp_path: Path) -> None:
-    port = free_port_pair()
+    port = free_port_block(2)
     backend = create_backend("moto", state_dir=tmp_path / "backend", cache_dir=tmp_path / "cache", region="us-east-1")
     backend.start()
     try:

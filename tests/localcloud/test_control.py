@@ -13,9 +13,9 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from lc_helpers import REGION, function_spec, run, stack_spec, wait_until
 
 from devkit.localcloud.cloud import LocalCloud
+from tests.localcloud.support import REGION, function_spec, run, stack_spec, wait_until
 
 
 def _lambda(url: str) -> Any:

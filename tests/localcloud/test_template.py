@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from devkit import paths
-from devkit.localcloud import template
 from devkit.localcloud.model import StackSpec
-from devkit.localcloud.template import load_stack
+from devkit.localcloud.template import loader as template
+from devkit.localcloud.template.loader import load_stack
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FULL = FIXTURES / "full.yaml"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.localcloud.template import TemplateError, load_stack
+from devkit.localcloud.template.loader import TemplateError, load_stack
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HEADER = 'AWSTemplateFormatVersion: "2010-09-09"\nTransform: AWS::Serverless-2016-10-31\n'

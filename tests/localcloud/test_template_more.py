@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from devkit.localcloud.model import StackSpec
-from devkit.localcloud.template import load_stack
+from devkit.localcloud.model import StackSpec, ThrottleSpec
+from devkit.localcloud.template.loader import load_stack
 
 HEADER = 'AWSTemplateFormatVersion: "2010-09-09"\nTransform: AWS::Serverless-2016-10-31\n'
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -39,7 +39,7 @@ def test_auto_publish_alias_routes_to_the_function(tmp_path: Path) -> None:
     assert stack.warnings == ()
 
 
-def test_named_stage_and_throttling_are_reported(tmp_path: Path) -> None:
+def test_named_stage_and_stage_variables_are_reported_and_throttling_is_applied(tmp_path: Path) -> None:
     body = """Resources:
   Api:
     Type: AWS::Serverless::HttpApi
@@ -58,9 +58,11 @@ def test_named_stage_and_throttling_are_reported(tmp_path: Path) -> None:
           Type: HttpApi
           Properties: {ApiId: !Ref Api, Method: GET, Path: /x}
 """
-    warnings = "\n".join(load(tmp_path, body).warnings)
+    stack = load(tmp_path, body)
+    warnings = "\n".join(stack.warnings)
     assert "stage 'v1' is served at the root of the local gateway" in warnings
-    assert "throttling limits are not enforced" in warnings
+    assert "throttl" not in warnings, "the gateway enforces DefaultRouteSettings (test_apigw_fidelity.py)"
+    assert stack.http_apis["Api"].default_throttle == ThrottleSpec(burst=10, rate=5.0)
     assert "StageVariables are not applied" in warnings
 
 

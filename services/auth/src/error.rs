@@ -1,10 +1,11 @@
 //! The service's one error type, and its one mapping to problem+json.
 
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 use platform::Problem;
 use platform::auth::AuthError;
 use platform::auth::revocation::RevocationError;
+use platform::error::ServiceError;
 use serde::Serialize;
 
 use crate::domain::password::HashError;
@@ -54,7 +55,7 @@ pub enum Error {
     Keys(#[from] SigningKeysError),
 }
 
-impl Error {
+impl ServiceError for Error {
     fn problem(&self) -> Problem {
         match self {
             Error::Validation(errors) => Problem::client(
@@ -92,13 +93,31 @@ impl Error {
             ),
             Error::Auth(err) => Problem::from(err),
             Error::Store(StoreError::EmailTaken) => Error::EmailTaken.problem(),
-            Error::Store(StoreError::Unavailable(_))
-            | Error::Revocation(RevocationError::Unavailable(_)) => Problem::unavailable(),
-            Error::Store(StoreError::Failed(_))
-            | Error::Revocation(RevocationError::Failed(_))
+            Error::Store(StoreError::Failure(failure)) => failure.problem(),
+            Error::Revocation(RevocationError::Unavailable(_)) => Problem::unavailable(),
+            Error::Revocation(RevocationError::Failed(_))
             | Error::Hash(_)
             | Error::Signing(_)
             | Error::Keys(_) => Problem::internal(),
+        }
+    }
+
+    fn headers(&self, headers: &mut HeaderMap) {
+        match self {
+            Error::InvalidCredentials => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer realm="api""#),
+                );
+            }
+            Error::TooManyAttempts {
+                retry_after_seconds,
+            } => {
+                if let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
+                    headers.insert(header::RETRY_AFTER, value);
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -109,41 +128,19 @@ impl IntoResponse for Error {
             // Keeps the WWW-Authenticate challenge.
             return err.into_response();
         }
-        let problem = self.problem();
-        if problem.status >= 500 {
-            tracing::error!(error = %self, status = problem.status, "request failed");
-        } else {
-            tracing::info!(error = %self, status = problem.status, "request refused");
-        }
-        let mut response = problem.into_response();
-        match &self {
-            Error::InvalidCredentials => {
-                response.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static(r#"Bearer realm="api""#),
-                );
-            }
-            Error::TooManyAttempts {
-                retry_after_seconds,
-            } => {
-                if let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
-                    response.headers_mut().insert(header::RETRY_AFTER, value);
-                }
-            }
-            _ => {}
-        }
-        response
+        platform::error::respond(self)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use platform::store::Failure as _;
 
     #[test]
     fn server_side_failures_reveal_nothing() {
         for err in [
-            Error::Store(StoreError::Failed("ValidationException: table foo".into())),
+            Error::Store(StoreError::internal("ValidationException: table foo")),
             Error::Signing("bad key".into()),
             Error::Hash(HashError::Worker("stopped".into())),
         ] {
@@ -151,7 +148,7 @@ mod tests {
             assert_eq!(problem.status, 500);
             assert_eq!(problem.detail, None);
         }
-        let problem = Error::Store(StoreError::Unavailable("Throttling".into())).problem();
+        let problem = Error::Store(StoreError::unavailable("Throttling")).problem();
         assert_eq!(problem.status, 503);
         assert!(!problem.detail.unwrap_or_default().contains("Throttling"));
     }

@@ -1,5 +1,6 @@
 //! Router tests: every auth route and error over the in-memory stores (`tower::ServiceExt::oneshot`).
 
+use platform::store::Failure as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -485,8 +486,8 @@ fn broken(err: StoreError) -> AppState {
 
 #[tokio::test]
 async fn throttled_store_is_503_and_other_failures_500_without_detail() {
-    let state = broken(StoreError::Unavailable(
-        "ProvisionedThroughputExceededException: slow down".into(),
+    let state = broken(StoreError::unavailable(
+        "ProvisionedThroughputExceededException: slow down",
     ));
     let reply = register(&state, "ada@example.com").await;
     assert_problem(&reply, StatusCode::SERVICE_UNAVAILABLE);
@@ -494,9 +495,7 @@ async fn throttled_store_is_503_and_other_failures_500_without_detail() {
     let reply = login(&state, "ada@example.com", PASSWORD).await;
     assert_problem(&reply, StatusCode::SERVICE_UNAVAILABLE);
 
-    let state = broken(StoreError::Failed(
-        "ResourceNotFoundException: users-dev".into(),
-    ));
+    let state = broken(StoreError::internal("ResourceNotFoundException: users-dev"));
     let reply = register(&state, "ada@example.com").await;
     assert_problem(&reply, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(reply.body.get("detail").is_none());

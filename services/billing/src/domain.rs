@@ -6,8 +6,6 @@
 //! [`money::MAX_AMOUNT`] (or an i64 overflow) is a 422, never a wrapped number.
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::error::{BillingError, FieldError};
@@ -280,24 +278,6 @@ pub fn build_invoice(
         created_at: now.clone(),
         updated_at: now,
     })
-}
-
-/// A new time-ordered id (UUIDv7, lowercase hyphenated).
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().hyphenated().to_string()
-}
-
-/// The canonical form of an id, or `None` when it cannot be one of ours.
-pub fn parse_id(raw: &str) -> Option<String> {
-    uuid::Uuid::parse_str(raw)
-        .ok()
-        .map(|u| u.hyphenated().to_string())
-}
-
-pub fn now_rfc3339() -> String {
-    OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use platform::Problem;
+use platform::error::ServiceError;
 use platform::idempotency::IdempotencyError;
 use platform::pagination::PaginationError;
 
@@ -48,19 +49,18 @@ fn unprocessable(detail: String, code: &str) -> Problem {
     Problem::client(StatusCode::UNPROCESSABLE_ENTITY, detail).with_extension("code", code.into())
 }
 
-impl From<BillingError> for Problem {
-    fn from(err: BillingError) -> Self {
-        let detail = err.to_string();
-        match err {
+impl ServiceError for BillingError {
+    fn problem(&self) -> Problem {
+        let detail = self.to_string();
+        match self {
             BillingError::InvoiceNotFound | BillingError::PaymentNotFound => {
                 Problem::client(StatusCode::NOT_FOUND, detail)
             }
             BillingError::Validation(errors) => unprocessable(detail, "validation")
                 .with_extension("errors", serde_json::to_value(errors).unwrap_or_default()),
             BillingError::Overflow(_) => unprocessable(detail, "overflow"),
-            BillingError::Overpayment { amount_due, .. } => {
-                unprocessable(detail, "overpayment").with_extension("amount_due", amount_due.into())
-            }
+            BillingError::Overpayment { amount_due, .. } => unprocessable(detail, "overpayment")
+                .with_extension("amount_due", (*amount_due).into()),
             BillingError::InvoicePaid => unprocessable(detail, "invoice_paid"),
             BillingError::CurrencyNotSupported(_) => {
                 unprocessable(detail, "currency_not_supported")
@@ -68,22 +68,16 @@ impl From<BillingError> for Problem {
             BillingError::AmountTooSmall => unprocessable(detail, "amount_too_small"),
             BillingError::Contention => Problem::client(StatusCode::CONFLICT, detail),
             BillingError::BadRequest(_) => Problem::client(StatusCode::BAD_REQUEST, detail),
-            BillingError::Idempotency(e) => e.into(),
-            BillingError::Pagination(e) => e.into(),
-            BillingError::Store(StoreError::Unavailable(cause)) => {
-                tracing::warn!(%cause, "billing store unavailable");
-                Problem::unavailable()
-            }
-            BillingError::Store(other) => {
-                tracing::error!(error = %other, "billing store failure");
-                Problem::internal()
-            }
+            BillingError::Idempotency(e) => e.clone().into(),
+            BillingError::Pagination(e) => e.clone().into(),
+            BillingError::Store(StoreError::Failure(failure)) => failure.problem(),
+            BillingError::Store(StoreError::Conflict) => Problem::internal(),
         }
     }
 }
 
 impl IntoResponse for BillingError {
     fn into_response(self) -> Response {
-        Problem::from(self).into_response()
+        platform::error::respond(self)
     }
 }

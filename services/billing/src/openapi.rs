@@ -1,27 +1,18 @@
 //! The billing service's OpenAPI fragment.
 
 use platform::openapi::{BearerAuth, EdgeAuthorizerResponses};
-use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::OpenApi;
 
-/// An RFC 9457 problem (`application/problem+json`).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"type": "about:blank", "title": "Unprocessable Entity", "status": 422,
-    "detail": "The payment exceeds the amount due (500 minor units of EUR).", "code": "overpayment", "amount_due": 500}))]
-pub struct ProblemDoc {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: Option<String>,
-    pub instance: Option<String>,
+platform::problem_doc! {
+    #[schema(example = json!({"type": "about:blank", "title": "Unprocessable Entity", "status": 422,
+        "detail": "The payment exceeds the amount due (500 minor units of EUR).", "code": "overpayment", "amount_due": 500}))]
     /// On 422: `validation`, `overflow`, `overpayment`, `invoice_paid`, `currency_not_supported`,
     /// `amount_too_small`.
-    pub code: Option<String>,
+    code: Option<String>,
     /// With `code` = `validation`: the invalid fields.
-    pub errors: Option<Vec<crate::error::FieldError>>,
+    errors: Option<Vec<crate::error::FieldError>>,
     /// With `code` = `overpayment`: what is still due, in the invoice's minor units.
-    pub amount_due: Option<i64>,
+    amount_due: Option<i64>,
 }
 
 #[derive(OpenApi)]

@@ -856,7 +856,7 @@ async fn openapi_documents_every_route_and_bearer_security() {
     assert!(doc["components"]["schemas"]["Invoice"]["example"].is_object());
 }
 
-/// Contract finding (schemathesis ST103, issue 8): `POST /payments` without `Content-Type` answered 415,
+/// Contract finding (schemathesis ST103, `./inv contract`): `POST /payments` without `Content-Type` answered 415,
 /// which the document did not list. Every operation with a request body documents the 415 it can answer.
 #[tokio::test]
 async fn a_body_without_content_type_is_415_and_documented() {

@@ -382,8 +382,8 @@ async fn dynamo_payment_key_marker_stops_a_second_payment_for_one_key() {
         serde_json::from_value(json!({"currency": "EUR", "lines": [{"description": "x", "quantity": 1, "unit_price": 1000}]}))
             .unwrap_or_else(|e| panic!("{e}")),
         "alice",
-        billing::domain::new_id(),
-        billing::domain::now_rfc3339(),
+        platform::ids::new_id(),
+        platform::ids::now_rfc3339(),
     )
     .unwrap_or_else(|e| panic!("{e}"));
     store
@@ -400,7 +400,7 @@ async fn dynamo_payment_key_marker_stops_a_second_payment_for_one_key() {
         invoice_currency: "EUR".into(),
         conversion: None,
         invoice_status: billing::domain::InvoiceStatus::Open,
-        created_at: billing::domain::now_rfc3339(),
+        created_at: platform::ids::now_rfc3339(),
     };
     let updated = |version: u64, paid: i64| billing::domain::Invoice {
         amount_paid: paid,
@@ -412,19 +412,14 @@ async fn dynamo_payment_key_marker_stops_a_second_payment_for_one_key() {
         key: "k".into(),
         fingerprint: "fp".into(),
     };
-    let first = payment(billing::domain::new_id());
+    let first = payment(platform::ids::new_id());
     assert_eq!(
         store.record_payment(&updated(2, 100), 1, &first, &pk).await,
         Ok(Recorded::New)
     );
     // The same key again (e.g. after the idempotency record expired): no second payment.
     let second = store
-        .record_payment(
-            &updated(3, 200),
-            2,
-            &payment(billing::domain::new_id()),
-            &pk,
-        )
+        .record_payment(&updated(3, 200), 2, &payment(platform::ids::new_id()), &pk)
         .await;
     assert_eq!(
         second,
@@ -443,7 +438,7 @@ async fn dynamo_payment_key_marker_stops_a_second_payment_for_one_key() {
             .record_payment(
                 &updated(2, 200),
                 1,
-                &payment(billing::domain::new_id()),
+                &payment(platform::ids::new_id()),
                 &other
             )
             .await,

@@ -1,8 +1,6 @@
 //! Posts, comments, their input limits and validation.
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::error::{BlogError, FieldError};
@@ -148,25 +146,6 @@ pub fn validate_comment(body: &str) -> Result<(), BlogError> {
     }
 }
 
-/// A new time-ordered id (UUIDv7, lowercase hyphenated).
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().hyphenated().to_string()
-}
-
-/// The canonical form of an id from a path, or `None` when it cannot be one of ours.
-pub fn parse_id(raw: &str) -> Option<String> {
-    uuid::Uuid::parse_str(raw)
-        .ok()
-        .map(|u| u.hyphenated().to_string())
-}
-
-/// Now, RFC 3339 in UTC with second precision or finer.
-pub fn now_rfc3339() -> String {
-    OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,15 +174,5 @@ mod tests {
             validate_post("t", &"a".repeat(BODY_MAX_BYTES + 1)),
             Err(BlogError::TooLarge(_))
         ));
-    }
-
-    #[test]
-    fn ids_are_canonical_uuids_sorted_by_time() {
-        let a = new_id();
-        let b = new_id();
-        assert!(a < b, "{a} !< {b}");
-        assert_eq!(parse_id(&a.to_uppercase()), Some(a));
-        assert_eq!(parse_id("not-an-id"), None);
-        assert!(time::OffsetDateTime::parse(&now_rfc3339(), &Rfc3339).is_ok());
     }
 }

@@ -3,6 +3,7 @@
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use platform::Problem;
+use platform::error::ServiceError;
 use platform::pagination::PaginationError;
 
 use crate::store::StoreError;
@@ -37,20 +38,20 @@ pub enum BlogError {
     Store(#[from] StoreError),
 }
 
-impl From<BlogError> for Problem {
-    fn from(err: BlogError) -> Self {
-        let detail = err.to_string();
-        match err {
+impl ServiceError for BlogError {
+    fn problem(&self) -> Problem {
+        let detail = self.to_string();
+        match self {
             BlogError::PostNotFound | BlogError::CommentNotFound => {
                 Problem::client(StatusCode::NOT_FOUND, detail)
             }
             BlogError::Forbidden(_) => Problem::client(StatusCode::FORBIDDEN, detail),
             BlogError::PreconditionFailed { current } => {
                 Problem::client(StatusCode::PRECONDITION_FAILED, detail)
-                    .with_extension("current_version", current.into())
+                    .with_extension("current_version", (*current).into())
             }
             BlogError::VersionConflict { current } => Problem::client(StatusCode::CONFLICT, detail)
-                .with_extension("current_version", current.into()),
+                .with_extension("current_version", (*current).into()),
             BlogError::PreconditionRequired => {
                 Problem::client(StatusCode::PRECONDITION_REQUIRED, detail)
             }
@@ -60,21 +61,15 @@ impl From<BlogError> for Problem {
                     .with_extension("errors", serde_json::to_value(errors).unwrap_or_default())
             }
             BlogError::TooLarge(_) => Problem::client(StatusCode::PAYLOAD_TOO_LARGE, detail),
-            BlogError::Pagination(e) => e.into(),
-            BlogError::Store(StoreError::Unavailable(cause)) => {
-                tracing::warn!(%cause, "blog store unavailable");
-                Problem::unavailable()
-            }
-            BlogError::Store(other) => {
-                tracing::error!(error = %other, "blog store failure");
-                Problem::internal()
-            }
+            BlogError::Pagination(e) => e.clone().into(),
+            BlogError::Store(StoreError::Failure(failure)) => failure.problem(),
+            BlogError::Store(StoreError::NotFound | StoreError::Conflict) => Problem::internal(),
         }
     }
 }
 
 impl IntoResponse for BlogError {
     fn into_response(self) -> Response {
-        Problem::from(self).into_response()
+        platform::error::respond(self)
     }
 }

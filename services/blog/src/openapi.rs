@@ -1,23 +1,14 @@
 //! The blog service's OpenAPI fragment.
 
 use platform::openapi::{BearerAuth, EdgeAuthorizerResponses};
-use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::OpenApi;
 
-/// An RFC 9457 problem (`application/problem+json`).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"type": "about:blank", "title": "Not Found", "status": 404, "detail": "No post with this id."}))]
-pub struct ProblemDoc {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: Option<String>,
-    pub instance: Option<String>,
+platform::problem_doc! {
+    #[schema(example = json!({"type": "about:blank", "title": "Not Found", "status": 404, "detail": "No post with this id."}))]
     /// On 422: the invalid fields.
-    pub errors: Option<Vec<crate::error::FieldError>>,
+    errors: Option<Vec<crate::error::FieldError>>,
     /// On 409/412: the post's current version.
-    pub current_version: Option<u64>,
+    current_version: Option<u64>,
 }
 
 #[derive(OpenApi)]

@@ -88,9 +88,9 @@ async fn fixture() -> Fixture {
 }
 
 fn post(author: &str, title: &str) -> Post {
-    let now = blog::domain::now_rfc3339();
+    let now = platform::ids::now_rfc3339();
     Post {
-        id: blog::domain::new_id(),
+        id: platform::ids::new_id(),
         author_id: author.into(),
         title: title.into(),
         body: String::new(),
@@ -102,11 +102,11 @@ fn post(author: &str, title: &str) -> Post {
 
 fn comment(post_id: &str, author: &str) -> Comment {
     Comment {
-        id: blog::domain::new_id(),
+        id: platform::ids::new_id(),
         post_id: post_id.into(),
         author_id: author.into(),
         body: "c".into(),
-        created_at: blog::domain::now_rfc3339(),
+        created_at: platform::ids::now_rfc3339(),
     }
 }
 

@@ -4,6 +4,7 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use money::MoneyError;
 use platform::Problem;
+use platform::error::ServiceError;
 
 use crate::store::StoreError;
 
@@ -37,34 +38,24 @@ impl ConvertError {
     }
 }
 
-impl From<ConvertError> for Problem {
-    fn from(err: ConvertError) -> Self {
-        let detail = err.to_string();
-        match err {
+impl ServiceError for ConvertError {
+    fn problem(&self) -> Problem {
+        let detail = self.to_string();
+        match self {
             ConvertError::BadParameter { parameter, .. } => {
                 Problem::client(StatusCode::BAD_REQUEST, detail)
-                    .with_extension("parameter", parameter.into())
+                    .with_extension("parameter", (*parameter).into())
             }
             ConvertError::UnknownCurrency(_) => Problem::client(StatusCode::NOT_FOUND, detail),
             ConvertError::Overflow => Problem::client(StatusCode::UNPROCESSABLE_ENTITY, detail),
-            ConvertError::BadRecord(cause) => {
-                tracing::error!(%cause, "currency record unusable for conversion");
-                Problem::internal()
-            }
-            ConvertError::Store(StoreError::Unavailable(cause)) => {
-                tracing::warn!(%cause, "rate store unavailable");
-                Problem::unavailable()
-            }
-            ConvertError::Store(StoreError::Internal(cause)) => {
-                tracing::error!(%cause, "rate store failure");
-                Problem::internal()
-            }
+            ConvertError::BadRecord(_) => Problem::internal(),
+            ConvertError::Store(failure) => failure.problem(),
         }
     }
 }
 
 impl IntoResponse for ConvertError {
     fn into_response(self) -> Response {
-        Problem::from(self).into_response()
+        platform::error::respond(self)
     }
 }

@@ -16,6 +16,8 @@ pub mod error;
 pub mod openapi;
 pub mod rates;
 pub mod routes;
+pub mod runtime_watch;
+pub mod serve;
 pub mod store;
 
 use std::sync::Arc;

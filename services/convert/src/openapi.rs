@@ -1,20 +1,11 @@
 //! The convert service's OpenAPI fragment (merged by the fat Lambda's document).
 
-use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::OpenApi;
 
-/// An RFC 9457 problem (`application/problem+json`).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"type": "about:blank", "title": "Bad Request", "status": 400, "detail": "`amount` must be a non-negative integer number of minor units (e.g. 1050 for 10.50 USD).", "parameter": "amount"}))]
-pub struct ProblemDoc {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: Option<String>,
-    pub instance: Option<String>,
+platform::problem_doc! {
+    #[schema(example = json!({"type": "about:blank", "title": "Bad Request", "status": 400, "detail": "`amount` must be a non-negative integer number of minor units (e.g. 1050 for 10.50 USD).", "parameter": "amount"}))]
     /// On 400: the offending query parameter (`from`, `to`, `amount` or `query`).
-    pub parameter: Option<String>,
+    parameter: Option<String>,
 }
 
 #[derive(OpenApi)]

@@ -482,8 +482,3 @@ impl From<&CurrencyRecord> for CurrencyView {
         }
     }
 }
-
-/// RFC 3339 UTC now.
-pub fn now_rfc3339() -> String {
-    money::record::format_time(time::OffsetDateTime::now_utc())
-}

@@ -3,6 +3,7 @@
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use platform::Problem;
+use platform::error::ServiceError;
 
 use crate::store::StoreError;
 
@@ -30,10 +31,10 @@ pub enum CurrencyError {
     Store(#[from] StoreError),
 }
 
-impl From<CurrencyError> for Problem {
-    fn from(err: CurrencyError) -> Self {
-        let detail = err.to_string();
-        match err {
+impl ServiceError for CurrencyError {
+    fn problem(&self) -> Problem {
+        let detail = self.to_string();
+        match self {
             CurrencyError::CurrencyNotFound(_) | CurrencyError::CommandNotFound => {
                 Problem::client(StatusCode::NOT_FOUND, detail)
             }
@@ -43,29 +44,21 @@ impl From<CurrencyError> for Problem {
             }
             CurrencyError::IdempotencyConflict { command_id } => {
                 Problem::client(StatusCode::UNPROCESSABLE_ENTITY, detail)
-                    .with_extension("command_id", command_id.into())
+                    .with_extension("command_id", command_id.as_str().into())
             }
             CurrencyError::BadRequest(_) => Problem::client(StatusCode::BAD_REQUEST, detail),
             CurrencyError::QueueUnavailable { command_id } => {
-                tracing::warn!(%command_id, "command stored but not queued");
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE)
                     .with_detail(detail)
-                    .with_extension("command_id", command_id.into())
+                    .with_extension("command_id", command_id.as_str().into())
             }
-            CurrencyError::Store(StoreError::Unavailable(cause)) => {
-                tracing::warn!(%cause, "currency store unavailable");
-                Problem::unavailable()
-            }
-            CurrencyError::Store(other) => {
-                tracing::error!(error = %other, "currency store failure");
-                Problem::internal()
-            }
+            CurrencyError::Store(failure) => failure.problem(),
         }
     }
 }
 
 impl IntoResponse for CurrencyError {
     fn into_response(self) -> Response {
-        Problem::from(self).into_response()
+        platform::error::respond(self)
     }
 }

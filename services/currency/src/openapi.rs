@@ -1,27 +1,18 @@
 //! The currency service's OpenAPI fragment (read and write routes; the projector has no HTTP surface).
 
 use platform::openapi::{BearerAuth, EdgeAuthorizerResponses};
-use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::OpenApi;
 
-/// An RFC 9457 problem (`application/problem+json`).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "type": "about:blank", "title": "Unprocessable Entity", "status": 422,
-    "detail": "The command is invalid.",
-    "errors": [{"field": "rate_to_base", "message": "invalid rate: must be greater than zero"}]
-}))]
-pub struct ProblemDoc {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: Option<String>,
-    pub instance: Option<String>,
+platform::problem_doc! {
+    #[schema(example = json!({
+        "type": "about:blank", "title": "Unprocessable Entity", "status": 422,
+        "detail": "The command is invalid.",
+        "errors": [{"field": "rate_to_base", "message": "invalid rate: must be greater than zero"}]
+    }))]
     /// On 422 (invalid command): the invalid fields.
-    pub errors: Option<Vec<crate::error::FieldError>>,
+    errors: Option<Vec<crate::error::FieldError>>,
     /// On 422 (reused id) and 503 (not queued): the command id to retry with.
-    pub command_id: Option<String>,
+    command_id: Option<String>,
 }
 
 #[derive(OpenApi)]

@@ -59,6 +59,19 @@ where
     }
 }
 
+/// A failed SDK call as a store failure: classified ([`classify`]) and described ([`describe`]).
+pub fn failure<E, R>(err: &SdkError<E, R>) -> crate::store::StoreFailure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let detail = describe(err);
+    match classify(err) {
+        FailureKind::Unavailable => crate::store::StoreFailure::Unavailable(detail),
+        FailureKind::Internal => crate::store::StoreFailure::Internal(detail),
+    }
+}
+
 pub type Item = HashMap<String, AttributeValue>;
 
 /// A string attribute.

@@ -4,7 +4,8 @@
 //! the layer runs after routing, so `route` is the matched path template (`/posts/{id}`), never the raw path
 //! with ids in it. The line has `method`, `route`, `status`, `latency_ms` (plus the request id, trace id and
 //! cold-start flag from [`crate::telemetry`]); it never includes headers, bodies or the query string —
-//! tokens, passwords, cookies and `Idempotency-Key` values travel there.
+//! tokens, passwords, cookies and `Idempotency-Key` values travel there. A 5xx answered through
+//! [`crate::error::respond`] adds its cause as `error`.
 
 use std::time::Instant;
 
@@ -12,6 +13,8 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::{self, Next};
 use axum::response::Response;
+
+use crate::error::ErrorCause;
 
 /// `router` with the request log/metrics layer on every route and the fallback.
 pub fn instrument(router: Router) -> Router {
@@ -28,10 +31,14 @@ pub async fn log_request(request: Request, next: Next) -> Response {
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
     crate::metrics::cold_start();
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let status = response.status().as_u16();
-    if status >= 500 {
+    // The cause of a 5xx (crate::error::respond) is logged here, once, and never leaves the process.
+    let cause = response.extensions_mut().remove::<ErrorCause>();
+    if let Some(error) = cause {
+        tracing::error!(%method, %route, status, latency_ms, %error, "request");
+    } else if status >= 500 {
         tracing::error!(%method, %route, status, latency_ms, "request");
     } else {
         tracing::info!(%method, %route, status, latency_ms, "request");
@@ -77,5 +84,49 @@ mod tests {
         for secret in ["query-secret", "header-secret", "idem-secret", "/posts/42"] {
             assert!(!all.contains(secret), "{secret} in {all}");
         }
+    }
+
+    #[tokio::test]
+    async fn logs_the_cause_of_a_server_error_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("boom")]
+        struct Boom(&'static str);
+        impl crate::error::ServiceError for Boom {
+            fn problem(&self) -> crate::Problem {
+                crate::Problem::internal()
+            }
+        }
+        let app = instrument(Router::new().route(
+            "/fail",
+            get(|| async { crate::error::respond(Boom("table missing")) }),
+        ));
+        let request = http::Request::get("/fail")
+            .body(Body::empty())
+            .unwrap_or_default();
+        let buffer = crate::telemetry::testing::Buffer::default();
+        let _guard =
+            tracing::subscriber::set_default(tracing_subscriber::layer::SubscriberExt::with(
+                tracing_subscriber::registry::Registry::default(),
+                crate::telemetry::JsonLayer::new(buffer.clone(), None),
+            ));
+        let response = app.oneshot(request).await;
+        let response = response.unwrap_or_else(|never| match never {});
+        assert_eq!(response.status().as_u16(), 500);
+        assert!(response.extensions().get::<ErrorCause>().is_none());
+        let lines = buffer.lines();
+        let all = serde_json::to_string(&lines).unwrap_or_default();
+        assert_eq!(all.matches("table missing").count(), 1, "{all}");
+        let line = lines
+            .iter()
+            .find(|l| l["message"] == "request")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(line["status"], 500);
+        assert!(
+            line["error"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("table missing")
+        );
     }
 }

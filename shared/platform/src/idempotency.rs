@@ -63,14 +63,8 @@ impl From<IdempotencyError> for Problem {
                 Problem::client(StatusCode::UNPROCESSABLE_ENTITY, err.to_string())
             }
             IdempotencyError::InProgress => Problem::client(StatusCode::CONFLICT, err.to_string()),
-            IdempotencyError::Unavailable(cause) => {
-                tracing::warn!(%cause, "idempotency store unavailable");
-                Problem::unavailable()
-            }
-            IdempotencyError::Store(cause) => {
-                tracing::error!(%cause, "idempotency store failure");
-                Problem::internal()
-            }
+            IdempotencyError::Unavailable(_) => Problem::unavailable(),
+            IdempotencyError::Store(_) => Problem::internal(),
         }
     }
 }

@@ -7,15 +7,18 @@ pub mod auth;
 pub mod aws;
 pub mod config;
 pub mod dynamo;
+pub mod error;
 pub mod health;
 pub mod http_log;
 pub mod idempotency;
+pub mod ids;
 pub mod json;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod problem;
 pub mod redact;
+pub mod store;
 pub mod telemetry;
 pub mod text;
 

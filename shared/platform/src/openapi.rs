@@ -97,6 +97,35 @@ fn add_edge_401(operation: &mut Operation) {
     }
 }
 
+/// A service's `ProblemDoc`: the RFC 9457 members every problem has (`type`, `title`, `status`, `detail`,
+/// `instance`) plus the extension members that service adds, documented for utoipa. Give the example first,
+/// then the extensions (all optional):
+///
+/// ```ignore
+/// platform::problem_doc! {
+///     #[schema(example = json!({"type": "about:blank", "title": "Not Found", "status": 404}))]
+///     /// On 422: the invalid fields.
+///     errors: Option<Vec<platform::openapi::FieldError>>,
+/// }
+/// ```
+#[macro_export]
+macro_rules! problem_doc {
+    (#[$example:meta] $($(#[$doc:meta])* $field:ident: $ty:ty),* $(,)?) => {
+        /// An RFC 9457 problem (`application/problem+json`).
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        #[$example]
+        pub struct ProblemDoc {
+            #[serde(rename = "type")]
+            pub kind: String,
+            pub title: String,
+            pub status: u16,
+            pub detail: Option<String>,
+            pub instance: Option<String>,
+            $($(#[$doc])* pub $field: $ty,)*
+        }
+    };
+}
+
 /// One invalid input field (in a validation problem's `errors` member).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {

@@ -1,10 +1,16 @@
 //! Test support shared by the service crates' integration tests (use only as a dev-dependency).
 //!
+//! - [`client`]: a builder-style [`TestClient`] over a service's router, with problem+json checks.
+//! - [`fixtures`]: records several services' tests share.
 //! - [`moto`]: a moto server per test on a free loopback port (requests serialised so conditional
 //!   writes are atomic like DynamoDB's), clients for it, unique table names.
 
 // Test support: a broken environment should stop the test with a clear message.
 #![allow(clippy::panic)]
 
+pub mod client;
+pub mod fixtures;
 pub mod moto;
 pub mod tables;
+
+pub use client::{Reply, TestClient};

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use platform::Json;
 use platform::auth::Principal;
 
-use crate::domain::{Email, User, check_policy, user::now_rfc3339};
+use crate::domain::{Email, User, check_policy};
 use crate::error::{Error, FieldError};
 use crate::models::{LoginRequest, ProblemDetails, RegisterRequest, TokenResponse, UserResponse};
 use crate::state::AppState;
@@ -90,7 +90,7 @@ async fn create_account(state: &AppState, body: RegisterRequest) -> Result<Respo
         email: email.into_string(),
         password_hash,
         roles: Vec::new(),
-        created_at: now_rfc3339(),
+        created_at: platform::ids::now_rfc3339_seconds(),
     };
     state.store().create(&user).await?;
     tracing::info!(user_id = %user.id, "account created");

@@ -17,10 +17,11 @@ use std::time::Duration;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use platform::dynamo::{FailureKind, Item, classify, describe, get_s, get_strings};
+use platform::dynamo::{Item, get_s, get_strings};
 
 use super::{StoreError, UserStore};
 use crate::domain::User;
+use platform::store::Failure as _;
 
 const PK: &str = "pk";
 /// A user id no account has (UUID v4 never yields the nil UUID).
@@ -47,11 +48,7 @@ where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    let detail = describe(err);
-    match classify(err) {
-        FailureKind::Unavailable => StoreError::Unavailable(detail),
-        FailureKind::Internal => StoreError::Failed(detail),
-    }
+    platform::dynamo::failure(err).into()
 }
 
 impl DynamoUserStore {
@@ -94,14 +91,14 @@ impl DynamoUserStore {
             .item("created_at", AttributeValue::S(user.created_at.clone()))
             .condition_expression("attribute_not_exists(pk)")
             .build()
-            .map_err(|e| StoreError::Failed(e.to_string()))?;
+            .map_err(|e| StoreError::internal(e.to_string()))?;
         let email_put = Put::builder()
             .table_name(&self.table)
             .item(PK, AttributeValue::S(email_key(&user.email)))
             .item("user_id", AttributeValue::S(user.id.clone()))
             .condition_expression("attribute_not_exists(pk)")
             .build()
-            .map_err(|e| StoreError::Failed(e.to_string()))?;
+            .map_err(|e| StoreError::internal(e.to_string()))?;
         Ok(vec![
             TransactWriteItem::builder().put(user_put).build(),
             TransactWriteItem::builder().put(email_put).build(),
@@ -165,9 +162,9 @@ impl UserStore for DynamoUserStore {
                     tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
                 }
                 Some(Cancelled::Conflict) => {
-                    return Err(StoreError::Unavailable("transaction conflict".into()));
+                    return Err(StoreError::unavailable("transaction conflict"));
                 }
-                Some(Cancelled::Other(detail)) => return Err(StoreError::Failed(detail)),
+                Some(Cancelled::Other(detail)) => return Err(StoreError::internal(detail)),
                 None => return Err(store_error(&err)),
             }
         }
@@ -181,7 +178,7 @@ impl UserStore for DynamoUserStore {
             return Ok(None);
         };
         let Some(user_id) = get_s(&claim, "user_id") else {
-            return Err(StoreError::Failed("email item without user_id".into()));
+            return Err(StoreError::internal("email item without user_id"));
         };
         let user = self.get(user_id).await?;
         if user.is_none() {
@@ -202,7 +199,7 @@ fn user_from_item(item: &Item) -> Result<User, StoreError> {
     let field = |name: &str| {
         get_s(item, name)
             .map(str::to_owned)
-            .ok_or_else(|| StoreError::Failed(format!("user item without {name}")))
+            .ok_or_else(|| StoreError::internal(format!("user item without {name}")))
     };
     Ok(User {
         id: field("id")?,

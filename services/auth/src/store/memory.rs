@@ -5,6 +5,7 @@ use std::sync::Mutex;
 
 use super::{StoreError, UserStore};
 use crate::domain::User;
+use platform::store::Failure as _;
 
 #[derive(Debug, Default)]
 struct Tables {
@@ -43,7 +44,7 @@ impl InMemoryUserStore {
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Tables>, StoreError> {
         self.tables
             .lock()
-            .map_err(|_| StoreError::Failed("poisoned lock".into()))
+            .map_err(|_| StoreError::internal("poisoned lock"))
     }
 }
 

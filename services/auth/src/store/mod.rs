@@ -6,6 +6,8 @@ mod memory;
 pub use dynamo::DynamoUserStore;
 pub use memory::InMemoryUserStore;
 
+use platform::store::StoreFailure;
+
 use crate::domain::User;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -13,12 +15,9 @@ pub enum StoreError {
     /// Another account already uses this email (the uniqueness transaction was cancelled).
     #[error("email already registered")]
     EmailTaken,
-    /// Throttled, unavailable or timed out: retry later (503).
-    #[error("user store unavailable: {0}")]
-    Unavailable(String),
-    /// Anything else (misconfiguration, corrupt item): a 500 that reveals nothing.
-    #[error("user store failed: {0}")]
-    Failed(String),
+    /// Unavailable (503) or anything else (500).
+    #[error(transparent)]
+    Failure(#[from] StoreFailure),
 }
 
 #[async_trait::async_trait]

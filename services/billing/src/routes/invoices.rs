@@ -59,8 +59,8 @@ pub async fn create_invoice(
     let invoice = domain::build_invoice(
         input,
         &principal.user_id,
-        domain::new_id(),
-        domain::now_rfc3339(),
+        platform::ids::new_id(),
+        platform::ids::now_rfc3339(),
     )?;
     state.store.create_invoice(&invoice).await?;
     let location = HeaderValue::from_str(&format!("/invoices/{}", invoice.id))
@@ -124,7 +124,7 @@ pub async fn get_invoice(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<Invoice>, BillingError> {
-    let id = domain::parse_id(&id).ok_or(BillingError::InvoiceNotFound)?;
+    let id = platform::ids::parse_id(&id).ok_or(BillingError::InvoiceNotFound)?;
     state
         .store
         .get_invoice(&principal.user_id, &id)

@@ -20,8 +20,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use platform::Json;
-use platform::Problem;
 use platform::auth::Principal;
+use platform::error::{ErrorCause, ServiceError};
 use platform::idempotency::{Claim, IdempotencyError, IdempotencyKey, StoredResponse, fingerprint};
 use platform::pagination::parse_limit;
 use serde::{Deserialize, Serialize};
@@ -33,6 +33,7 @@ use crate::domain::{self, Conversion, InvoiceStatus, NewPayment, Payment};
 use crate::error::{BillingError, FieldError};
 use crate::money::MAX_AMOUNT;
 use crate::store::{PaymentKey, Recorded, StoreError};
+use platform::store::Failure as _;
 
 /// How often a payment is recomputed after losing a race on its invoice.
 const MAX_ATTEMPTS: usize = 8;
@@ -79,7 +80,7 @@ pub async fn create_payment(
     let key = IdempotencyKey::from_headers(&headers)?;
     // The fingerprint is over the parsed body, so formatting and field order do not matter.
     let canonical = serde_json::to_vec(&input)
-        .map_err(|e| BillingError::Store(StoreError::Internal(e.to_string())))?;
+        .map_err(|e| BillingError::Store(StoreError::internal(e.to_string())))?;
     let fingerprint = fingerprint(&[b"POST /payments", &canonical]);
     let owner = principal.user_id.as_str();
     match state.idempotency.claim(owner, &key, &fingerprint).await? {
@@ -90,6 +91,7 @@ pub async fn create_payment(
         key: key.as_str().to_owned(),
         fingerprint: fingerprint.clone(),
     };
+    let mut cause = None;
     let stored = match process(&state, owner, input, &dedup).await {
         Ok(Processed::Existing(payment)) => {
             let stored = StoredResponse {
@@ -116,7 +118,10 @@ pub async fn create_payment(
             }
         }
         Err(err) => {
-            let problem = Problem::from(err);
+            let problem = err.problem();
+            if problem.status_code().is_server_error() {
+                cause = Some(ErrorCause::new(&err));
+            }
             StoredResponse {
                 status: problem.status,
                 body: serde_json::to_string(&problem).unwrap_or_default(),
@@ -137,7 +142,11 @@ pub async fn create_payment(
         // The payment itself is safe: its key marker makes a retry return it instead of paying again.
         tracing::error!(error = %e, "could not record the idempotent response");
     }
-    Ok(respond(stored, false))
+    let mut response = respond(stored, false);
+    if let Some(cause) = cause {
+        response.extensions_mut().insert(cause);
+    }
+    Ok(response)
 }
 
 fn respond(stored: StoredResponse, replayed: bool) -> Response {
@@ -234,8 +243,8 @@ async fn committed_payment(
         .await?
         .map(Some)
         .ok_or_else(|| {
-            BillingError::Store(StoreError::Internal(
-                "payment of a recorded key is missing".into(),
+            BillingError::Store(StoreError::internal(
+                "payment of a recorded key is missing",
             ))
         })
 }
@@ -257,7 +266,8 @@ async fn process(
         ));
     }
     domain::validate_currency("currency", &input.currency)?;
-    let invoice_id = domain::parse_id(&input.invoice_id).ok_or(BillingError::InvoiceNotFound)?;
+    let invoice_id =
+        platform::ids::parse_id(&input.invoice_id).ok_or(BillingError::InvoiceNotFound)?;
     for _ in 0..MAX_ATTEMPTS {
         let invoice = state
             .store
@@ -278,7 +288,7 @@ async fn process(
                 currency: invoice.currency,
             });
         }
-        let now = domain::now_rfc3339();
+        let now = platform::ids::now_rfc3339();
         let amount_paid = invoice.amount_paid.saturating_add(applied);
         let status = if amount_paid >= invoice.total {
             InvoiceStatus::Paid
@@ -294,7 +304,7 @@ async fn process(
             ..invoice.clone()
         };
         let payment = Payment {
-            id: domain::new_id(),
+            id: platform::ids::new_id(),
             owner_id: owner.to_owned(),
             invoice_id: invoice.id.clone(),
             amount: input.amount,
@@ -317,8 +327,8 @@ async fn process(
                     .await?
                     .map(Processed::Existing)
                     .ok_or_else(|| {
-                        BillingError::Store(StoreError::Internal(
-                            "payment key marker vanished".into(),
+                        BillingError::Store(StoreError::internal(
+                            "payment key marker vanished",
                         ))
                     });
             }
@@ -380,7 +390,7 @@ pub async fn get_payment(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<Payment>, BillingError> {
-    let id = domain::parse_id(&id).ok_or(BillingError::PaymentNotFound)?;
+    let id = platform::ids::parse_id(&id).ok_or(BillingError::PaymentNotFound)?;
     state
         .store
         .get_payment(&principal.user_id, &id)

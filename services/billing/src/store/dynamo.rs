@@ -30,6 +30,7 @@ use serde_json::Value;
 
 use super::{BillingStore, KeyedPayment, PaymentKey, Recorded, StoreError};
 use crate::domain::{Invoice, Payment};
+use platform::store::Failure as _;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -103,9 +104,9 @@ fn from_attr(value: &AttributeValue) -> Value {
 
 fn to_item<T: Serialize>(key: Item, value: &T) -> Result<Item, StoreError> {
     let Value::Object(fields) =
-        serde_json::to_value(value).map_err(|e| StoreError::Internal(e.to_string()))?
+        serde_json::to_value(value).map_err(|e| StoreError::internal(e.to_string()))?
     else {
-        return Err(StoreError::Internal("not an object".into()));
+        return Err(StoreError::internal("not an object"));
     };
     let mut item = key;
     item.extend(fields.into_iter().map(|(k, v)| (k, to_attr(v))));
@@ -118,7 +119,7 @@ fn from_item<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
         .map(|(k, v)| (k.clone(), from_attr(v)))
         .collect();
     serde_json::from_value(Value::Object(object))
-        .map_err(|e| StoreError::Internal(format!("corrupt item: {e}")))
+        .map_err(|e| StoreError::internal(format!("corrupt item: {e}")))
 }
 
 /// Maps an SDK failure: throttling/unavailability → `Unavailable` (503), the rest → `Internal`.
@@ -127,15 +128,11 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let detail = platform::dynamo::describe(&err);
-    match platform::dynamo::classify(&err) {
-        platform::dynamo::FailureKind::Unavailable => StoreError::Unavailable(detail),
-        platform::dynamo::FailureKind::Internal => StoreError::Internal(detail),
-    }
+    platform::dynamo::failure(&err).into()
 }
 
 fn build_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Internal(format!("request build: {e}"))
+    StoreError::internal(format!("request build: {e}"))
 }
 
 impl DynamoBillingStore {
@@ -162,7 +159,7 @@ impl DynamoBillingStore {
         let start = after
             .map(key_from_cursor)
             .transpose()
-            .map_err(|_| StoreError::Internal("cursor is not a key".into()))?;
+            .map_err(|_| StoreError::internal("cursor is not a key"))?;
         let out = self
             .client
             .query()
@@ -299,13 +296,13 @@ impl BillingStore for DynamoBillingStore {
                 .await
                 .map_err(sdk_error)?
                 .item
-                .ok_or_else(|| StoreError::Internal("payment key marker vanished".into()))?;
+                .ok_or_else(|| StoreError::internal("payment key marker vanished"))?;
             let get = |name: &str| {
                 marker
                     .get(name)
                     .and_then(|v| v.as_s().ok())
                     .cloned()
-                    .ok_or_else(|| StoreError::Internal(format!("marker lacks {name}")))
+                    .ok_or_else(|| StoreError::internal(format!("marker lacks {name}")))
             };
             return Ok(Recorded::Duplicate {
                 payment_id: get("payment_id")?,
@@ -323,11 +320,11 @@ impl BillingStore for DynamoBillingStore {
             .iter()
             .any(|c| c == "ThrottlingError" || c == "ProvisionedThroughputExceeded")
         {
-            return Err(StoreError::Unavailable(format!(
+            return Err(StoreError::unavailable(format!(
                 "transaction cancelled: {codes:?}"
             )));
         }
-        Err(StoreError::Internal(format!(
+        Err(StoreError::internal(format!(
             "transaction cancelled: {codes:?}"
         )))
     }
@@ -353,7 +350,7 @@ impl BillingStore for DynamoBillingStore {
             item.get(name)
                 .and_then(|v| v.as_s().ok())
                 .cloned()
-                .ok_or_else(|| StoreError::Internal(format!("marker lacks {name}")))
+                .ok_or_else(|| StoreError::internal(format!("marker lacks {name}")))
         };
         Ok(Some(KeyedPayment {
             payment_id: get("payment_id")?,

@@ -9,6 +9,7 @@ use platform::pagination::{Cursor, CursorValue, Page};
 
 use super::{BillingStore, KeyedPayment, PaymentKey, Recorded, StoreError};
 use crate::domain::{Invoice, Payment};
+use platform::store::Failure as _;
 
 #[derive(Default)]
 struct Data {
@@ -33,7 +34,7 @@ impl MemoryBillingStore {
     fn data(&self) -> Result<MutexGuard<'_, Data>, StoreError> {
         self.data
             .lock()
-            .map_err(|_| StoreError::Internal("poisoned lock".into()))
+            .map_err(|_| StoreError::internal("poisoned lock"))
     }
 
     /// Every payment of every owner (for tests' invariants).
@@ -53,7 +54,7 @@ fn newest_first<T: Clone>(
     let after = match after.map(|c| c.get("id")) {
         None => None,
         Some(Some(CursorValue::S(id))) => Some(id.clone()),
-        Some(_) => return Err(StoreError::Internal("unexpected cursor shape".into())),
+        Some(_) => return Err(StoreError::internal("unexpected cursor shape")),
     };
     let mut items = map
         .iter()

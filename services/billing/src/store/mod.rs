@@ -7,6 +7,7 @@ mod rates;
 
 use async_trait::async_trait;
 use platform::pagination::{Cursor, Page};
+use platform::store::StoreFailure;
 
 use crate::domain::{Invoice, Payment};
 
@@ -19,12 +20,9 @@ pub enum StoreError {
     /// A conditional write lost: the item changed since it was read.
     #[error("condition failed")]
     Conflict,
-    /// Throttling, timeouts, service errors: retry later (503).
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
-    /// Anything else (500).
-    #[error("store failure: {0}")]
-    Internal(String),
+    /// Unavailable (503) or anything else (500).
+    #[error(transparent)]
+    Failure(#[from] StoreFailure),
 }
 
 /// Ties a payment to the `Idempotency-Key` that created it: stored in the same transaction as the

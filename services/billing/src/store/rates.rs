@@ -12,6 +12,7 @@ use money::{CurrencyCode, CurrencyRecord};
 
 use super::StoreError;
 use super::dynamo::sdk_error;
+use platform::store::Failure as _;
 
 #[async_trait]
 pub trait CurrencyRates: Send + Sync {
@@ -68,7 +69,7 @@ impl CurrencyRates for MemoryCurrencyRates {
         self.rates
             .read()
             .map(|r| r.get(code).cloned())
-            .map_err(|_| StoreError::Internal("poisoned lock".into()))
+            .map_err(|_| StoreError::internal("poisoned lock"))
     }
 }
 
@@ -106,7 +107,7 @@ impl CurrencyRates for DynamoCurrencyRates {
         match out.item {
             None => Ok(None),
             Some(item) => CurrencyRecord::from_item(&item).map_err(|e| {
-                StoreError::Internal(format!("currency read model item for {code}: {e}"))
+                StoreError::internal(format!("currency read model item for {code}: {e}"))
             }),
         }
     }

@@ -68,11 +68,11 @@ pub async fn create_comment(
         .await?
         .ok_or(BlogError::PostNotFound)?;
     let comment = Comment {
-        id: domain::new_id(),
+        id: platform::ids::new_id(),
         post_id,
         author_id: principal.user_id,
         body: input.body,
-        created_at: domain::now_rfc3339(),
+        created_at: platform::ids::now_rfc3339(),
     };
     match state.store.create_comment(&comment, &post.author_id).await {
         Ok(()) => Ok((StatusCode::CREATED, Json(comment))),
@@ -135,7 +135,7 @@ pub async fn delete_comment(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, BlogError> {
-    let id = domain::parse_id(&id).ok_or(BlogError::CommentNotFound)?;
+    let id = platform::ids::parse_id(&id).ok_or(BlogError::CommentNotFound)?;
     let record = state
         .store
         .get_comment(&id)

@@ -82,7 +82,7 @@ pub(crate) fn query_rejection(rejection: QueryRejection) -> BlogError {
 }
 
 pub(crate) fn post_id(raw: &str) -> Result<String, BlogError> {
-    domain::parse_id(raw).ok_or(BlogError::PostNotFound)
+    platform::ids::parse_id(raw).ok_or(BlogError::PostNotFound)
 }
 
 fn with_etag(status: StatusCode, post: Post, location: bool) -> Response {
@@ -118,9 +118,9 @@ pub async fn create_post(
     Json(input): Json<NewPost>,
 ) -> Result<Response, BlogError> {
     domain::validate_post(&input.title, &input.body)?;
-    let now = domain::now_rfc3339();
+    let now = platform::ids::now_rfc3339();
     let post = Post {
-        id: domain::new_id(),
+        id: platform::ids::new_id(),
         author_id: principal.user_id,
         title: input.title,
         body: input.body,
@@ -272,7 +272,7 @@ pub async fn update_post(
         title: input.title,
         body: input.body,
         version: current.version.saturating_add(1),
-        updated_at: domain::now_rfc3339(),
+        updated_at: platform::ids::now_rfc3339(),
         ..current.clone()
     };
     match state.store.update_post(&updated, current.version).await {

@@ -37,6 +37,7 @@ use platform::pagination::{Cursor, Page, cursor_from_key, key_from_cursor};
 
 use super::{BlogStore, CommentRecord, StoreError};
 use crate::domain::{Comment, Post};
+use platform::store::Failure as _;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -91,14 +92,14 @@ fn get_s(item: &Item, name: &str) -> Result<String, StoreError> {
     item.get(name)
         .and_then(|v| v.as_s().ok())
         .cloned()
-        .ok_or_else(|| StoreError::Internal(format!("item lacks string attribute {name}")))
+        .ok_or_else(|| StoreError::internal(format!("item lacks string attribute {name}")))
 }
 
 fn get_n(item: &Item, name: &str) -> Result<u64, StoreError> {
     item.get(name)
         .and_then(|v| v.as_n().ok())
         .and_then(|v| v.parse().ok())
-        .ok_or_else(|| StoreError::Internal(format!("item lacks number attribute {name}")))
+        .ok_or_else(|| StoreError::internal(format!("item lacks number attribute {name}")))
 }
 
 fn post_item(post: &Post) -> Item {
@@ -147,11 +148,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let detail = platform::dynamo::describe(&err);
-    match platform::dynamo::classify(&err) {
-        platform::dynamo::FailureKind::Unavailable => StoreError::Unavailable(detail),
-        platform::dynamo::FailureKind::Internal => StoreError::Internal(detail),
-    }
+    platform::dynamo::failure(&err).into()
 }
 
 fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
@@ -159,7 +156,7 @@ fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> boo
 }
 
 fn build_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Internal(format!("request build: {e}"))
+    StoreError::internal(format!("request build: {e}"))
 }
 
 impl DynamoBlogStore {
@@ -172,7 +169,7 @@ impl DynamoBlogStore {
         let start = after
             .map(key_from_cursor)
             .transpose()
-            .map_err(|_| StoreError::Internal("cursor is not a key".into()))?;
+            .map_err(|_| StoreError::internal("cursor is not a key"))?;
         let out = query
             .table_name(&self.table)
             .limit(i32::from(limit))
@@ -213,8 +210,8 @@ impl DynamoBlogStore {
                 if !requests.is_empty() {
                     attempt += 1;
                     if attempt > 8 {
-                        return Err(StoreError::Unavailable(
-                            "batch delete left unprocessed items".into(),
+                        return Err(StoreError::unavailable(
+                            "batch delete left unprocessed items",
                         ));
                     }
                     tokio::time::sleep(Duration::from_millis(25 << attempt.min(5))).await;
@@ -422,7 +419,7 @@ impl BlogStore for DynamoBlogStore {
                         )
                     )
                 }) {
-                    Err(StoreError::Unavailable(format!(
+                    Err(StoreError::unavailable(format!(
                         "transaction cancelled: {reasons:?}"
                     )))
                 } else {

@@ -8,6 +8,7 @@ use platform::pagination::{Cursor, CursorValue, Page};
 
 use super::{BlogStore, CommentRecord, StoreError};
 use crate::domain::{Comment, Post};
+use platform::store::Failure as _;
 
 #[derive(Default)]
 struct Data {
@@ -32,7 +33,7 @@ impl MemoryBlogStore {
     fn data(&self) -> Result<MutexGuard<'_, Data>, StoreError> {
         self.data
             .lock()
-            .map_err(|_| StoreError::Internal("poisoned lock".into()))
+            .map_err(|_| StoreError::internal("poisoned lock"))
     }
 }
 
@@ -41,7 +42,7 @@ fn cursor_id(cursor: Option<&Cursor>) -> Result<Option<String>, StoreError> {
         None => Ok(None),
         Some(Some(CursorValue::S(id))) => Ok(Some(id.clone())),
         // Tokens are MAC-checked before they get here; a cursor of another shape is a bug.
-        Some(_) => Err(StoreError::Internal("unexpected cursor shape".into())),
+        Some(_) => Err(StoreError::internal("unexpected cursor shape")),
     }
 }
 

@@ -9,6 +9,7 @@ mod memory;
 
 use async_trait::async_trait;
 use platform::pagination::{Cursor, Page};
+use platform::store::StoreFailure;
 
 use crate::domain::{Comment, Post};
 
@@ -23,12 +24,9 @@ pub enum StoreError {
     /// A conditional write lost: the item changed or vanished since it was read.
     #[error("condition failed")]
     Conflict,
-    /// Throttling, timeouts, service errors: retry later (503).
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
-    /// Anything else (500).
-    #[error("store failure: {0}")]
-    Internal(String),
+    /// Unavailable (503) or anything else (500).
+    #[error(transparent)]
+    Failure(#[from] StoreFailure),
 }
 
 /// A comment with the author of the post it belongs to (who may also delete it).

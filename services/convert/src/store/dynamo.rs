@@ -3,7 +3,6 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use money::{CurrencyCode, CurrencyRecord};
-use platform::dynamo::{FailureKind, classify, describe};
 
 use super::{RateStore, StoreError};
 
@@ -32,10 +31,7 @@ impl RateStore for DynamoRateStore {
             .set_key(Some(money::record::key(code)))
             .send()
             .await
-            .map_err(|err| match classify(&err) {
-                FailureKind::Unavailable => StoreError::Unavailable(describe(&err)),
-                FailureKind::Internal => StoreError::Internal(describe(&err)),
-            })?;
+            .map_err(|err| platform::dynamo::failure(&err))?;
         match output.item {
             // Tombstones (deleted currencies) read as `None`.
             Some(item) => CurrencyRecord::from_item(&item)

@@ -10,16 +10,9 @@ use money::{CurrencyCode, CurrencyRecord};
 pub use dynamo::DynamoRateStore;
 pub use memory::MemoryRateStore;
 
-/// Why a read failed. `Clone`: one failed read is shared by every request that waited for it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    /// Throttling, timeouts, service errors: retry later (503).
-    #[error("rate store unavailable: {0}")]
-    Unavailable(String),
-    /// Misconfiguration or an unreadable record (500).
-    #[error("rate store failure: {0}")]
-    Internal(String),
-}
+/// Why a read failed: unavailable (503) or anything else (500). `Clone`: one failed read is shared by every
+/// request that waited for it.
+pub type StoreError = platform::store::StoreFailure;
 
 /// Read access to the currency read model (one record per currency, key `code`).
 #[async_trait]

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use money::record::{self as model, LIVE_FILTER};
 use money::{CurrencyCode, CurrencyRecord};
-use platform::dynamo::{FailureKind, Item, classify, describe, get_i64, get_s};
+use platform::dynamo::{Item, get_i64, get_s};
 use time::OffsetDateTime;
 
 use super::{ApplyOutcome, CommandStore, CurrencyReader, CurrencyWriter, Inserted, StoreError};
@@ -20,11 +20,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let detail = describe(&err);
-    match classify(&err) {
-        FailureKind::Unavailable => StoreError::Unavailable(detail),
-        FailureKind::Internal => StoreError::Internal(detail),
-    }
+    platform::dynamo::failure(&err)
 }
 
 fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {

@@ -21,15 +21,8 @@ pub use dynamo::{DynamoCommandStore, DynamoCurrencies};
 pub use memory::{MemoryCommandStore, MemoryCurrencies, MemoryQueue};
 pub use sqs::SqsCommandQueue;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    /// Throttling, timeouts, service errors: retry later (503; the projector retries the message).
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
-    /// Anything else (500).
-    #[error("store failure: {0}")]
-    Internal(String),
-}
+/// Unavailable (503; the projector retries the message) or anything else (500).
+pub type StoreError = platform::store::StoreFailure;
 
 /// Result of applying a command to the read model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

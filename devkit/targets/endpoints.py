@@ -1,0 +1,96 @@
+"""Where contract and load tests send their requests: a deployed stage, explicit URLs, or a local cloud of their own.
+
+`endpoints(...)` resolves the URLs (and, when it can, a `devkit.targets.Target` for admin grants and cleanup),
+applies the prod guard, and — with neither URLs nor a stage — starts `python -m devkit.stack` on loopback ports
+in a temporary state directory and stops it on exit.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from devkit import targets
+from devkit.stack import StackNotReady, started
+from devkit.targets.safety import refuse_prod
+
+START_DEADLINE_S = 300.0  # a first start may build bootstraps
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    api: str  # the lith API (HttpApi): every module except identity
+    auth: str  # the identity API (AuthApi): /register, /login, /logout, /me, /.well-known/*
+    fat: str | None  # the fat Lambda's API (FatApi): every route
+    target: Any | None  # devkit.targets.Target for admin grants and table cleanup; None for bare URLs
+    label: str
+    urls: dict[str, str] | None = None  # every API's URL (a local cloud of our own)
+    control: dict[str, Any] | None = None  # its control file (lambda_endpoint, state_dir, …)
+
+    def base_for(self, topology: str) -> tuple[str, str]:
+        """(main URL, identity URL) for a topology: lith splits them, fat serves everything from one API."""
+        if topology == "fat":
+            if not self.fat:
+                raise targets.TargetError(f"{self.label} has no fat API (FatApiUrl); use --topology lith")
+            return self.fat, self.fat
+        return self.api, self.auth
+
+
+@contextmanager
+def local_cloud(*, build: bool = True, backend: str = "moto", profile: str = "ci") -> Iterator[Endpoints]:
+    """A private local cloud (loopback, random ports; moto or dynamodb-local) for the duration of the block."""
+    with tempfile.TemporaryDirectory(prefix="contract-cloud-") as tmp:
+        state_dir = Path(tmp)
+        cmd = [sys.executable, "-m", "devkit.stack", "--port", "0", "--state-dir", str(state_dir), "--quiet"]
+        cmd += ["--backend", backend, "--profile", profile] + ([] if build else ["--no-build"])
+        try:
+            with started(cmd, state_dir, deadline_s=START_DEADLINE_S) as (_, control):
+                urls = control["urls"]
+                yield Endpoints(
+                    urls["HttpApi"],
+                    urls["AuthApi"],
+                    urls.get("FatApi"),
+                    targets.local(state_dir),
+                    "the local cloud",
+                    urls=urls,
+                    control=control,
+                )
+        except StackNotReady as err:
+            raise targets.TargetError(str(err)) from None
+
+
+@contextmanager
+def endpoints(
+    *,
+    base_url: str = "",
+    auth_url: str = "",
+    fat_url: str = "",
+    stage: str = "",
+    i_know: bool = False,
+    backend: str = "moto",
+) -> Iterator[Endpoints]:
+    """Resolve where to test; refuse prod-looking targets; start a local cloud when nothing is given."""
+    if base_url and stage:
+        raise targets.TargetError("give either --base-url or --stage, not both")
+    if stage:
+        refuse_prod([stage], i_know=i_know)
+        target = targets.stage(stage)
+        api = target.output("HttpApiUrl")
+        found = Endpoints(
+            api, target.outputs.get("AuthApiUrl", api), target.outputs.get("FatApiUrl"), target, target.name
+        )
+        refuse_prod([found.api, found.auth, found.fat or ""], i_know=i_know)
+        yield found
+        return
+    if base_url:
+        refuse_prod([base_url, auth_url, fat_url], i_know=i_know)
+        base = base_url.rstrip("/")
+        yield Endpoints(base, (auth_url or base).rstrip("/"), (fat_url or base).rstrip("/"), None, base)
+        return
+    with local_cloud(backend=backend) as local:
+        yield local

@@ -1,0 +1,58 @@
+"""Tasks that deploy (SAM, one stack per stage; see devkit/deploy/stage.py): deploy, outputs, destroy."""
+
+from __future__ import annotations
+
+from invoke import Context, task
+
+from devkit.tasks import exits
+
+
+@task(
+    help={
+        "stage": "dev, staging, prod or a personal name (stack lambda-rust-reference-<stage>)",
+        "guided": "sam deploy --guided (asks for every setting and saves it to infra/samconfig.toml)",
+        "no_build": "deploy the zips already built by ./inv build (release, the stage's architecture)",
+        "yes": "no change-set confirmation (CI)",
+        "region": "AWS region (default: infra/samconfig.toml, or AWS_REGION)",
+        "s3_bucket": "upload artifacts to this bucket instead of SAM's managed one",
+    }
+)
+@exits()
+def deploy(
+    c: Context,
+    stage: str,
+    guided: bool = False,
+    no_build: bool = False,
+    yes: bool = False,
+    region: str = "",
+    s3_bucket: str = "",
+) -> None:
+    """Deploy a stage: release zips → sam package → offline SAM translation → sam deploy → signing key."""
+    from devkit.deploy import stage as deployer
+
+    deployer.deploy_task(stage, guided=guided, build_first=not no_build, yes=yes, region=region, s3_bucket=s3_bucket)
+
+
+@task(help={"stage": "the deployed stage", "region": "AWS region (default: samconfig / AWS_REGION)"})
+@exits()
+def outputs(c: Context, stage: str, region: str = "") -> None:
+    """Print a deployed stage's CloudFormation outputs (API URLs, table and queue names)."""
+    from devkit.deploy import stage as deployer
+
+    deployer.outputs_task(stage, region=region)
+
+
+@task(
+    help={
+        "stage": "the stage to delete",
+        "yes": "do not prompt (required when not on a terminal, e.g. CI)",
+        "i_know": "required for prod (its tables are retained: DeletionPolicy Retain)",
+        "region": "AWS region (default: samconfig / AWS_REGION)",
+    }
+)
+@exits()
+def destroy(c: Context, stage: str, yes: bool = False, i_know: bool = False, region: str = "") -> None:
+    """Delete a stage's stack and uploaded artifacts (sam delete); asks first, refuses prod without --i-know."""
+    from devkit.deploy import stage as deployer
+
+    deployer.destroy_task(stage, yes=yes, i_know=i_know, region=region)

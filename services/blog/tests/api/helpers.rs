@@ -1,0 +1,75 @@
+//! The app under test: the blog router over the in-memory store, and the calls many tests make.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use blog::AppState;
+use blog::store::MemoryBlogStore;
+use http::StatusCode;
+use platform::auth::testing::TestIssuer;
+use platform::pagination::PageCodec;
+use serde_json::{Value, json};
+use testkit::TestClient;
+
+pub struct TestApp {
+    client: TestClient,
+    pub store: Arc<MemoryBlogStore>,
+}
+
+impl Deref for TestApp {
+    type Target = TestClient;
+
+    fn deref(&self) -> &TestClient {
+        &self.client
+    }
+}
+
+pub fn spawn_app() -> TestApp {
+    spawn_app_with_key(b"test-pagination-key-0123456789abcdef")
+}
+
+pub fn spawn_app_with_key(key: &[u8]) -> TestApp {
+    let issuer = TestIssuer::new();
+    let store = Arc::new(MemoryBlogStore::new());
+    let state = AppState {
+        store: store.clone(),
+        pages: PageCodec::new(key).unwrap_or_else(|e| panic!("{e}")),
+        verifier: issuer.verifier(),
+    };
+    TestApp {
+        client: TestClient::new(blog::app(state), issuer),
+        store,
+    }
+}
+
+impl TestApp {
+    pub async fn create_post(&self, user: &str, title: &str) -> Value {
+        let reply = self
+            .post("/posts")
+            .as_user(user)
+            .json(&json!({"title": title, "body": "text"}))
+            .send()
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body
+    }
+
+    pub async fn create_comment(&self, user: &str, post_id: &str, body: &str) -> Value {
+        let reply = self
+            .post(format!("/posts/{post_id}/comments"))
+            .as_user(user)
+            .json(&json!({"body": body}))
+            .send()
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body
+    }
+}
+
+pub fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap_or_default().to_owned()
+}
+
+pub fn app_etag(post: &Value) -> String {
+    format!("\"{}\"", post["version"].as_u64().unwrap_or_default())
+}

@@ -1,0 +1,206 @@
+//! A builder-style client over a service's `Router`, served in process with `oneshot`:
+//! `app.post("/posts").as_user("bob").json(&body).send().await`.
+//!
+//! Every 4xx/5xx answer is checked to be `application/problem+json`; [`Reply::assert_problem`] checks the status
+//! too. Tokens come from a [`TestIssuer`] whose verifier the service under test trusts.
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use platform::auth::testing::TestIssuer;
+use serde::Serialize;
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// The service under test and the issuer of its callers' tokens.
+pub struct TestClient {
+    router: Router,
+    issuer: TestIssuer,
+}
+
+impl TestClient {
+    pub fn new(router: Router, issuer: TestIssuer) -> Self {
+        Self { router, issuer }
+    }
+
+    /// The router under test (for requests the client does not send, e.g. concurrent ones).
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    pub fn issuer(&self) -> &TestIssuer {
+        &self.issuer
+    }
+
+    /// A bearer token for `user` (no roles).
+    pub fn token(&self, user: &str) -> String {
+        self.issuer.token(user, &[])
+    }
+
+    pub fn request(&self, method: Method, uri: impl Into<String>) -> RequestBuilder<'_> {
+        RequestBuilder {
+            client: self,
+            method,
+            uri: uri.into(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn get(&self, uri: impl Into<String>) -> RequestBuilder<'_> {
+        self.request(Method::GET, uri)
+    }
+
+    pub fn post(&self, uri: impl Into<String>) -> RequestBuilder<'_> {
+        self.request(Method::POST, uri)
+    }
+
+    pub fn put(&self, uri: impl Into<String>) -> RequestBuilder<'_> {
+        self.request(Method::PUT, uri)
+    }
+
+    pub fn patch(&self, uri: impl Into<String>) -> RequestBuilder<'_> {
+        self.request(Method::PATCH, uri)
+    }
+
+    pub fn delete(&self, uri: impl Into<String>) -> RequestBuilder<'_> {
+        self.request(Method::DELETE, uri)
+    }
+
+    /// Sends a request built by hand.
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .unwrap_or_else(|never| match never {});
+        let status = response.status();
+        let headers = response.headers().clone();
+        let raw = response
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let body = if raw.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&raw)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw).into()))
+        };
+        let reply = Reply {
+            status,
+            headers,
+            body,
+            raw,
+        };
+        if status.is_client_error() || status.is_server_error() {
+            assert_eq!(
+                reply.header(header::CONTENT_TYPE.as_str()),
+                Some(platform::problem::CONTENT_TYPE),
+                "errors are problem+json: {status} {}",
+                reply.body
+            );
+        }
+        reply
+    }
+}
+
+/// One request to the client's router.
+#[must_use = "send() it"]
+pub struct RequestBuilder<'a> {
+    client: &'a TestClient,
+    method: Method,
+    uri: String,
+    headers: Vec<(String, String)>,
+    body: Option<Body>,
+}
+
+impl RequestBuilder<'_> {
+    /// `Authorization: Bearer` a token for `user` (no roles).
+    pub fn as_user(self, user: &str) -> Self {
+        self.as_user_with_roles(user, &[])
+    }
+
+    /// `Authorization: Bearer` a token for `user` with `roles`.
+    pub fn as_user_with_roles(self, user: &str, roles: &[&str]) -> Self {
+        let token = self.client.issuer.token(user, roles);
+        self.bearer(&token)
+    }
+
+    /// [`Self::as_user`] when there is a user, else no `Authorization`.
+    pub fn as_maybe_user(self, user: Option<&str>) -> Self {
+        match user {
+            Some(user) => self.as_user(user),
+            None => self,
+        }
+    }
+
+    /// `Authorization: Bearer {token}`.
+    pub fn bearer(self, token: &str) -> Self {
+        self.header(header::AUTHORIZATION.as_str(), &format!("Bearer {token}"))
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// A JSON body (`Content-Type: application/json`).
+    pub fn json(self, body: &impl Serialize) -> Self {
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        self.body("application/json", bytes)
+    }
+
+    /// A raw body with its content type.
+    pub fn body(mut self, content_type: &str, body: impl Into<Body>) -> Self {
+        self.body = Some(body.into());
+        self.header(header::CONTENT_TYPE.as_str(), content_type)
+    }
+
+    pub async fn send(self) -> Reply {
+        let mut request = Request::builder().method(self.method).uri(self.uri);
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        let request = request
+            .body(self.body.unwrap_or_else(Body::empty))
+            .unwrap_or_else(|e| panic!("a request the test built is invalid: {e}"));
+        self.client.send(request).await
+    }
+}
+
+/// A response, its body read (JSON, a JSON string for other text, `null` when empty).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub raw: Bytes,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `ETag` header (empty when there is none).
+    pub fn etag(&self) -> String {
+        self.header(header::ETAG.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Asserts a problem+json answer with this status; returns the problem.
+    pub fn assert_problem(&self, status: StatusCode) -> &Value {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(
+            self.header(header::CONTENT_TYPE.as_str()),
+            Some(platform::problem::CONTENT_TYPE)
+        );
+        assert_eq!(self.body["status"], status.as_u16(), "{}", self.body);
+        &self.body
+    }
+}

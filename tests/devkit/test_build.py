@@ -1,0 +1,45 @@
+"""Packaging rules: zips Lambda can execute, reproducible, clear errors for missing targets."""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from devkit.build import bootstraps as build
+
+
+def test_zip_holds_an_executable_bootstrap_and_is_reproducible(tmp_path: Path) -> None:
+    bootstrap = tmp_path / "bootstrap"
+    bootstrap.write_bytes(b"\x7fELF fake")
+    first = build._zip("x", bootstrap).zip_path.read_bytes()
+    bootstrap.with_name("bootstrap.zip").unlink()
+    second = build._zip("x", bootstrap).zip_path.read_bytes()
+    assert first == second
+    with zipfile.ZipFile(tmp_path / "bootstrap.zip") as archive:
+        (info,) = archive.infolist()
+        assert info.filename == "bootstrap"
+        assert stat.S_IMODE(info.external_attr >> 16) == 0o755
+
+
+def test_unknown_arch_is_a_clear_error() -> None:
+    with pytest.raises(build.BuildError, match="unknown arch"):
+        build.check_arch_available("sparc")
+
+
+def test_arm64_without_its_std_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Done:
+        stdout = "x86_64-unknown-linux-gnu\n"
+
+    monkeypatch.setattr(build.subprocess, "run", lambda *a, **k: Done())
+    with pytest.raises(build.BuildError, match="rustup target add aarch64-unknown-linux-gnu"):
+        build.check_arch_available("arm64")
+
+
+def test_fixtures_are_not_service_binaries() -> None:
+    services = build.workspace_binaries()
+    everything = build.workspace_binaries(include_fixtures=True)
+    assert "auth-lambda" in services
+    assert "probe" not in services and "probe" in everything

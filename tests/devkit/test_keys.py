@@ -1,0 +1,105 @@
+"""devkit.deploy.keys against an in-process moto Secrets Manager: ensure is idempotent, repairs, rotates, no leaks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from moto import mock_aws
+
+from devkit.deploy import keys
+
+SECRET = "auth-signing-key-test"
+
+
+@pytest.fixture
+def secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        yield boto3.client("secretsmanager", region_name="us-east-1")
+
+
+def document(secrets: Any, secret_id: str = SECRET) -> dict[str, Any]:
+    return json.loads(secrets.get_secret_value(SecretId=secret_id)["SecretString"])
+
+
+def test_creates_the_secret_with_a_p256_key_when_missing(secrets: Any) -> None:
+    kid = keys.ensure_signing_key(secrets, SECRET)
+    doc = document(secrets)
+    assert doc["current"]["kid"] == kid
+    assert doc["current"]["alg"] == "ES256"
+    assert doc["previous"] is None
+    private = serialization.load_pem_private_key(doc["current"]["private_key_pem"].encode(), password=None)
+    assert private.curve.name == "secp256r1"
+    assert kid == keys.thumbprint(keys.public_jwk(private))
+
+
+def test_is_idempotent_when_the_key_is_valid(secrets: Any) -> None:
+    first = keys.ensure_signing_key(secrets, SECRET)
+    before = document(secrets)
+    assert keys.ensure_signing_key(secrets, SECRET) == first
+    assert document(secrets) == before
+
+
+@pytest.mark.parametrize(
+    "initial", ["{}", "not json", '{"current": {"private_key_pem": "garbage"}}', '{"current": null}']
+)
+def test_replaces_an_empty_or_invalid_document_in_an_existing_secret(secrets: Any, initial: str) -> None:
+    arn = secrets.create_secret(Name=SECRET, SecretString=initial)["ARN"]
+    kid = keys.ensure_signing_key(secrets, arn)
+    assert keys.is_valid_document(document(secrets))
+    assert document(secrets)["current"]["kid"] == kid
+
+
+def test_a_p384_key_is_not_valid(secrets: Any) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    pem = (
+        ec.generate_private_key(ec.SECP384R1())
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+    )
+    secrets.create_secret(Name=SECRET, SecretString=json.dumps({"current": {"private_key_pem": pem}}))
+    old = document(secrets)
+    keys.ensure_signing_key(secrets, SECRET)
+    assert document(secrets) != old
+    assert keys.is_valid_document(document(secrets))
+
+
+def test_rotate_keeps_the_old_key_as_previous_and_jwks_publishes_both(secrets: Any) -> None:
+    old_kid = keys.ensure_signing_key(secrets, SECRET)
+    new_kid = keys.rotate(secrets, SECRET)
+    assert new_kid != old_kid
+    doc = document(secrets)
+    assert doc["current"]["kid"] == new_kid
+    assert doc["previous"]["kid"] == old_kid
+    jwks = keys.public_jwks(secrets, SECRET)
+    assert [k["kid"] for k in jwks["keys"]] == [new_kid, old_kid]
+    assert all(k["use"] == "sig" and k["alg"] == "ES256" and "d" not in k for k in jwks["keys"])
+    # A second rotation drops the oldest key.
+    newest = keys.rotate(secrets, SECRET)
+    assert [k["kid"] for k in keys.public_jwks(secrets, SECRET)["keys"]] == [newest, new_kid]
+
+
+def test_a_token_signed_with_the_key_verifies_with_the_published_jwk(secrets: Any) -> None:
+    kid = keys.ensure_signing_key(secrets, SECRET)
+    pem = document(secrets)["current"]["private_key_pem"]
+    token = jwt.encode({"sub": "u"}, pem, algorithm="ES256", headers={"kid": kid})
+    jwk = keys.public_jwks(secrets, SECRET)["keys"][0]
+    public = jwt.algorithms.ECAlgorithm.from_jwk(json.dumps(jwk))
+    assert jwt.decode(token, public, algorithms=["ES256"]) == {"sub": "u"}
+
+
+def test_thumbprint_matches_rfc7638_example_shape() -> None:
+    # RFC 7638 section 3.1 canonical form: required members only, sorted, no whitespace.
+    jwk = {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "BBBB", "kid": "ignored", "use": "sig"}
+    assert keys.thumbprint(jwk) == keys.thumbprint({"y": "BBBB", "x": "AAAA", "crv": "P-256", "kty": "EC"})
+    assert len(keys.thumbprint(jwk)) == 43

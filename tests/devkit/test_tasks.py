@@ -1,0 +1,45 @@
+"""`devkit.tasks.exits`: the one place where expected failures become a one-line `Exit`."""
+
+from __future__ import annotations
+
+import pytest
+from invoke import Exit
+
+from devkit.build import BuildError
+from devkit.errors import TaskFailure
+from devkit.tasks import exits
+
+
+def test_an_expected_failure_is_one_line_named_after_the_task_with_its_code() -> None:
+    @exits()
+    def bench_fat(c: object) -> None:
+        raise TaskFailure("thresholds broken", code=3)
+
+    with pytest.raises(Exit) as caught:
+        bench_fat(None)
+    assert (caught.value.message, caught.value.code) == ("bench-fat: thresholds broken", 3)
+
+
+def test_a_devkit_error_counts_as_expected_and_exits_with_1() -> None:
+    @exits()
+    def build(c: object) -> None:
+        raise BuildError("cargo-lambda not found")
+
+    with pytest.raises(Exit) as caught:
+        build(None)
+    assert (caught.value.message, caught.value.code) == ("build: cargo-lambda not found", 1)
+
+
+def test_other_errors_keep_their_traceback_unless_the_task_expects_them() -> None:
+    @exits()
+    def status(c: object) -> None:
+        raise ValueError("a bug")
+
+    @exits(ValueError)
+    def compare(c: object) -> None:
+        raise ValueError("unknown traffic profile")
+
+    with pytest.raises(ValueError, match="a bug"):
+        status(None)
+    with pytest.raises(Exit, match="compare: unknown traffic profile"):
+        compare(None)

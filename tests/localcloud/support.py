@@ -1,0 +1,109 @@
+"""Helpers for the local cloud's tests: StackSpec builders, condition waits, a pool with captured logs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from devkit.localcloud.model import FunctionSpec, HttpApiSpec, RouteSpec, StackSpec
+
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+
+
+def function_spec(logical_id: str = "Probe", **overrides: Any) -> FunctionSpec:
+    spec = FunctionSpec(
+        logical_id=logical_id,
+        physical_name=f"localtest-{logical_id}",
+        code_uri=Path("tests/fixtures/probe"),
+        binary="probe",
+        handler="bootstrap",
+        runtime="provided.al2023",
+        architecture="x86_64",
+        memory_mb=128,
+        timeout_s=5.0,
+        environment={},
+    )
+    return replace(spec, **overrides)
+
+
+def stack_spec(
+    functions: list[FunctionSpec] | None = None,
+    http_apis: list[HttpApiSpec] | None = None,
+    **kwargs: Any,
+) -> StackSpec:
+    functions = functions if functions is not None else [function_spec()]
+    return StackSpec(
+        stack_name="localtest",
+        region=REGION,
+        account_id=ACCOUNT,
+        functions={f.logical_id: f for f in functions},
+        http_apis={a.logical_id: a for a in (http_apis or [])},
+        tables=kwargs.pop("tables", {}),
+        queues=kwargs.pop("queues", {}),
+        event_source_mappings=kwargs.pop("event_source_mappings", ()),
+        **kwargs,
+    )
+
+
+def probe_api(logical_id: str = "HttpApi", function: str = "Probe", **kwargs: Any) -> HttpApiSpec:
+    return HttpApiSpec(logical_id=logical_id, routes=(RouteSpec("ANY", "$default", function),), **kwargs)
+
+
+async def wait_until(condition: Callable[[], Any], timeout_s: float = 10.0, what: str = "condition") -> Any:
+    """Polls `condition` until it is truthy; fails the test with `what` after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+def run(coro: Any) -> Any:
+    """Runs one async test body in a fresh event loop (the suite has no asyncio plugin), the loop `./inv up` uses."""
+    from devkit.localcloud.cloud import run as run_loop
+
+    return run_loop(coro)
+
+
+class CapturedLogs:
+    """A LogSink listener that keeps every line, for assertions."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str, str]] = []
+
+    def __call__(self, function: str, request_id: str, text: str) -> None:
+        self.lines.append((function, request_id, text))
+
+    def texts(self, prefix: str = "") -> list[str]:
+        return [text for _, _, text in self.lines if text.startswith(prefix)]
+
+    def for_request(self, request_id: str) -> list[str]:
+        return [text for _, rid, text in self.lines if rid == request_id]
+
+
+def make_pool(bootstrap: Path, fn: FunctionSpec, tmp: Path, **settings: Any) -> tuple[Any, CapturedLogs]:
+    from devkit.localcloud.awslambda.logs import LogSink
+    from devkit.localcloud.awslambda.pool import FunctionPool
+    from devkit.localcloud.model import PoolSettings
+
+    sink = LogSink(tmp / "logs", console=None)
+    captured = CapturedLogs()
+    sink.listeners.append(captured)
+    pool = FunctionPool(
+        fn,
+        arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{fn.physical_name}",
+        region=REGION,
+        bootstrap=bootstrap,
+        sink=sink,
+        endpoint_url="http://127.0.0.1:9",
+        settings=PoolSettings(**settings),
+    )
+    return pool, captured
