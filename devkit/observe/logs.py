@@ -21,6 +21,8 @@ LEVELS = {"TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "WARNING": 3, "ERROR": 4
 # Members shown in the message column or the prefix, never repeated as key=value.
 _SHOWN = {"timestamp", "level", "message", "function", "request_id", "trace_id", "cold_start", "target"}
 _KEY_FIELDS = ("method", "route", "status", "latency_ms", "command_id", "message_id", "outcome", "error")
+# An HTTP API's access-log line (the template's JSON format): shown as one summary, not field by field.
+_ACCESS_LOG = ("requestId", "routeKey")
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,18 @@ class Entry:
         return str(value) if value else None
 
     @property
+    def is_access_log(self) -> bool:
+        return all(k in self.fields for k in _ACCESS_LOG)
+
+    @property
     def message(self) -> str:
+        if self.is_access_log:
+            f = self.fields
+            summary = (
+                f"{f.get('httpMethod', '-')} {f['routeKey']} {f.get('status', '-')} {f.get('responseLatency', '-')}ms"
+            )
+            error = f.get("integrationErrorMessage")
+            return summary + (f" ({error})" if error and error != "-" else "")
         if "_aws" in self.fields:
             names = [m["Name"] for d in self.fields["_aws"].get("CloudWatchMetrics", []) for m in d.get("Metrics", [])]
             return "EMF " + ", ".join(f"{n}={self.fields.get(n)}" for n in names)
@@ -103,12 +116,9 @@ def local_entries(log_dir: Path, *, function: str = "", follow: bool = False) ->
 def pretty(entry: Entry) -> str:
     """`HH:MM:SS.mmm LEVEL  [Function]  message  key=value … [request id]`."""
     clock = entry.timestamp[11:23] if len(entry.timestamp) >= 23 else entry.timestamp
-    keys = [f"{k}={entry.fields[k]}" for k in _KEY_FIELDS if k in entry.fields and "_aws" not in entry.fields]
-    extra = [
-        f"{k}={v}"
-        for k, v in entry.fields.items()
-        if k not in _SHOWN and k not in _KEY_FIELDS and "_aws" not in entry.fields
-    ]
+    summarised = "_aws" in entry.fields or entry.is_access_log
+    keys = [f"{k}={entry.fields[k]}" for k in _KEY_FIELDS if k in entry.fields and not summarised]
+    extra = [f"{k}={v}" for k, v in entry.fields.items() if k not in _SHOWN and k not in _KEY_FIELDS and not summarised]
     cold = " cold" if entry.fields.get("cold_start") is True and entry.request_id else ""
     rid = f" [{entry.request_id[:8]}{cold}]" if entry.request_id else ""
     return (
@@ -131,12 +141,16 @@ def render(entry: Entry, *, as_json: bool) -> str:
 
 
 def log_groups(cloudformation: Any, stack_name: str) -> dict[str, str]:
-    """Function logical id → its log group (`/aws/lambda/<physical name>`), from the stack's resources."""
+    """Function logical id → its log group (`/aws/lambda/<physical name>`), and each HTTP API's access-log group
+    (`<Api>AccessLogs` → its name, the log group's physical id), from the stack's resources."""
     groups: dict[str, str] = {}
     for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name):
         for resource in page["StackResourceSummaries"]:
+            logical, physical = resource["LogicalResourceId"], resource["PhysicalResourceId"]
             if resource["ResourceType"] == "AWS::Lambda::Function":
-                groups[resource["LogicalResourceId"]] = f"/aws/lambda/{resource['PhysicalResourceId']}"
+                groups[logical] = f"/aws/lambda/{physical}"
+            elif resource["ResourceType"] == "AWS::Logs::LogGroup" and logical.endswith("AccessLogs"):
+                groups[logical] = physical
     return groups
 
 

@@ -63,6 +63,26 @@ def test_pretty_and_json_rendering() -> None:
     assert json.loads(raw) == {"timestamp": "t", "function": "Fn", "message": "END RequestId: r"}
 
 
+def test_an_access_log_line_is_one_summary_in_pretty_mode_and_whole_in_json() -> None:
+    record = {
+        "requestId": "gw-1",
+        "ip": "127.0.0.1",
+        "requestTime": "06/Dec/2026:10:00:00 +0000",
+        "httpMethod": "POST",
+        "routeKey": "POST /login",
+        "status": "500",
+        "protocol": "HTTP/1.1",
+        "responseLength": "35",
+        "responseLatency": "12",
+        "integrationErrorMessage": "The Lambda function returned an error",
+    }
+    entry = logview.parse("2026-12-06T10:00:00.123Z", "AuthApiAccessLogs", json.dumps(record))
+    line = logview.pretty(entry)
+    assert "[AuthApiAccessLogs] POST POST /login 500 12ms (The Lambda function returned an error)" in line
+    assert "requestId=" not in line and "ip=" not in line, line
+    assert json.loads(logview.render(entry, as_json=True))["routeKey"] == "POST /login"
+
+
 def test_local_entries_are_in_time_order_across_functions(tmp_path: Path) -> None:
     (tmp_path / "A.log").write_text("2026-11-24T00:00:02.000Z\tA\treq-a\tsecond\n")
     (tmp_path / "B.log").write_text(
@@ -116,13 +136,27 @@ def test_deployed_log_groups_and_filter_log_events() -> None:
                             "ResourceType": "AWS::Lambda::Function",
                         },
                         {"LogicalResourceId": "T", "PhysicalResourceId": "t", "ResourceType": "AWS::DynamoDB::Table"},
+                        {
+                            "LogicalResourceId": "FatApiAccessLogs",
+                            "PhysicalResourceId": "/aws/apigateway/dev/FatApi/access",
+                            "ResourceType": "AWS::Logs::LogGroup",
+                        },
+                        {
+                            "LogicalResourceId": "FatLogs",
+                            "PhysicalResourceId": "x",
+                            "ResourceType": "AWS::Logs::LogGroup",
+                        },
                     ]
                 }
             ]
         }
     )
     groups = logview.log_groups(cfn, "lambda-rust-reference-dev")
-    assert groups == {"Fat": "/aws/lambda/dev-Fat-1", "Gone": "/aws/lambda/dev-Gone"}
+    assert groups == {
+        "Fat": "/aws/lambda/dev-Fat-1",
+        "Gone": "/aws/lambda/dev-Gone",
+        "FatApiAccessLogs": "/aws/apigateway/dev/FatApi/access",
+    }
     logs = _FakeLogs(
         {
             "/aws/lambda/dev-Fat-1": [

@@ -196,7 +196,10 @@ def loopback_launcher(lib: Path) -> Path:
 def java() -> str:
     found = shutil.which("java")
     if found is None:
-        raise BackendError("the dynamodb-local backend needs Java 17+: apt-get install openjdk-17-jre-headless")
+        raise BackendError(
+            "the dynamodb-local backend needs a JDK 17+ (java, and javac for its loopback launcher): "
+            "apt-get install openjdk-17-jdk-headless"
+        )
     return found
 
 
