@@ -2,7 +2,7 @@
 //! line's field).
 
 use billing::domain::{NewInvoice, NewLine, build_invoice};
-use platform::Problem;
+use platform::error::ServiceError;
 
 fn invoice(description: &str) -> NewInvoice {
     NewInvoice {
@@ -26,7 +26,7 @@ fn line_descriptions_refuse_invisible_controls() {
             "t".into(),
         )
         .err()
-        .map(Problem::from)
+        .map(|e| e.problem())
         .unwrap_or_else(|| panic!("U+{:04X} accepted", u32::from(c)));
         assert_eq!(err.status, 422);
         let json = serde_json::to_string(&err).unwrap_or_default();

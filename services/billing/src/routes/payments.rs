@@ -243,9 +243,7 @@ async fn committed_payment(
         .await?
         .map(Some)
         .ok_or_else(|| {
-            BillingError::Store(StoreError::internal(
-                "payment of a recorded key is missing",
-            ))
+            BillingError::Store(StoreError::internal("payment of a recorded key is missing"))
         })
 }
 
@@ -327,9 +325,7 @@ async fn process(
                     .await?
                     .map(Processed::Existing)
                     .ok_or_else(|| {
-                        BillingError::Store(StoreError::internal(
-                            "payment key marker vanished",
-                        ))
+                        BillingError::Store(StoreError::internal("payment key marker vanished"))
                     });
             }
             // Another payment updated the invoice since we read it: recompute from the new state.
