@@ -1,14 +1,11 @@
 //! The DynamoDB store, revocation table and Secrets Manager key loading against a real moto server.
 //!
-//! Each test starts its own `moto_server` from the repository's `.venv` on a free loopback port, creates
-//! uniquely named tables, and kills the server when it ends. A missing `.venv/bin/moto_server` fails the
-//! test with instructions (never a silent skip).
+//! Each test starts its own moto server (`testkit::moto`: the repository's `.venv`, a free loopback port, every
+//! request serialised as DynamoDB applies a conditional write or a transaction atomically), creates uniquely
+//! named tables, and kills the server when it ends. A missing `.venv/bin/moto_server` fails the test with
+//! instructions (never a silent skip).
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use auth::signing::SigningKeys;
 use auth::store::{DynamoUserStore, StoreError, UserStore};
@@ -21,63 +18,10 @@ use platform::auth::verifier::IssuerPolicy;
 use platform::auth::{DynamoRevocationStore, RevocationStore, SigningKey};
 use platform::config::Env;
 use serde_json::{Value, json};
+use testkit::moto::Moto;
 use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery staple";
-
-/// A moto server for one test; killed on drop.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn moto_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/moto_server")
-}
-
-async fn start_moto() -> Moto {
-    let binary = moto_binary();
-    assert!(
-        binary.exists(),
-        "{} is missing: create the virtualenv first (`./inv setup`, or \
-         `python -m venv .venv && .venv/bin/pip install -r requirements.lock`)",
-        binary.display()
-    );
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"));
-    let child = Command::new(&binary)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-    let moto = Moto {
-        child,
-        endpoint: format!("http://127.0.0.1:{port}"),
-    };
-    // Ready when it answers HTTP; give up after a deadline.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "moto_server did not listen on {port} within 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    moto
-}
 
 async fn sdk(moto: &Moto) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -122,7 +66,7 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let moto = start_moto().await;
+    let moto = Moto::start();
     let sdk = sdk(&moto).await;
     let dynamodb = platform::aws::dynamodb(&sdk);
     let users = unique("users");
