@@ -38,14 +38,7 @@ EXPECTED: dict[str, tuple[set[str], set[tuple[str, str]]]] = {
     "AuthManagerRole": (
         {BASIC},
         _ddb(["GetItem", "PutItem"], "UsersTable.Arn", "RevokedTokensTable.Arn")
-        | _ddb(["GetItem", "UpdateItem"], "LoginAttemptsTable.Arn")
-        | {("secretsmanager:GetSecretValue", "AuthSigningKey")}
-        | {
-            (
-                "secretsmanager:GetSecretValue",
-                "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}-jwt-issuer-??????",
-            )
-        },
+        | {("secretsmanager:GetSecretValue", "AuthSigningKey")},
     ),
     "BlogManagerRole": (
         {BASIC},
@@ -76,7 +69,6 @@ EXPECTED: dict[str, tuple[set[str], set[tuple[str, str]]]] = {
     "FatRole": (
         {BASIC},
         _ddb(["GetItem", "PutItem"], "UsersTable.Arn", "RevokedTokensTable.Arn")
-        | _ddb(["GetItem", "UpdateItem"], "LoginAttemptsTable.Arn")
         | _ddb(_DDB_BLOG, "BlogTable.Arn", "${BlogTable.Arn}/index/author-index", "${BlogTable.Arn}/index/feed-index")
         | _ddb(_DDB_BILLING, "BillingTable.Arn")
         | _ddb(["GetItem", "Query", "Scan"], "CurrenciesTable.Arn")

@@ -3,17 +3,14 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
+use http::HeaderMap;
 use platform::auth::revocation::RevocationStore;
 use platform::auth::verifier::IssuerPolicy;
 use platform::auth::{DynamoRevocationStore, Verifier};
 use platform::config::{ConfigError, Env};
 
-use platform::auth::keys::KeyRefresh;
-use platform::auth::verifier::JWKS_PATH;
-
 use crate::domain::PasswordHasher;
-use crate::key_ring::{FixedKeys, KeyRing, RingJwks, SecretKeySource};
-use crate::login_limits::{DynamoAttemptStore, LimitSettings, LoginLimits};
+use crate::error::Error;
 use crate::signing::{SigningKeys, SigningKeysError};
 use crate::store::{DynamoUserStore, UserStore};
 use crate::throttle::{LoginThrottle, NoThrottle};
@@ -22,8 +19,7 @@ use crate::tokens::{DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, MIN_TTL_SECONDS};
 /// Token and hashing settings.
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
-    /// `JWT_ISSUER`, or the value of the secret `JWT_ISSUER_SECRET_ID` (see [`crate::issuer_config`]).
-    /// Never derived from a request.
+    /// `JWT_ISSUER`, or derived per request (see `platform::auth::issuer`).
     pub issuer: IssuerPolicy,
     /// `JWT_AUDIENCE`.
     pub audience: String,
@@ -34,8 +30,11 @@ pub struct AuthConfig {
 }
 
 impl AuthConfig {
-    /// Everything but the issuer, which the caller resolves ([`crate::issuer_config::resolve`]).
-    pub fn from_env(env: &Env, issuer: IssuerPolicy) -> Result<Self, ConfigError> {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let issuer = match env.optional("JWT_ISSUER") {
+            Some(issuer) => IssuerPolicy::Fixed(issuer.trim_end_matches('/').to_owned()),
+            None => IssuerPolicy::FromRequest,
+        };
         let token_ttl_seconds = env.parsed_or("ACCESS_TOKEN_TTL_SECONDS", DEFAULT_TTL_SECONDS)?;
         if !(MIN_TTL_SECONDS..=MAX_TTL_SECONDS).contains(&token_ttl_seconds) {
             return Err(ConfigError::Invalid {
@@ -68,15 +67,13 @@ pub enum StartupError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Keys(#[from] SigningKeysError),
-    #[error("no issuer: {0}")]
-    Issuer(String),
     #[error("signing keys unusable for verification: {0}")]
     Verifier(String),
 }
 
 struct Inner {
     store: Arc<dyn UserStore>,
-    keys: Arc<KeyRing>,
+    keys: SigningKeys,
     verifier: Verifier,
     config: AuthConfig,
     throttle: Arc<dyn LoginThrottle>,
@@ -95,36 +92,21 @@ impl FromRef<AppState> for Verifier {
 }
 
 impl AppState {
-    /// Wires a state from its parts, with keys that never change (see [`Self::with_key_ring`]).
+    /// Wires a state from its parts. The service verifies its own tokens with its own public keys (no
+    /// JWKS fetch) and the given revocation store.
     pub fn new(
         store: Arc<dyn UserStore>,
         revocations: Arc<dyn RevocationStore>,
         keys: SigningKeys,
         config: AuthConfig,
     ) -> Result<Self, StartupError> {
-        let refresh = KeyRefresh::default();
-        let ring = KeyRing::with_keys(Arc::new(FixedKeys(keys.clone())), keys, refresh.clone());
-        Self::with_key_ring(store, revocations, Arc::new(ring), refresh, config)
-    }
-
-    /// Wires a state whose keys follow `ring`. The service verifies its own tokens with the ring's
-    /// public keys (no HTTP), trusting them no longer than `refresh` allows, and the revocation store.
-    pub fn with_key_ring(
-        store: Arc<dyn UserStore>,
-        revocations: Arc<dyn RevocationStore>,
-        keys: Arc<KeyRing>,
-        refresh: KeyRefresh,
-        config: AuthConfig,
-    ) -> Result<Self, StartupError> {
-        let jwks_url = format!("{}{JWKS_PATH}", config.issuer.as_str());
-        let verifier = Verifier::with_fetcher_and_refresh(
+        let verifier = Verifier::with_keys(
             config.issuer.clone(),
             config.audience.clone(),
-            Some(jwks_url),
-            Arc::new(RingJwks(keys.clone())),
-            refresh,
+            &keys.jwks(),
             revocations,
-        );
+        )
+        .map_err(|e| StartupError::Verifier(e.to_string()))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -150,44 +132,26 @@ impl AppState {
         }
     }
 
-    /// From the environment (`USERS_TABLE`, `REVOKED_TOKENS_TABLE`, `LOGIN_ATTEMPTS_TABLE`,
-    /// `SIGNING_KEY_SECRET_ARN`, `JWT_*`, `LOGIN_*`, …), loading the signing keys (and, when configured
-    /// so, the issuer) from Secrets Manager. Refuses to start without an issuer.
+    /// From the environment (`USERS_TABLE`, `REVOKED_TOKENS_TABLE`, `SIGNING_KEY_SECRET_ARN`, `JWT_*`, …),
+    /// loading the signing keys from Secrets Manager once.
     pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, StartupError> {
+        let config = AuthConfig::from_env(env)?;
         let users_table = env.required("USERS_TABLE")?;
         let revoked_table = env.required("REVOKED_TOKENS_TABLE")?;
-        let attempts_table = env.required("LOGIN_ATTEMPTS_TABLE")?;
-        let limits = LimitSettings::from_env(env)?;
         let secret = env.required("SIGNING_KEY_SECRET_ARN")?;
-        let refresh = KeyRefresh::from_env(env)?;
         let secrets = aws_sdk_secretsmanager::Client::new(sdk);
-        let source = Arc::new(SecretKeySource {
-            client: secrets.clone(),
-            secret_id: secret,
-        });
-        let (keys, issuer) = tokio::join!(
-            KeyRing::load(source, refresh.clone()),
-            crate::issuer_config::resolve(env, &secrets)
-        );
-        let config = AuthConfig::from_env(env, issuer?)?;
+        let keys = SigningKeys::load(&secrets, &secret).await?;
         let dynamodb = platform::aws::dynamodb(sdk);
-        let limits = LoginLimits::new(
-            Arc::new(DynamoAttemptStore::new(dynamodb.clone(), attempts_table)),
-            limits,
-            crate::login_limits::system_clock(),
-        );
-        Ok(Self::with_key_ring(
+        Self::new(
             Arc::new(DynamoUserStore::new(dynamodb.clone(), users_table)),
             Arc::new(DynamoRevocationStore::new(dynamodb, revoked_table)),
-            Arc::new(keys?),
-            refresh,
+            keys,
             config,
-        )?
-        .with_throttle(Arc::new(limits)))
+        )
     }
 
-    /// In-memory stores, a fresh random key, cheap hashing and no login limits: for router tests (here and
-    /// in the fat Lambda). The issuer is `issuer`, or [`TEST_ISSUER`].
+    /// In-memory stores, a fresh random key and cheap hashing: for router tests (here and in the fat
+    /// Lambda). Issuer is derived from the request unless `issuer` is given.
     #[cfg(any(test, feature = "test-util"))]
     #[allow(clippy::expect_used)]
     pub fn for_tests(issuer: Option<&str>) -> (Self, TestHandles) {
@@ -196,7 +160,9 @@ impl AppState {
         let revocations = Arc::new(InMemoryRevocationStore::new());
         let key = SigningKey::generate(None).expect("generate a test key");
         let config = AuthConfig {
-            issuer: IssuerPolicy::Fixed(issuer.unwrap_or(TEST_ISSUER).to_owned()),
+            issuer: issuer.map_or(IssuerPolicy::FromRequest, |i| {
+                IssuerPolicy::Fixed(i.to_owned())
+            }),
             audience: "api".into(),
             token_ttl_seconds: DEFAULT_TTL_SECONDS,
             hasher: PasswordHasher::fast_for_tests(),
@@ -215,9 +181,8 @@ impl AppState {
         self.inner.store.as_ref()
     }
 
-    /// The signing keys in hand (re-read from the secret when due).
-    pub(crate) async fn keys(&self) -> SigningKeys {
-        self.inner.keys.current().await
+    pub(crate) fn keys(&self) -> &SigningKeys {
+        &self.inner.keys
     }
 
     pub fn verifier(&self) -> &Verifier {
@@ -232,15 +197,14 @@ impl AppState {
         self.inner.throttle.as_ref()
     }
 
-    /// The configured issuer (the same whatever the request's `Host` says).
-    pub(crate) fn issuer(&self) -> &str {
-        self.inner.verifier.issuer()
+    /// The issuer for a request: `JWT_ISSUER`, or `{proto}://{host}`.
+    pub(crate) fn issuer_for(&self, headers: &HeaderMap) -> Result<String, Error> {
+        self.inner
+            .verifier
+            .expected_issuer(headers)
+            .ok_or(Error::NoIssuer)
     }
 }
-
-/// The issuer of [`AppState::for_tests`] without one.
-#[cfg(any(test, feature = "test-util"))]
-pub const TEST_ISSUER: &str = "https://api.test.invalid";
 
 /// The in-memory stores behind [`AppState::for_tests`].
 #[cfg(any(test, feature = "test-util"))]
