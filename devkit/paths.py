@@ -7,7 +7,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "template.yaml"
-LOCAL_PARAMETERS = {"Stage": "local", "Architecture": "x86_64"}  # the template's parameters for a local run
+# The template's parameters for a local run. Every request to the local gateway comes from 127.0.0.1, so the
+# per-source-IP login budget would be one budget for every suite and user of the stack: it is raised locally (the
+# per-account lockout keeps its defaults).
+LOCAL_PARAMETERS = {"Stage": "local", "Architecture": "x86_64", "LoginIpMaxFailures": "1000000"}
 # Control file, logs and staged bootstraps of a running local cloud (LOCALCLOUD_STATE_DIR moves it, e.g. in tests).
 STATE_DIR = Path(os.environ.get("LOCALCLOUD_STATE_DIR") or ROOT / ".localcloud").resolve()
 REPORTS_DIR = ROOT / "reports"

@@ -38,7 +38,14 @@ EXPECTED: dict[str, tuple[set[str], set[tuple[str, str]]]] = {
     "AuthManagerRole": (
         {BASIC},
         _ddb(["GetItem", "PutItem"], "UsersTable.Arn", "RevokedTokensTable.Arn")
-        | {("secretsmanager:GetSecretValue", "AuthSigningKey")},
+        | _ddb(["GetItem", "UpdateItem"], "LoginAttemptsTable.Arn")
+        | {("secretsmanager:GetSecretValue", "AuthSigningKey")}
+        | {
+            (
+                "secretsmanager:GetSecretValue",
+                "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}-jwt-issuer-??????",
+            )
+        },
     ),
     "BlogManagerRole": (
         {BASIC},
@@ -69,6 +76,7 @@ EXPECTED: dict[str, tuple[set[str], set[tuple[str, str]]]] = {
     "FatRole": (
         {BASIC},
         _ddb(["GetItem", "PutItem"], "UsersTable.Arn", "RevokedTokensTable.Arn")
+        | _ddb(["GetItem", "UpdateItem"], "LoginAttemptsTable.Arn")
         | _ddb(_DDB_BLOG, "BlogTable.Arn", "${BlogTable.Arn}/index/author-index", "${BlogTable.Arn}/index/feed-index")
         | _ddb(_DDB_BILLING, "BillingTable.Arn")
         | _ddb(["GetItem", "Query", "Scan"], "CurrenciesTable.Arn")

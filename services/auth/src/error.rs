@@ -41,8 +41,6 @@ pub enum Error {
     /// The token is valid but its user no longer exists.
     #[error("user {0} not found")]
     UserNotFound(String),
-    #[error("cannot determine the issuer: no JWT_ISSUER and no usable Host header")]
-    NoIssuer,
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error(transparent)]
@@ -92,10 +90,6 @@ impl ServiceError for Error {
             Error::UserNotFound(_) => Problem::client(
                 StatusCode::NOT_FOUND,
                 "The account for this token no longer exists.",
-            ),
-            Error::NoIssuer => Problem::client(
-                StatusCode::BAD_REQUEST,
-                "The request has no usable Host header.",
             ),
             Error::Auth(err) => Problem::from(err),
             Error::Store(StoreError::EmailTaken) => Error::EmailTaken.problem(),

@@ -7,10 +7,14 @@
 //! - `store`: [`store::UserStore`] with DynamoDB and in-memory implementations.
 //! - `signing`: ES256 keys from Secrets Manager (current + previous), published as the JWKS.
 //! - `routes`: handlers; `error`: the one error enum mapped to problem+json; `throttle`: login rate-limit
-//!   hook.
+//!   hook; `login_limits`: the per-account and per-IP limiter behind it; `issuer_config`: where the
+//!   issuer comes from (configuration only).
 
 pub mod domain;
 pub mod error;
+pub mod issuer_config;
+pub mod key_ring;
+pub mod login_limits;
 pub mod models;
 pub mod routes;
 pub mod signing;

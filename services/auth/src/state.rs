@@ -3,14 +3,17 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use http::HeaderMap;
 use platform::auth::revocation::RevocationStore;
 use platform::auth::verifier::IssuerPolicy;
 use platform::auth::{DynamoRevocationStore, Verifier};
 use platform::config::{ConfigError, Env};
 
+use platform::auth::keys::KeyRefresh;
+use platform::auth::verifier::JWKS_PATH;
+
 use crate::domain::PasswordHasher;
-use crate::error::Error;
+use crate::key_ring::{FixedKeys, KeyRing, RingJwks, SecretKeySource};
+use crate::login_limits::{DynamoAttemptStore, LimitSettings, LoginLimits};
 use crate::signing::{SigningKeys, SigningKeysError};
 use crate::store::{DynamoUserStore, UserStore};
 use crate::throttle::{LoginThrottle, NoThrottle};
@@ -19,7 +22,8 @@ use crate::tokens::{DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, MIN_TTL_SECONDS};
 /// Token and hashing settings.
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
-    /// `JWT_ISSUER`, or derived per request (see `platform::auth::issuer`).
+    /// `JWT_ISSUER`, or the value of the secret `JWT_ISSUER_SECRET_ID` (see [`crate::issuer_config`]).
+    /// Never derived from a request.
     pub issuer: IssuerPolicy,
     /// `JWT_AUDIENCE`.
     pub audience: String,
@@ -30,11 +34,8 @@ pub struct AuthConfig {
 }
 
 impl AuthConfig {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let issuer = match env.optional("JWT_ISSUER") {
-            Some(issuer) => IssuerPolicy::Fixed(issuer.trim_end_matches('/').to_owned()),
-            None => IssuerPolicy::FromRequest,
-        };
+    /// Everything but the issuer, which the caller resolves ([`crate::issuer_config::resolve`]).
+    pub fn from_env(env: &Env, issuer: IssuerPolicy) -> Result<Self, ConfigError> {
         let token_ttl_seconds = env.parsed_or("ACCESS_TOKEN_TTL_SECONDS", DEFAULT_TTL_SECONDS)?;
         if !(MIN_TTL_SECONDS..=MAX_TTL_SECONDS).contains(&token_ttl_seconds) {
             return Err(ConfigError::Invalid {
@@ -67,13 +68,15 @@ pub enum StartupError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Keys(#[from] SigningKeysError),
+    #[error("no issuer: {0}")]
+    Issuer(String),
     #[error("signing keys unusable for verification: {0}")]
     Verifier(String),
 }
 
 struct Inner {
     store: Arc<dyn UserStore>,
-    keys: SigningKeys,
+    keys: Arc<KeyRing>,
     verifier: Verifier,
     config: AuthConfig,
     throttle: Arc<dyn LoginThrottle>,
@@ -92,21 +95,36 @@ impl FromRef<AppState> for Verifier {
 }
 
 impl AppState {
-    /// Wires a state from its parts. The service verifies its own tokens with its own public keys (no
-    /// JWKS fetch) and the given revocation store.
+    /// Wires a state from its parts, with keys that never change (see [`Self::with_key_ring`]).
     pub fn new(
         store: Arc<dyn UserStore>,
         revocations: Arc<dyn RevocationStore>,
         keys: SigningKeys,
         config: AuthConfig,
     ) -> Result<Self, StartupError> {
-        let verifier = Verifier::with_keys(
+        let refresh = KeyRefresh::default();
+        let ring = KeyRing::with_keys(Arc::new(FixedKeys(keys.clone())), keys, refresh.clone());
+        Self::with_key_ring(store, revocations, Arc::new(ring), refresh, config)
+    }
+
+    /// Wires a state whose keys follow `ring`. The service verifies its own tokens with the ring's
+    /// public keys (no HTTP), trusting them no longer than `refresh` allows, and the revocation store.
+    pub fn with_key_ring(
+        store: Arc<dyn UserStore>,
+        revocations: Arc<dyn RevocationStore>,
+        keys: Arc<KeyRing>,
+        refresh: KeyRefresh,
+        config: AuthConfig,
+    ) -> Result<Self, StartupError> {
+        let jwks_url = format!("{}{JWKS_PATH}", config.issuer.as_str());
+        let verifier = Verifier::with_fetcher_and_refresh(
             config.issuer.clone(),
             config.audience.clone(),
-            &keys.jwks(),
+            Some(jwks_url),
+            Arc::new(RingJwks(keys.clone())),
+            refresh,
             revocations,
-        )
-        .map_err(|e| StartupError::Verifier(e.to_string()))?;
+        );
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -132,26 +150,44 @@ impl AppState {
         }
     }
 
-    /// From the environment (`USERS_TABLE`, `REVOKED_TOKENS_TABLE`, `SIGNING_KEY_SECRET_ARN`, `JWT_*`, …),
-    /// loading the signing keys from Secrets Manager once.
+    /// From the environment (`USERS_TABLE`, `REVOKED_TOKENS_TABLE`, `LOGIN_ATTEMPTS_TABLE`,
+    /// `SIGNING_KEY_SECRET_ARN`, `JWT_*`, `LOGIN_*`, …), loading the signing keys (and, when configured
+    /// so, the issuer) from Secrets Manager. Refuses to start without an issuer.
     pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, StartupError> {
-        let config = AuthConfig::from_env(env)?;
         let users_table = env.required("USERS_TABLE")?;
         let revoked_table = env.required("REVOKED_TOKENS_TABLE")?;
+        let attempts_table = env.required("LOGIN_ATTEMPTS_TABLE")?;
+        let limits = LimitSettings::from_env(env)?;
         let secret = env.required("SIGNING_KEY_SECRET_ARN")?;
+        let refresh = KeyRefresh::from_env(env)?;
         let secrets = aws_sdk_secretsmanager::Client::new(sdk);
-        let keys = SigningKeys::load(&secrets, &secret).await?;
+        let source = Arc::new(SecretKeySource {
+            client: secrets.clone(),
+            secret_id: secret,
+        });
+        let (keys, issuer) = tokio::join!(
+            KeyRing::load(source, refresh.clone()),
+            crate::issuer_config::resolve(env, &secrets)
+        );
+        let config = AuthConfig::from_env(env, issuer?)?;
         let dynamodb = platform::aws::dynamodb(sdk);
-        Self::new(
+        let limits = LoginLimits::new(
+            Arc::new(DynamoAttemptStore::new(dynamodb.clone(), attempts_table)),
+            limits,
+            crate::login_limits::system_clock(),
+        );
+        Ok(Self::with_key_ring(
             Arc::new(DynamoUserStore::new(dynamodb.clone(), users_table)),
             Arc::new(DynamoRevocationStore::new(dynamodb, revoked_table)),
-            keys,
+            Arc::new(keys?),
+            refresh,
             config,
-        )
+        )?
+        .with_throttle(Arc::new(limits)))
     }
 
-    /// In-memory stores, a fresh random key and cheap hashing: for router tests (here and in the fat
-    /// Lambda). Issuer is derived from the request unless `issuer` is given.
+    /// In-memory stores, a fresh random key, cheap hashing and no login limits: for router tests (here and
+    /// in the fat Lambda). The issuer is `issuer`, or [`TEST_ISSUER`].
     #[cfg(any(test, feature = "test-util"))]
     #[allow(clippy::expect_used)]
     pub fn for_tests(issuer: Option<&str>) -> (Self, TestHandles) {
@@ -160,9 +196,7 @@ impl AppState {
         let revocations = Arc::new(InMemoryRevocationStore::new());
         let key = SigningKey::generate(None).expect("generate a test key");
         let config = AuthConfig {
-            issuer: issuer.map_or(IssuerPolicy::FromRequest, |i| {
-                IssuerPolicy::Fixed(i.to_owned())
-            }),
+            issuer: IssuerPolicy::Fixed(issuer.unwrap_or(TEST_ISSUER).to_owned()),
             audience: "api".into(),
             token_ttl_seconds: DEFAULT_TTL_SECONDS,
             hasher: PasswordHasher::fast_for_tests(),
@@ -181,8 +215,9 @@ impl AppState {
         self.inner.store.as_ref()
     }
 
-    pub(crate) fn keys(&self) -> &SigningKeys {
-        &self.inner.keys
+    /// The signing keys in hand (re-read from the secret when due).
+    pub(crate) async fn keys(&self) -> SigningKeys {
+        self.inner.keys.current().await
     }
 
     pub fn verifier(&self) -> &Verifier {
@@ -197,14 +232,15 @@ impl AppState {
         self.inner.throttle.as_ref()
     }
 
-    /// The issuer for a request: `JWT_ISSUER`, or `{proto}://{host}`.
-    pub(crate) fn issuer_for(&self, headers: &HeaderMap) -> Result<String, Error> {
-        self.inner
-            .verifier
-            .expected_issuer(headers)
-            .ok_or(Error::NoIssuer)
+    /// The configured issuer (the same whatever the request's `Host` says).
+    pub(crate) fn issuer(&self) -> &str {
+        self.inner.verifier.issuer()
     }
 }
+
+/// The issuer of [`AppState::for_tests`] without one.
+#[cfg(any(test, feature = "test-util"))]
+pub const TEST_ISSUER: &str = "https://api.test.invalid";
 
 /// The in-memory stores behind [`AppState::for_tests`].
 #[cfg(any(test, feature = "test-util"))]

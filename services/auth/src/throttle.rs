@@ -1,20 +1,9 @@
-//! Login rate-limit hook.
+//! The login rate-limit hook: handlers call a [`LoginThrottle`] around every login and registration.
 //!
-//! The service does not ship a limiter of its own; it calls a [`LoginThrottle`] around every login so a
-//! deployment can plug one in without touching the handlers:
-//!
-//! 1. **At the edge (recommended first line):** an AWS WAF rate-based rule on `POST /login` (per source IP)
-//!    in front of the API (HTTP APIs take WAF through CloudFront), plus HTTP API stage/route throttling
-//!    (`DefaultRouteSettings` / `RouteSettings` `ThrottlingBurstLimit`, `ThrottlingRateLimit`).
-//! 2. **Per account (this hook):** an implementation backed by DynamoDB counters keyed by
-//!    `LOGIN#<email>` and `LOGIN#<source ip>` with a TTL of the window, incremented atomically
-//!    (`UpdateItem ADD attempts :one` with a condition on the window start) in `record_failure`, cleared in
-//!    `record_success`, and checked in `check` (refuse with `retry_after` when over the limit). Refusals
-//!    answer 429 with `Retry-After`, and must not reveal whether the account exists: count by the submitted
-//!    email whether or not an account has it.
-//!
-//! In-environment counters would be a fake limiter (each warm environment counts alone and forgets on
-//! recycle), so none is provided.
+//! The shipped implementation is [`crate::login_limits::LoginLimits`] (per account and per source IP,
+//! counters in DynamoDB shared by every environment). In front of it, a deployment should add edge limits:
+//! HTTP API route throttling (in the template) and, for per-IP limits before any function runs, an AWS WAF
+//! rate-based rule (see `docs/security.md`).
 
 /// What the limiter sees of one login attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,9 +26,15 @@ pub trait LoginThrottle: Send + Sync + 'static {
     async fn record_failure(&self, attempt: &LoginAttempt);
     /// After a successful login.
     async fn record_success(&self, attempt: &LoginAttempt);
+    /// Before hashing a registration's password: `Err` refuses it with 429.
+    async fn check_register(&self, _source_ip: Option<&str>) -> Result<(), RetryAfter> {
+        Ok(())
+    }
+    /// After a refused registration (invalid fields or email taken).
+    async fn record_register_failure(&self, _source_ip: Option<&str>) {}
 }
 
-/// Allows everything (the default until a real limiter is wired in).
+/// Allows everything (tests that are not about limits).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NoThrottle;
 

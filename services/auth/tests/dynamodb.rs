@@ -84,7 +84,7 @@ async fn fixture() -> Fixture {
 
 fn config() -> AuthConfig {
     AuthConfig {
-        issuer: IssuerPolicy::FromRequest,
+        issuer: IssuerPolicy::Fixed("https://api.test.invalid".into()),
         audience: "api".into(),
         token_ttl_seconds: 900,
         hasher: auth::domain::PasswordHasher::fast_for_tests(),
@@ -312,6 +312,8 @@ async fn from_env_loads_the_signing_key_from_secrets_manager() {
         ("REVOKED_TOKENS_TABLE", f.revoked.as_str()),
         ("SIGNING_KEY_SECRET_ARN", secret.arn().unwrap_or_default()),
         ("JWT_AUDIENCE", "api"),
+        ("JWT_ISSUER", "https://api.test.invalid"),
+        ("LOGIN_ATTEMPTS_TABLE", "login-attempts"),
         ("ARGON2_MEMORY_KIB", "64"),
         ("ARGON2_ITERATIONS", "1"),
     ]);
@@ -335,6 +337,8 @@ async fn from_env_loads_the_signing_key_from_secrets_manager() {
         ("REVOKED_TOKENS_TABLE", f.revoked.as_str()),
         ("SIGNING_KEY_SECRET_ARN", empty.arn().unwrap_or_default()),
         ("JWT_AUDIENCE", "api"),
+        ("JWT_ISSUER", "https://api.test.invalid"),
+        ("LOGIN_ATTEMPTS_TABLE", "login-attempts"),
     ]);
     let err = AppState::from_env(&env, &f.sdk)
         .await

@@ -117,7 +117,8 @@ pub struct NewPayment {
     /// Minor units of `currency`, > 0.
     pub amount: i64,
     /// ISO 4217; when it differs from the invoice's, the amount is converted through the currency
-    /// read model.
+    /// read model and rounded down to the invoice currency's minor unit (a payment worth less than one
+    /// minor unit is refused).
     pub currency: String,
 }
 
@@ -146,7 +147,8 @@ pub struct Payment {
     /// As paid, in `currency` minor units.
     pub amount: i64,
     pub currency: String,
-    /// Credited to the invoice, in its currency's minor units (half-even after conversion).
+    /// Credited to the invoice, in its currency's minor units: after a conversion, the exact value
+    /// rounded **down** (never more than was paid).
     pub applied_amount: i64,
     pub invoice_currency: String,
     pub conversion: Option<Conversion>,
@@ -204,6 +206,9 @@ pub fn build_invoice(
                 &format!("lines[{i}].description"),
                 format!("must be 1 to {DESCRIPTION_MAX_CHARS} characters, not blank"),
             ));
+        }
+        if let Some(message) = platform::text::check(&line.description) {
+            errors.push(FieldError::new(&format!("lines[{i}].description"), message));
         }
         if !(1..=MAX_QUANTITY).contains(&line.quantity) {
             errors.push(FieldError::new(

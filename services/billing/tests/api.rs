@@ -787,12 +787,13 @@ async fn payments_in_another_currency_convert_through_the_read_model() {
         .await;
     assert_eq!(gbp.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(gbp.body["code"], "currency_not_supported");
-    // Converted overpayment is refused: 8 680 cents due = 108.50 USD.
+    // Converted overpayment is refused: 8 680 cents due = 108.50 USD; 108.52 USD is credited 8 681
+    // (8 681.6 rounded down).
     let over = app
         .pay(
             "alice",
             "big",
-            json!({"invoice_id": id(&invoice), "amount": 10_851, "currency": "USD"}),
+            json!({"invoice_id": id(&invoice), "amount": 10_852, "currency": "USD"}),
         )
         .await;
     assert_eq!(over.body["code"], "overpayment");

@@ -113,6 +113,11 @@ pub fn validate_post(title: &str, body: &str) -> Result<(), BlogError> {
     if body.contains('\0') {
         errors.push(FieldError::new("body", "must not contain NUL characters"));
     }
+    for (field, value) in [("title", title), ("body", body)] {
+        if let Some(message) = platform::text::check(value) {
+            errors.push(FieldError::new(field, message));
+        }
+    }
     if errors.is_empty() {
         Ok(())
     } else {
@@ -131,7 +136,7 @@ pub fn validate_comment(body: &str) -> Result<(), BlogError> {
     } else if body.contains('\0') {
         Some("must not contain NUL characters".to_owned())
     } else {
-        None
+        platform::text::check(body)
     };
     match error {
         Some(message) => Err(BlogError::Validation(vec![FieldError::new(

@@ -399,6 +399,7 @@ async fn app_state_from_env_reads_the_pagination_key_from_secrets_manager() {
     let env = platform::config::Env::from_pairs([
         ("BLOG_TABLE", "blog"),
         ("JWT_AUDIENCE", "api"),
+        ("JWT_ISSUER", "https://issuer.test"),
         ("REVOKED_TOKENS_TABLE", "revoked"),
         ("PAGINATION_KEY_SECRET_ARN", arn.as_str()),
     ]);
@@ -417,6 +418,7 @@ async fn app_state_from_env_reads_the_pagination_key_from_secrets_manager() {
     let missing = platform::config::Env::from_pairs([
         ("BLOG_TABLE", "blog"),
         ("JWT_AUDIENCE", "api"),
+        ("JWT_ISSUER", "https://issuer.test"),
         ("REVOKED_TOKENS_TABLE", "revoked"),
         ("PAGINATION_KEY_SECRET_ARN", "no-such-secret"),
     ]);

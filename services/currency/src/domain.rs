@@ -169,6 +169,8 @@ pub fn validate_state(
                 other => other.to_string(),
             },
         ));
+    } else if let Some(message) = platform::text::check(&body.name) {
+        errors.push(FieldError::new("name", message));
     }
     let minor_units = match u8::try_from(body.minor_units) {
         Ok(digits) if digits <= 4 => Some(digits),

@@ -48,25 +48,13 @@ pub fn convert_raw(
     to_rate: Decimal,
     to_minor_units: u8,
 ) -> Result<i64, MoneyError> {
-    if from_rate <= Decimal::ZERO || to_rate <= Decimal::ZERO {
-        return Err(MoneyError::InvalidRate(
-            "rates must be greater than zero".into(),
-        ));
-    }
-    // rate = mantissa / 10^scale, so the quotient is
-    //   |amount| × m_from × 10^(s_to + mu_to)  /  (m_to × 10^(s_from + mu_from)).
-    let exp_num = to_rate.scale() + u32::from(to_minor_units);
-    let exp_den = from_rate.scale() + u32::from(from_minor_units);
-    let (exp_num, exp_den) = if exp_num >= exp_den {
-        (exp_num - exp_den, 0)
-    } else {
-        (0, exp_den - exp_num)
-    };
-    let numerator = BigUint::from(amount_minor.unsigned_abs())
-        * mantissa(from_rate)
-        * BigUint::from(10_u8).pow(exp_num);
-    let denominator = mantissa(to_rate) * BigUint::from(10_u8).pow(exp_den);
-
+    let (numerator, denominator) = exact_ratio(
+        amount_minor.unsigned_abs(),
+        from_rate,
+        from_minor_units,
+        to_rate,
+        to_minor_units,
+    )?;
     let quotient = &numerator / &denominator;
     let remainder = &numerator - &quotient * &denominator;
     let twice_remainder = remainder * 2_u8;
@@ -85,6 +73,34 @@ pub fn convert_raw(
     } else {
         i64::try_from(magnitude).map_err(|_| MoneyError::Overflow)
     }
+}
+
+/// The exact converted value of `magnitude` minor units as a fraction (numerator, denominator).
+pub fn exact_ratio(
+    magnitude: u64,
+    from_rate: Decimal,
+    from_minor_units: u8,
+    to_rate: Decimal,
+    to_minor_units: u8,
+) -> Result<(BigUint, BigUint), MoneyError> {
+    if from_rate <= Decimal::ZERO || to_rate <= Decimal::ZERO {
+        return Err(MoneyError::InvalidRate(
+            "rates must be greater than zero".into(),
+        ));
+    }
+    // rate = mantissa / 10^scale, so the quotient is
+    //   |amount| × m_from × 10^(s_to + mu_to)  /  (m_to × 10^(s_from + mu_from)).
+    let exp_num = to_rate.scale() + u32::from(to_minor_units);
+    let exp_den = from_rate.scale() + u32::from(from_minor_units);
+    let (exp_num, exp_den) = if exp_num >= exp_den {
+        (exp_num - exp_den, 0)
+    } else {
+        (0, exp_den - exp_num)
+    };
+    let numerator =
+        BigUint::from(magnitude) * mantissa(from_rate) * BigUint::from(10_u8).pow(exp_num);
+    let denominator = mantissa(to_rate) * BigUint::from(10_u8).pow(exp_den);
+    Ok((numerator, denominator))
 }
 
 /// The (positive) mantissa of a positive decimal.

@@ -22,6 +22,9 @@ pub enum MoneyError {
     /// The converted amount does not fit in an `i64` of minor units.
     #[error("the converted amount does not fit in 64-bit minor units")]
     Overflow,
+    /// A payment worth less than one minor unit of the currency it is credited in.
+    #[error("the amount is worth less than one minor unit of the target currency")]
+    BelowMinorUnit,
     /// A read-model item is missing an attribute or holds an unreadable value.
     #[error("currency record attribute `{attribute}`: {reason}")]
     InvalidRecord {

@@ -7,12 +7,13 @@
 //!   the currency read API, convert and billing read; with its DynamoDB item mapping (feature
 //!   `dynamodb`, on by default). See [`record`] for the item layout and the tombstone rule.
 //! - [`convert()`]: exact minor-unit conversion through the base currency, banker's rounding,
-//!   checked overflow.
+//!   checked overflow; [`credited()`]: what a payment in another currency settles (rounded down).
 //!
 //! Amounts are always `i64` minor units of a named currency; there are no floats anywhere.
 
 pub mod code;
 pub mod convert;
+pub mod credit;
 pub mod error;
 pub mod iso4217;
 pub mod rate;
@@ -20,6 +21,7 @@ pub mod record;
 
 pub use code::CurrencyCode;
 pub use convert::{convert, convert_raw};
+pub use credit::{credited, credited_raw};
 pub use error::MoneyError;
 pub use rate::parse_rate;
 pub use record::CurrencyRecord;

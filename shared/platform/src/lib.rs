@@ -20,6 +20,7 @@ pub mod problem;
 pub mod redact;
 pub mod store;
 pub mod telemetry;
+pub mod text;
 
 pub use json::Json;
 pub use problem::Problem;

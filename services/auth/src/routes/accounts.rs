@@ -1,7 +1,7 @@
 //! `POST /register`, `POST /login`, `POST /logout`, `GET /me`.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use platform::Json;
 use platform::auth::Principal;
@@ -10,6 +10,7 @@ use crate::domain::{Email, User, check_policy};
 use crate::error::{Error, FieldError};
 use crate::models::{LoginRequest, ProblemDetails, RegisterRequest, TokenResponse, UserResponse};
 use crate::state::AppState;
+use crate::store::StoreError;
 use crate::throttle::{LoginAttempt, RetryAfter, SourceIp};
 use crate::tokens;
 
@@ -40,8 +41,28 @@ use crate::tokens;
 )]
 pub async fn register(
     State(state): State<AppState>,
+    SourceIp(source_ip): SourceIp,
     Json(body): Json<RegisterRequest>,
 ) -> Result<Response, Error> {
+    if let Err(RetryAfter(seconds)) = state.throttle().check_register(source_ip.as_deref()).await {
+        return Err(Error::TooManyAttempts {
+            retry_after_seconds: seconds,
+        });
+    }
+    let result = create_account(&state, body).await;
+    if matches!(
+        result,
+        Err(Error::Validation(_) | Error::EmailTaken | Error::Store(StoreError::EmailTaken))
+    ) {
+        state
+            .throttle()
+            .record_register_failure(source_ip.as_deref())
+            .await;
+    }
+    result
+}
+
+async fn create_account(state: &AppState, body: RegisterRequest) -> Result<Response, Error> {
     let mut errors = Vec::new();
     let email = match Email::parse(&body.email) {
         Ok(email) => Some(email),
@@ -108,10 +129,9 @@ pub async fn register(
 pub async fn login(
     State(state): State<AppState>,
     SourceIp(source_ip): SourceIp,
-    headers: HeaderMap,
     Json(body): Json<LoginRequest>,
 ) -> Result<Response, Error> {
-    let issuer = state.issuer_for(&headers)?;
+    let issuer = state.issuer().to_owned();
     let email = Email::parse(&body.email).ok();
     let attempt = LoginAttempt {
         email: email.as_ref().map_or_else(
@@ -144,8 +164,9 @@ pub async fn login(
     };
     state.throttle().record_success(&attempt).await;
     let config = state.config();
+    let keys = state.keys().await;
     let (token, claims) = tokens::mint(
-        state.keys(),
+        &keys,
         &issuer,
         &config.audience,
         config.token_ttl_seconds,

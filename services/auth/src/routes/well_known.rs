@@ -4,13 +4,13 @@
 //! `jwks_uri` it names; every service's `Verifier` reads the JWKS too. Both are public and cacheable.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use platform::Json;
 use platform::auth::verifier::JWKS_PATH;
 
 use crate::error::Error;
-use crate::models::{JwksDocument, OpenIdConfiguration, ProblemDetails};
+use crate::models::{JwksDocument, OpenIdConfiguration};
 use crate::state::AppState;
 
 /// Public keys change only on rotation, and the previous key stays published for a token lifetime.
@@ -27,7 +27,7 @@ const CACHE_CONTROL: &str = "public, max-age=300";
     )
 )]
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    let mut response = Json(state.keys().jwks()).into_response();
+    let mut response = Json(state.keys().await.jwks()).into_response();
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static(CACHE_CONTROL),
@@ -43,14 +43,10 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
     responses(
         (status = 200, description = "Issuer and JWKS location.", body = OpenIdConfiguration,
             headers(("Cache-Control" = String, description = "`public, max-age=300`"))),
-        (status = 400, description = "No `JWT_ISSUER` and no usable `Host` header.", body = ProblemDetails, content_type = "application/problem+json"),
     )
 )]
-pub async fn openid_configuration(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, Error> {
-    let issuer = state.issuer_for(&headers)?;
+pub async fn openid_configuration(State(state): State<AppState>) -> Result<Response, Error> {
+    let issuer = state.issuer().to_owned();
     let strings = |values: &[&str]| values.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>();
     let document = OpenIdConfiguration {
         jwks_uri: format!("{issuer}{JWKS_PATH}"),

@@ -5,10 +5,15 @@
 //! - same key, same body: the recorded status and body again (`Idempotent-Replayed: true`);
 //! - same key, different body: 422; same key while the first is still running: 409, retry later.
 //!
-//! Processing: the amount is converted to the invoice's currency when they differ (rates from the
-//! currency read model; half-even to the invoice's minor unit), refused when it exceeds the amount
-//! due, and recorded with the invoice update in one conditional transaction (see the store), retried
-//! from a fresh read when another payment won the race. The invoice becomes `paid` when fully paid.
+//! Processing: first, the key's payment marker is consulted: a payment this key already committed is
+//! answered again (201) before any business check, so a retry whose first attempt committed replays it
+//! even when its idempotency record was released (a lost 5xx), taken over after a crash, or the invoice
+//! has been paid since. Then the amount is converted to the invoice's currency when they differ (rates
+//! from the currency read model; rounded **down** to the invoice's minor unit, so the credit never
+//! exceeds the exact value paid; a payment worth less than one minor unit is refused), refused when it
+//! exceeds the amount due, and recorded with the invoice update in one conditional transaction (see the
+//! store), retried from a fresh read when another payment won the race. The invoice becomes `paid` when
+//! fully paid.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -42,6 +47,13 @@ pub struct PaymentPage {
 }
 
 /// Pay (part of) one of the caller's invoices.
+///
+/// A payment in another currency is converted through the currency read model and **rounded down** to
+/// a whole minor unit of the invoice's currency: the amount credited (`applied_amount`) never exceeds
+/// the exact value paid. A payment worth less than one minor unit of the invoice's currency is refused
+/// (422, `code` = `amount_too_small`). A retry with the same `Idempotency-Key` and body after the payment
+/// was committed is answered with the original 201 (`Idempotent-Replayed: true`), even when the invoice
+/// has been paid since.
 #[utoipa::path(
     post, path = "/payments", tag = "billing",
     params(("Idempotency-Key" = String, Header, description = "Client-chosen key, 1–255 visible ASCII characters; retries reuse it")),
@@ -81,7 +93,22 @@ pub async fn create_payment(
     };
     let mut cause = None;
     let stored = match process(&state, owner, input, &dedup).await {
-        Ok(payment) => {
+        Ok(Processed::Existing(payment)) => {
+            let stored = StoredResponse {
+                status: StatusCode::CREATED.as_u16(),
+                body: serde_json::to_string(&payment).unwrap_or_default(),
+                location: Some(format!("/payments/{}", payment.id)),
+            };
+            if let Err(e) = state
+                .idempotency
+                .complete(owner, &key, &fingerprint, &stored)
+                .await
+            {
+                tracing::error!(error = %e, "could not record the idempotent response");
+            }
+            return Ok(replay(stored));
+        }
+        Ok(Processed::New(payment)) => {
             // Counted when the payment is made, not when a retry replays it.
             platform::metrics::count("Payments", 1.0);
             StoredResponse {
@@ -169,11 +196,16 @@ async fn applied_amount(
         .rate(to)
         .await?
         .ok_or_else(|| BillingError::CurrencyNotSupported(to.to_owned()))?;
-    // Exact, rounded once half-to-even (shared with the convert service: `money::convert`).
-    let applied = money::convert(amount, &from_rate, &to_rate)
-        .ok()
-        .filter(|a| (0..=MAX_AMOUNT).contains(a))
-        .ok_or_else(|| BillingError::Overflow("The converted amount is too large.".into()))?;
+    // Exact, rounded down once: the credit never exceeds the value paid (`money::credited`).
+    let applied = match money::credited(amount, &from_rate, &to_rate) {
+        Ok(applied) if (1..=MAX_AMOUNT).contains(&applied) => applied,
+        Err(money::MoneyError::BelowMinorUnit) => return Err(BillingError::AmountTooSmall),
+        _ => {
+            return Err(BillingError::Overflow(
+                "The converted amount is too large.".into(),
+            ));
+        }
+    };
     Ok((
         applied,
         Some(Conversion {
@@ -185,12 +217,46 @@ async fn applied_amount(
     ))
 }
 
+/// What [`process`] did.
+enum Processed {
+    /// Recorded now.
+    New(Payment),
+    /// This key's payment was committed before (a retry): answered again, nothing recorded.
+    Existing(Payment),
+}
+
+/// The payment this key already created, if any (another request's fingerprint: 422).
+async fn committed_payment(
+    state: &AppState,
+    owner: &str,
+    dedup: &PaymentKey,
+) -> Result<Option<Payment>, BillingError> {
+    let Some(marker) = state.store.payment_for_key(owner, &dedup.key).await? else {
+        return Ok(None);
+    };
+    if marker.fingerprint != dedup.fingerprint {
+        return Err(IdempotencyError::Mismatch.into());
+    }
+    state
+        .store
+        .get_payment(owner, &marker.payment_id)
+        .await?
+        .map(Some)
+        .ok_or_else(|| {
+            BillingError::Store(StoreError::internal("payment of a recorded key is missing"))
+        })
+}
+
 async fn process(
     state: &AppState,
     owner: &str,
     input: NewPayment,
     dedup: &PaymentKey,
-) -> Result<Payment, BillingError> {
+) -> Result<Processed, BillingError> {
+    // Before any business check: a committed payment is answered again, never re-judged.
+    if let Some(payment) = committed_payment(state, owner, dedup).await? {
+        return Ok(Processed::Existing(payment));
+    }
     if !(1..=MAX_AMOUNT).contains(&input.amount) {
         return Err(invalid(
             "amount",
@@ -252,22 +318,14 @@ async fn process(
             .record_payment(&updated, invoice.version, &payment, dedup)
             .await
         {
-            Ok(Recorded::New) => return Ok(payment),
-            Ok(Recorded::Duplicate {
-                payment_id,
-                fingerprint,
-            }) => {
-                if fingerprint != dedup.fingerprint {
-                    return Err(IdempotencyError::Mismatch.into());
-                }
-                return state
-                    .store
-                    .get_payment(owner, &payment_id)
+            Ok(Recorded::New) => return Ok(Processed::New(payment)),
+            // Committed concurrently by another attempt with this key.
+            Ok(Recorded::Duplicate { .. }) => {
+                return committed_payment(state, owner, dedup)
                     .await?
+                    .map(Processed::Existing)
                     .ok_or_else(|| {
-                        BillingError::Store(StoreError::internal(
-                            "payment of a recorded key is missing",
-                        ))
+                        BillingError::Store(StoreError::internal("payment key marker vanished"))
                     });
             }
             // Another payment updated the invoice since we read it: recompute from the new state.

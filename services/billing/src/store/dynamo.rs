@@ -28,7 +28,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{BillingStore, PaymentKey, Recorded, StoreError};
+use super::{BillingStore, KeyedPayment, PaymentKey, Recorded, StoreError};
 use crate::domain::{Invoice, Payment};
 use platform::store::Failure as _;
 
@@ -327,6 +327,35 @@ impl BillingStore for DynamoBillingStore {
         Err(StoreError::internal(format!(
             "transaction cancelled: {codes:?}"
         )))
+    }
+
+    async fn payment_for_key(
+        &self,
+        owner: &str,
+        key: &str,
+    ) -> Result<Option<KeyedPayment>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(marker_key(owner, key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let get = |name: &str| {
+            item.get(name)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .ok_or_else(|| StoreError::internal(format!("marker lacks {name}")))
+        };
+        Ok(Some(KeyedPayment {
+            payment_id: get("payment_id")?,
+            fingerprint: get("fingerprint")?,
+        }))
     }
 
     async fn get_payment(&self, owner: &str, id: &str) -> Result<Option<Payment>, StoreError> {

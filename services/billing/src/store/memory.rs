@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use platform::pagination::{Cursor, CursorValue, Page};
 
-use super::{BillingStore, PaymentKey, Recorded, StoreError};
+use super::{BillingStore, KeyedPayment, PaymentKey, Recorded, StoreError};
 use crate::domain::{Invoice, Payment};
 use platform::store::Failure as _;
 
@@ -132,6 +132,21 @@ impl BillingStore for MemoryBillingStore {
             }
             _ => Err(StoreError::Conflict),
         }
+    }
+
+    async fn payment_for_key(
+        &self,
+        owner: &str,
+        key: &str,
+    ) -> Result<Option<KeyedPayment>, StoreError> {
+        Ok(self
+            .data()?
+            .payment_keys
+            .get(&(owner.to_owned(), key.to_owned()))
+            .map(|(payment_id, fingerprint)| KeyedPayment {
+                payment_id: payment_id.clone(),
+                fingerprint: fingerprint.clone(),
+            }))
     }
 
     async fn get_payment(&self, owner: &str, id: &str) -> Result<Option<Payment>, StoreError> {

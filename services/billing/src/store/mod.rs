@@ -34,6 +34,13 @@ pub struct PaymentKey {
     pub fingerprint: String,
 }
 
+/// A payment key marker: which payment a key created, and the fingerprint of the request that did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedPayment {
+    pub payment_id: String,
+    pub fingerprint: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
     New,
@@ -70,6 +77,15 @@ pub trait BillingStore: Send + Sync {
         payment: &Payment,
         key: &PaymentKey,
     ) -> Result<Recorded, StoreError>;
+
+    /// The payment an `Idempotency-Key` created, as its marker records it (`None`: no payment yet).
+    /// Consulted before any business check, so a retry of a committed payment is answered with it
+    /// whatever happened to the invoice (or the idempotency record) since.
+    async fn payment_for_key(
+        &self,
+        owner: &str,
+        key: &str,
+    ) -> Result<Option<KeyedPayment>, StoreError>;
 
     async fn get_payment(&self, owner: &str, id: &str) -> Result<Option<Payment>, StoreError>;
 

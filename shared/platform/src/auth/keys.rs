@@ -1,9 +1,10 @@
 //! Keys: the auth service's ES256 signing keys and every service's view of the public keys (JWKS).
 //!
-//! Public keys are either static (the auth service verifies with its own keys; tests pin theirs) or
-//! fetched from the issuer's JWKS URL and cached per URL: fresh for [`JWKS_TTL`], refetched at most every
-//! [`MIN_REFETCH`] when a token names an unknown `kid` (a key rotation), and served stale when a refresh
-//! fails so an auth outage does not log everybody out.
+//! Public keys are either static (tests pin theirs) or fetched from the issuer's JWKS URL and cached per
+//! URL ([`RemoteJwks`]) under a [`KeyRefresh`] bound `max_age` (`KEY_REFRESH_SECONDS`, default 300 s):
+//! refetched once the set is `max_age / 2` old, refetched at most every [`MIN_REFETCH`] when a token names
+//! an unknown `kid` (a new key), served stale when a refresh fails only while younger than `max_age`.
+//! So a key retired from the JWKS stops verifying within `max_age`, whatever happens.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -21,8 +22,8 @@ use super::claims::Claims;
 
 /// The only algorithm minted and accepted (no `alg` confusion: HS*/none are refused before any key use).
 pub const ALGORITHM: Algorithm = Algorithm::ES256;
-/// How long a fetched JWKS is used without refetching.
-pub const JWKS_TTL: Duration = Duration::from_secs(10 * 60);
+/// The default bound on key-set age (`KEY_REFRESH_SECONDS`).
+pub const DEFAULT_KEY_REFRESH_SECONDS: u64 = 300;
 /// Unknown `kid`s trigger a refetch at most this often per JWKS URL (no amplification of garbage tokens).
 pub const MIN_REFETCH: Duration = Duration::from_secs(30);
 /// At most this many JWKS URLs are cached (issuers derived from `Host` are bounded by it).
@@ -276,21 +277,85 @@ impl JwksFetcher for HttpJwksFetcher {
     }
 }
 
+/// A monotonic clock: time elapsed since some fixed start (injectable for tests).
+pub type MonotonicClock = Arc<dyn Fn() -> Duration + Send + Sync>;
+
+/// The process's monotonic clock.
+pub fn monotonic_clock() -> MonotonicClock {
+    let start = Instant::now();
+    Arc::new(move || start.elapsed())
+}
+
+/// How long key sets live: the bound within which a new key is used and a retired one dropped.
+#[derive(Clone)]
+pub struct KeyRefresh {
+    /// A key set older than this is never used (`KEY_REFRESH_SECONDS`); refreshed from half of it.
+    pub max_age: Duration,
+    pub clock: MonotonicClock,
+}
+
+impl KeyRefresh {
+    pub fn new(max_age: Duration, clock: MonotonicClock) -> Self {
+        Self { max_age, clock }
+    }
+
+    /// `KEY_REFRESH_SECONDS` (10–3600, default 300) over the process clock.
+    pub fn from_env(env: &crate::config::Env) -> Result<Self, crate::config::ConfigError> {
+        let seconds: u64 = env.parsed_or("KEY_REFRESH_SECONDS", DEFAULT_KEY_REFRESH_SECONDS)?;
+        if !(10..=3600).contains(&seconds) {
+            return Err(crate::config::ConfigError::Invalid {
+                name: "KEY_REFRESH_SECONDS".into(),
+                reason: "must be between 10 and 3600".into(),
+            });
+        }
+        Ok(Self::new(Duration::from_secs(seconds), monotonic_clock()))
+    }
+
+    pub fn now(&self) -> Duration {
+        (self.clock)()
+    }
+
+    /// Whether a set fetched at `fetched_at` should be refreshed (half its life is over).
+    pub fn due(&self, fetched_at: Duration) -> bool {
+        self.now().saturating_sub(fetched_at) >= self.max_age / 2
+    }
+
+    /// Whether a set fetched at `fetched_at` may still be used at all.
+    pub fn usable(&self, fetched_at: Duration) -> bool {
+        self.now().saturating_sub(fetched_at) < self.max_age
+    }
+}
+
+impl Default for KeyRefresh {
+    fn default() -> Self {
+        Self::new(
+            Duration::from_secs(DEFAULT_KEY_REFRESH_SECONDS),
+            monotonic_clock(),
+        )
+    }
+}
+
 struct CachedJwks {
     keys: Arc<KeySet>,
-    fetched_at: Instant,
+    fetched_at: Duration,
 }
 
 /// JWKS documents fetched on demand and cached per URL (single flight: one fetch at a time).
 pub struct RemoteJwks {
     fetcher: Arc<dyn JwksFetcher>,
+    refresh: KeyRefresh,
     cache: tokio::sync::Mutex<HashMap<String, CachedJwks>>,
 }
 
 impl RemoteJwks {
     pub fn new(fetcher: Arc<dyn JwksFetcher>) -> Self {
+        Self::with_refresh(fetcher, KeyRefresh::default())
+    }
+
+    pub fn with_refresh(fetcher: Arc<dyn JwksFetcher>, refresh: KeyRefresh) -> Self {
         Self {
             fetcher,
+            refresh,
             cache: tokio::sync::Mutex::new(HashMap::new()),
         }
     }
@@ -298,12 +363,17 @@ impl RemoteJwks {
     /// The verification key `kid` published at `url`.
     pub async fn key(&self, url: &str, kid: &str) -> Result<DecodingKey, AuthError> {
         let mut cache = self.cache.lock().await;
+        let now = self.refresh.now();
         let (stale_key, recently_fetched) = match cache.get(url) {
             Some(entry) => {
-                let age = entry.fetched_at.elapsed();
+                let age = now.saturating_sub(entry.fetched_at);
                 match entry.keys.get(kid) {
-                    Some(key) if age < JWKS_TTL => return Ok(key.clone()),
-                    Some(key) => (Some(key.clone()), false),
+                    Some(key) if !self.refresh.due(entry.fetched_at) => return Ok(key.clone()),
+                    // Past half its life: refresh, falling back to it only while it is usable.
+                    Some(key) if self.refresh.usable(entry.fetched_at) => {
+                        (Some(key.clone()), false)
+                    }
+                    Some(_) => (None, false),
                     None => (None, age < MIN_REFETCH),
                 }
             }
@@ -333,7 +403,7 @@ impl RemoteJwks {
                     url.to_owned(),
                     CachedJwks {
                         keys: Arc::new(keys),
-                        fetched_at: Instant::now(),
+                        fetched_at: self.refresh.now(),
                     },
                 );
                 found.ok_or_else(|| AuthError::InvalidToken(format!("unknown kid {kid:?}")))

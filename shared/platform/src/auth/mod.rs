@@ -21,7 +21,6 @@
 
 pub mod claims;
 mod error;
-pub mod issuer;
 pub mod keys;
 pub mod revocation;
 pub mod verifier;
@@ -35,7 +34,6 @@ use http::request::Parts;
 
 pub use claims::Claims;
 pub use error::AuthError;
-pub use issuer::issuer_from_headers;
 pub use keys::{JwkSet, KeyError, SigningKey};
 pub use revocation::{DynamoRevocationStore, InMemoryRevocationStore, RevocationStore};
 pub use verifier::Verifier;
@@ -88,5 +86,7 @@ where
     }
 }
 
+#[cfg(test)]
+mod key_rotation_tests;
 #[cfg(test)]
 mod tests;

@@ -433,11 +433,11 @@ fn fake(keys: &[&SigningKey]) -> Arc<FakeFetcher> {
 }
 
 #[tokio::test]
-async fn remote_keys_are_fetched_from_the_request_issuer_and_cached() {
+async fn remote_keys_are_fetched_from_the_configured_issuer_and_cached() {
     let key = SigningKey::generate(None).unwrap_or_else(|e| panic!("{e}"));
     let fetcher = fake(&[&key]);
     let verifier = Verifier::with_fetcher(
-        IssuerPolicy::FromRequest,
+        IssuerPolicy::Fixed("http://127.0.0.1:3000".into()),
         "api",
         None,
         fetcher.clone(),
@@ -458,12 +458,18 @@ async fn remote_keys_are_fetched_from_the_request_issuer_and_cached() {
         fetcher.urls.lock().map(|u| u.clone()).unwrap_or_default(),
         vec!["http://127.0.0.1:3000/.well-known/jwks.json".to_owned()]
     );
-    // The same token presented on another host is for another issuer: refused.
-    headers.insert("host", HeaderValue::from_static("other.example"));
+    // The Host header does not choose the issuer: a token minted for the Host's issuer is refused.
+    headers.insert("host", HeaderValue::from_static("evil.test"));
+    let mut forged = issued.claims("u", &[]);
+    forged.iss = "https://evil.test".into();
+    let forged = key.sign(&forged).unwrap_or_else(|e| panic!("{e}"));
+    let mut forged_headers = headers_with(&forged);
+    forged_headers.insert("host", HeaderValue::from_static("evil.test"));
     assert!(matches!(
-        verifier.verify_request(&headers).await,
+        verifier.verify_request(&forged_headers).await,
         Err(AuthError::InvalidToken(_))
     ));
+    assert!(verifier.verify_request(&headers).await.is_ok());
 }
 
 #[tokio::test]

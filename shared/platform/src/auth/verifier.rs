@@ -9,8 +9,9 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{DecodingKey, Validation};
 
 use super::claims::{Claims, now};
-use super::issuer::issuer_from_headers;
-use super::keys::{ALGORITHM, HttpJwksFetcher, JwkSet, JwksFetcher, KeyError, KeySet, RemoteJwks};
+use super::keys::{
+    ALGORITHM, HttpJwksFetcher, JwkSet, JwksFetcher, KeyError, KeyRefresh, KeySet, RemoteJwks,
+};
 use super::revocation::{DynamoRevocationStore, RevocationError, RevocationStore, RevokedCache};
 use super::{AuthError, Principal};
 use crate::config::{ConfigError, Env};
@@ -22,13 +23,42 @@ const MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// Path of the JWKS under the issuer.
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
-/// Which issuer a token must carry.
+/// Which issuer a token must carry: always configured, never derived from a request (a client chooses
+/// its `Host` header; see `docs/security.md`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IssuerPolicy {
     /// Exactly this issuer (`JWT_ISSUER`).
     Fixed(String),
-    /// The issuer derived from the request (see [`super::issuer`]).
-    FromRequest,
+}
+
+impl IssuerPolicy {
+    /// `JWT_ISSUER` (required, an `http(s)://` URL; a trailing `/` is dropped).
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Self::parse(&env.required("JWT_ISSUER")?)
+    }
+
+    /// A configured issuer: an absolute `http(s)://` URL.
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let issuer = raw.trim().trim_end_matches('/');
+        let rest = issuer
+            .strip_prefix("https://")
+            .or_else(|| issuer.strip_prefix("http://"));
+        match rest {
+            Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+                Ok(Self::Fixed(issuer.to_owned()))
+            }
+            _ => Err(ConfigError::Invalid {
+                name: "JWT_ISSUER".into(),
+                reason: "must be an http(s):// URL".into(),
+            }),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Fixed(issuer) => issuer,
+        }
+    }
 }
 
 enum Keys {
@@ -71,17 +101,15 @@ impl Verifier {
     /// |---|---|
     /// | `JWT_AUDIENCE` (required) | the `aud` every token must carry |
     /// | `REVOKED_TOKENS_TABLE` (required) | DynamoDB table of revoked `jti`s |
-    /// | `JWT_ISSUER` | the exact `iss`; unset → derived from each request (`{proto}://{host}`) |
+    /// | `JWT_ISSUER` (required) | the exact `iss`; the function refuses to start without it |
     /// | `JWKS_URL` | where to fetch keys; default `{issuer}/.well-known/jwks.json` |
     /// | `JWT_JWKS` | a JWKS JSON document of pinned keys (no fetching) |
     /// | `JWT_LEEWAY_SECONDS` | clock skew allowance for `exp`/`nbf`, default 30, at most 300 |
+    /// | `KEY_REFRESH_SECONDS` | fetched keys are refreshed from half this age and never used beyond it (default 300) |
     pub fn from_env(env: &Env, sdk: &SdkConfig) -> Result<Self, ConfigError> {
         let audience = env.required("JWT_AUDIENCE")?;
         let table = env.required("REVOKED_TOKENS_TABLE")?;
-        let issuer = match env.optional("JWT_ISSUER") {
-            Some(issuer) => IssuerPolicy::Fixed(issuer.trim_end_matches('/').to_owned()),
-            None => IssuerPolicy::FromRequest,
-        };
+        let issuer = IssuerPolicy::from_env(env)?;
         let leeway: u64 = env.parsed_or("JWT_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS)?;
         if leeway > 300 {
             return Err(ConfigError::Invalid {
@@ -103,7 +131,10 @@ impl Verifier {
             }
             None => Keys::Remote {
                 url: env.optional("JWKS_URL"),
-                jwks: RemoteJwks::new(Arc::new(HttpJwksFetcher::new())),
+                jwks: RemoteJwks::with_refresh(
+                    Arc::new(HttpJwksFetcher::new()),
+                    KeyRefresh::from_env(env)?,
+                ),
             },
         };
         let store = DynamoRevocationStore::new(crate::aws::dynamodb(sdk), table);
@@ -134,13 +165,32 @@ impl Verifier {
         fetcher: Arc<dyn JwksFetcher>,
         revocations: Arc<dyn RevocationStore>,
     ) -> Self {
+        Self::with_fetcher_and_refresh(
+            issuer,
+            audience,
+            jwks_url,
+            fetcher,
+            KeyRefresh::default(),
+            revocations,
+        )
+    }
+
+    /// [`Self::with_fetcher`] with the key-set age bound `refresh`.
+    pub fn with_fetcher_and_refresh(
+        issuer: IssuerPolicy,
+        audience: impl Into<String>,
+        jwks_url: Option<String>,
+        fetcher: Arc<dyn JwksFetcher>,
+        refresh: KeyRefresh,
+        revocations: Arc<dyn RevocationStore>,
+    ) -> Self {
         Self::build(
             issuer,
             audience.into(),
             DEFAULT_LEEWAY_SECONDS,
             Keys::Remote {
                 url: jwks_url,
-                jwks: RemoteJwks::new(fetcher),
+                jwks: RemoteJwks::with_refresh(fetcher, refresh),
             },
             revocations,
         )
@@ -188,21 +238,15 @@ impl Verifier {
         &self.inner.issuer
     }
 
-    /// The issuer tokens must carry on a request with these headers (`None`: cannot be determined).
-    pub fn expected_issuer(&self, headers: &HeaderMap) -> Option<String> {
-        match &self.inner.issuer {
-            IssuerPolicy::Fixed(issuer) => Some(issuer.clone()),
-            IssuerPolicy::FromRequest => issuer_from_headers(headers),
-        }
+    /// The issuer tokens must carry (configured; the same whatever the request's headers say).
+    pub fn issuer(&self) -> &str {
+        self.inner.issuer.as_str()
     }
 
     /// Authenticates a request from its `Authorization: Bearer <token>` header.
     pub async fn verify_request(&self, headers: &HeaderMap) -> Result<Principal, AuthError> {
         let token = bearer_token(headers)?;
-        let issuer = self.expected_issuer(headers).ok_or_else(|| {
-            AuthError::InvalidToken("no issuer: JWT_ISSUER unset and no usable Host header".into())
-        })?;
-        self.verify(token, &issuer).await
+        self.verify(token, self.issuer()).await
     }
 
     /// Verifies `token` as issued by `issuer`, then checks it is not revoked.
