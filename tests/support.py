@@ -3,6 +3,7 @@ bearer headers). The suites' conftests build their fixtures from these; tests im
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,3 +70,21 @@ def new_account(stack: Stack, http: requests.Session, tag: str) -> Account:
     login = http.post(f"{stack.auth}/login", json={"email": email, "password": PASSWORD}, timeout=30)
     assert login.status_code == 200, login.text
     return Account(email, login.json()["access_token"])
+
+
+def build_probe() -> Path:
+    """The probe's ci bootstrap (built by cargo-lambda like any bootstrap), for tests that run a real runtime.
+
+    cargo-lambda copies the bootstrap into place and fails with "Text file busy" while another test session (a
+    parallel run, another checkout's suite) executes it; the build itself is a no-op then, so retry a little.
+    """
+    from devkit.build import BuildError, build_bootstraps
+
+    for attempt in range(5):
+        try:
+            return build_bootstraps(["probe"], profile="ci", quiet=True)["probe"].bootstrap
+        except BuildError:
+            if attempt == 4:
+                raise
+            time.sleep(2 * (attempt + 1))
+    raise AssertionError("unreachable")
