@@ -28,6 +28,7 @@ ns = Collection(
     local.invoke,
     local.fault,
     local.grant_admin,
+    local.keys,
     # measurements (reports/)
     measure.bench,
     measure.bench_fat,

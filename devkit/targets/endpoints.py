@@ -98,21 +98,29 @@ def endpoints(
         yield local
 
 
+@dataclass(frozen=True)
+class TargetChoice:
+    """What the operator named on the command line: URLs, a stage, or nothing (a private local cloud)."""
+
+    base_url: str = ""
+    auth_url: str = ""
+    stage: str = ""
+    i_know: bool = False
+    backend: str = "moto"  # of the private local cloud
+
+
 def run_on_target(
-    run_against: Callable[[Endpoints, Options], int],
-    options: Options,
-    *,
-    topology: str,
-    base_url: str = "",
-    auth_url: str = "",
-    stage: str = "",
-    i_know: bool = False,
-    backend: str = "moto",
+    run_against: Callable[[Endpoints, Options], int], options: Options, choice: TargetChoice, *, topology: str
 ) -> int:
     """Resolve the target (or start a private local cloud), then `run_against` it. On the fat topology a bare
     `--base-url` is the fat API."""
-    fat_url = base_url if topology == "fat" else ""
+    fat_url = choice.base_url if topology == "fat" else ""
     with endpoints(
-        base_url=base_url, auth_url=auth_url, fat_url=fat_url, stage=stage, i_know=i_know, backend=backend
+        base_url=choice.base_url,
+        auth_url=choice.auth_url,
+        fat_url=fat_url,
+        stage=choice.stage,
+        i_know=choice.i_know,
+        backend=choice.backend,
     ) as where:
         return run_against(where, options)

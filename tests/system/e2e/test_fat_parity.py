@@ -7,9 +7,7 @@ Local-only: FatApi's URL comes from the local cloud (a deployed stage is reached
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -18,13 +16,12 @@ import requests
 
 from devkit import paths, targets
 from devkit.targets import admin
-from tests.support import Stack, unique_email
+from tests.support import Stack, currency_item, unique_email, wait_for
 
 pytestmark = pytest.mark.local_only
 
 T = TypeVar("T")
 PASSWORD = "correct horse battery staple"
-PROJECTION_DEADLINE_S = 60.0
 FAT_ONLY = {"GET /openapi.json", "GET /docs", "GET /docs/{asset}"}
 GATEWAY_404 = {"message": "Not Found"}
 # Codes no other suite seeds (2 and 0 minor-unit digits).
@@ -63,28 +60,9 @@ def local(stack: Stack) -> targets.Target:
 def seeded(local: targets.Target) -> None:
     client = local.client("dynamodb")
     for code, (name, minor_units, rate) in SEED.items():
-        item = {
-            "code": {"S": code},
-            "name": {"S": name},
-            "minor_units": {"N": str(minor_units)},
-            "rate_to_base": {"S": rate},
-            "version": {"N": "1"},
-            "updated_at": {"S": "2026-01-01T00:00:00Z"},
-        }
-        client.put_item(TableName=local.output("CurrenciesTableName"), Item=item)
-
-
-def wait_for(what: str, probe: Callable[[], T | None], deadline_s: float = PROJECTION_DEADLINE_S) -> T:
-    deadline = time.monotonic() + deadline_s
-    delay = 0.05
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last is not None:
-            return last
-        time.sleep(delay)  # polling interval of a deadline-bound wait
-        delay = min(delay * 1.5, 1.0)
-    raise AssertionError(f"timed out after {deadline_s:.0f} s waiting for {what} (last: {last!r})")
+        client.put_item(
+            TableName=local.output("CurrenciesTableName"), Item=currency_item(code, name, minor_units, rate)
+        )
 
 
 def _body(response: requests.Response) -> Any:
