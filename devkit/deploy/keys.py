@@ -13,7 +13,8 @@ deployed stack's secret (the template creates it empty).
 
 Rotation (``./inv keys rotate``, :func:`rotate`) moves ``current`` to ``previous`` and generates a new ``current``.
 Warm functions re-read the secret within ``KEY_REFRESH_SECONDS`` (template parameter ``KeyRefreshSeconds``, default
-300 s), so they sign with the new key within that bound while tokens signed with the old one keep verifying.
+300 s) and publish the new key at once; they sign with it once it is that old (``created_at``), so every verifier
+has fetched it first. Tokens signed with the old key keep verifying.
 Once those tokens have expired (one access-token lifetime after the rotation took effect),
 ``./inv keys retire-previous`` (:func:`retire_previous`) removes ``previous``: within the same bound every verifier
 refuses a token signed with it.

@@ -55,7 +55,7 @@ def run(target: Target, action: str, *, force: bool = False) -> None:
     client = target.client("secretsmanager")
     if action == "rotate":
         kid = keys.rotate(client, secret)
-        print(f"keys: {target.name} signs with {kid} within KEY_REFRESH_SECONDS; the old key still verifies")
+        print(f"keys: {target.name} publishes {kid} now and signs with it once it is KEY_REFRESH_SECONDS old")
         print("keys: retire it with `./inv keys retire-previous` once tokens signed with it have expired")
         return
     wait = too_early(keys.key_ages(client, secret)["current"], datetime.now(UTC))

@@ -1,6 +1,7 @@
-"""Key rotation takes effect without a deploy: after `./inv keys rotate` warm environments sign with the new key within
-KEY_REFRESH_SECONDS while tokens signed with the old one keep working, and after `./inv keys retire-previous` every
-service refuses those tokens within the same bound.
+"""Key rotation takes effect without a deploy: after `./inv keys rotate` the new key is published at once and warm
+environments sign with it once it is KEY_REFRESH_SECONDS old (so no verifier meets a key it has not fetched), while
+tokens signed with the old one keep working; after `./inv keys retire-previous` every service refuses those tokens
+within KEY_REFRESH_SECONDS.
 
 Runs on a stack of its own (KeyRefreshSeconds=10, the template's minimum), so that retiring a key cannot touch the
 tokens other tests hold.
@@ -76,6 +77,7 @@ def test_rotate_then_retire_previous(
 
     _keys(rotating.state_dir, "rotate")
     assert "retire-previous" in capsys.readouterr().out
+    assert _kid(_login(http, rotating, email)) == _kid(old), "a new key is published before it signs"
     wait_for("logins to sign with the new key", lambda: _kid(_login(http, rotating, email)) != _kid(old), DEADLINE_S)
     new = _login(http, rotating, email)
     assert works(new), "a token signed with the new key is accepted everywhere"
