@@ -4,6 +4,8 @@
 //! Every 4xx/5xx answer is checked to be `application/problem+json`; [`Reply::assert_problem`] checks the status
 //! too. Tokens come from a [`TestIssuer`] whose verifier the service under test trusts.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::{Body, Bytes};
 use http::{HeaderMap, Method, Request, StatusCode, header};
@@ -13,15 +15,44 @@ use serde::Serialize;
 use serde_json::Value;
 use tower::ServiceExt;
 
-/// The service under test and the issuer of its callers' tokens.
+/// The service under test and the issuer of its callers' tokens. Clones share the router and the issuer
+/// (for requests sent from spawned tasks).
+#[derive(Clone)]
 pub struct TestClient {
     router: Router,
-    issuer: TestIssuer,
+    issuer: Arc<TestIssuer>,
+    headers: Vec<(String, String)>,
 }
 
 impl TestClient {
     pub fn new(router: Router, issuer: TestIssuer) -> Self {
-        Self { router, issuer }
+        Self {
+            router,
+            issuer: Arc::new(issuer),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A client for a service that issues its own tokens (use [`RequestBuilder::bearer`]); its
+    /// [`TestIssuer`] is one nobody trusts.
+    pub fn without_issuer(router: Router) -> Self {
+        Self::new(router, TestIssuer::new())
+    }
+
+    /// The same issuer (and default headers) in front of another router, e.g. a second execution
+    /// environment over the same stores.
+    pub fn with_router(&self, router: Router) -> Self {
+        Self {
+            router,
+            issuer: self.issuer.clone(),
+            headers: self.headers.clone(),
+        }
+    }
+
+    /// A header every request carries (e.g. `Host` for a service that builds absolute URLs).
+    pub fn with_default_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
     }
 
     /// The router under test (for requests the client does not send, e.g. concurrent ones).
@@ -43,7 +74,7 @@ impl TestClient {
             client: self,
             method,
             uri: uri.into(),
-            headers: Vec::new(),
+            headers: self.headers.clone(),
             body: None,
         }
     }
@@ -186,6 +217,29 @@ impl Reply {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// The header's value, empty when there is none.
+    pub fn header_or_empty(&self, name: &str) -> &str {
+        self.header(name).unwrap_or_default()
+    }
+
+    /// The body as text (lossy UTF-8).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.raw).into_owned()
+    }
+
+    /// The `field`s named in a 422's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The `ETag` header (empty when there is none).
     pub fn etag(&self) -> String {
         self.header(header::ETAG.as_str())
@@ -201,6 +255,7 @@ impl Reply {
             Some(platform::problem::CONTENT_TYPE)
         );
         assert_eq!(self.body["status"], status.as_u16(), "{}", self.body);
+        assert!(self.body["title"].is_string(), "{}", self.body);
         &self.body
     }
 }
