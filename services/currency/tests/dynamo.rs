@@ -1,11 +1,10 @@
 //! DynamoDB and SQS stores against a moto server (one server per test, fresh tables), plus the whole
 //! write → SQS → projector → read path over the real store implementations.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_lambda_events::sqs::SqsMessage;
 use aws_sdk_dynamodb::types::KeyType;
 use currency::domain::{
     CommandMessage, CommandRecord, CurrencyState, Intent, Operation, Outcome, Status,
@@ -16,16 +15,14 @@ use currency::store::{
 };
 use currency::{ProjectorState, ReadState, WriteState};
 use http::StatusCode;
-use money::{CurrencyCode, CurrencyRecord, Decimal};
+use money::{CurrencyRecord, Decimal};
 use platform::auth::testing::TestIssuer;
 use serde_json::json;
+use testkit::TestClient;
+use testkit::fixtures::code;
 use testkit::moto::{Moto, client_for, dead_endpoint, unique_table};
 use testkit::tables::create_table;
 use time::OffsetDateTime;
-
-fn code(raw: &str) -> CurrencyCode {
-    CurrencyCode::parse(raw).unwrap_or_else(|e| panic!("{e}"))
-}
 
 struct Env {
     moto: Moto,
@@ -319,18 +316,16 @@ async fn write_queue_project_read_over_dynamodb_and_sqs() {
         commands: commands.clone(),
         max_receive_count: 5,
     };
-    let admin = issuer.token("admin-1", &["admin"]);
-    let post = http::Request::post("/currencies")
-        .header("authorization", format!("Bearer {admin}"))
-        .header("content-type", "application/json")
+    let write = TestClient::new(write, issuer);
+    let reply = write
+        .post("/currencies")
+        .as_user_with_roles("admin-1", &["admin"])
         .header("idempotency-key", "dyn-1")
-        .body(axum::body::Body::from(
-            json!({"code": "KWD", "name": "Kuwaiti Dinar", "minor_units": 3, "rate_to_base": "3.25"}).to_string(),
-        ))
-        .unwrap_or_default();
-    let reply = common::send(&write, post).await;
+        .json(&json!({"code": "KWD", "name": "Kuwaiti Dinar", "minor_units": 3, "rate_to_base": "3.25"}))
+        .send()
+        .await;
     assert_eq!(reply.status, StatusCode::ACCEPTED);
-    assert_eq!(reply.header("location"), "/commands/dyn-1");
+    assert_eq!(reply.header_or_empty("location"), "/commands/dyn-1");
 
     // Receive what the write function sent, as the event source mapping would.
     let received = sqs
@@ -346,11 +341,13 @@ async fn write_queue_project_read_over_dynamodb_and_sqs() {
         .messages()
         .iter()
         .map(|m| {
-            common::sqs_message(
-                m.message_id().unwrap_or_default(),
-                m.body().unwrap_or_default(),
-                1,
-            )
+            let mut message = SqsMessage::default();
+            message.message_id = m.message_id().map(str::to_owned);
+            message.body = m.body().map(str::to_owned);
+            message
+                .attributes
+                .insert("ApproximateReceiveCount".to_owned(), "1".to_owned());
+            message
         })
         .collect();
     assert_eq!(messages.len(), 1);
@@ -361,17 +358,11 @@ async fn write_queue_project_read_over_dynamodb_and_sqs() {
 
     let status = commands.get("dyn-1").await.ok().flatten().map(|c| c.status);
     assert_eq!(status, Some(Status::Applied));
-    let get = common::send(
-        &read,
-        http::Request::get("/currencies/KWD")
-            .body(axum::body::Body::empty())
-            .unwrap_or_default(),
-    )
-    .await;
+    let get = write.with_router(read).get("/currencies/KWD").send().await;
     assert_eq!(get.status, StatusCode::OK);
     assert_eq!(get.body["rate_to_base"], "3.25");
     assert_eq!(get.body["minor_units"], 3);
-    assert_eq!(get.header("etag"), "\"KWD-1\"");
+    assert_eq!(get.header_or_empty("etag"), "\"KWD-1\"");
     // The queue send is a plain SendMessage (standard queue, no group id).
     let queue = SqsCommandQueue::new(sqs, &queue_url);
     assert_eq!(queue.send("{}").await, Ok(()));

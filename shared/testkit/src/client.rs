@@ -99,8 +99,15 @@ impl TestClient {
         self.request(Method::DELETE, uri)
     }
 
-    /// Sends a request built by hand.
+    /// Sends a request built by hand (every 4xx/5xx must be problem+json).
     pub async fn send(&self, request: Request<Body>) -> Reply {
+        let reply = self.send_unchecked(request).await;
+        reply.assert_errors_are_problems();
+        reply
+    }
+
+    /// Sends a request without checking that errors are problem+json (for answers that are known not to be).
+    pub async fn send_unchecked(&self, request: Request<Body>) -> Reply {
         let response = self
             .router
             .clone()
@@ -121,21 +128,12 @@ impl TestClient {
             serde_json::from_slice(&raw)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw).into()))
         };
-        let reply = Reply {
+        Reply {
             status,
             headers,
             body,
             raw,
-        };
-        if status.is_client_error() || status.is_server_error() {
-            assert_eq!(
-                reply.header(header::CONTENT_TYPE.as_str()),
-                Some(platform::problem::CONTENT_TYPE),
-                "errors are problem+json: {status} {}",
-                reply.body
-            );
         }
-        reply
     }
 }
 
@@ -179,6 +177,13 @@ impl RequestBuilder<'_> {
         self
     }
 
+    /// Several headers at once.
+    pub fn headers(self, headers: &[(&str, &str)]) -> Self {
+        headers
+            .iter()
+            .fold(self, |builder, (name, value)| builder.header(name, value))
+    }
+
     /// A JSON body (`Content-Type: application/json`).
     pub fn json(self, body: &impl Serialize) -> Self {
         let bytes = serde_json::to_vec(body).unwrap_or_default();
@@ -192,14 +197,24 @@ impl RequestBuilder<'_> {
     }
 
     pub async fn send(self) -> Reply {
+        let client = self.client;
+        client.send(self.build()).await
+    }
+
+    /// [`Self::send`] without the problem+json check on errors.
+    pub async fn send_unchecked(self) -> Reply {
+        let client = self.client;
+        client.send_unchecked(self.build()).await
+    }
+
+    fn build(self) -> Request<Body> {
         let mut request = Request::builder().method(self.method).uri(self.uri);
         for (name, value) in &self.headers {
             request = request.header(name, value);
         }
-        let request = request
+        request
             .body(self.body.unwrap_or_else(Body::empty))
-            .unwrap_or_else(|e| panic!("a request the test built is invalid: {e}"));
-        self.client.send(request).await
+            .unwrap_or_else(|e| panic!("a request the test built is invalid: {e}"))
     }
 }
 
@@ -238,6 +253,19 @@ impl Reply {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Every 4xx/5xx answer is `application/problem+json`.
+    pub fn assert_errors_are_problems(&self) {
+        if self.status.is_client_error() || self.status.is_server_error() {
+            assert_eq!(
+                self.header(header::CONTENT_TYPE.as_str()),
+                Some(platform::problem::CONTENT_TYPE),
+                "errors are problem+json: {} {}",
+                self.status,
+                self.body
+            );
+        }
     }
 
     /// The `ETag` header (empty when there is none).

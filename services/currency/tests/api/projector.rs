@@ -1,21 +1,16 @@
 //! Projector unit tests over in-memory stores: duplicates, reordering, partial failures, poison.
 
-mod common;
-
-use common::{failed_ids, harness, sqs_message};
+use crate::helpers::{failed_ids, harness, sqs_message};
 use currency::domain::{CommandMessage, CommandRecord, Intent, Operation, Status};
 use currency::projector::{Disposition, process};
 use currency::store::CommandStore;
-use money::{CurrencyCode, Decimal};
+use money::Decimal;
 use serde_json::json;
-
-fn code(raw: &str) -> CurrencyCode {
-    CurrencyCode::parse(raw).unwrap_or_else(|e| panic!("{e}"))
-}
+use testkit::fixtures::code;
 
 /// A command stored as `accepted` (as the write function would) and its queue body.
 async fn accepted(
-    h: &common::Harness,
+    h: &crate::helpers::Harness,
     id: &str,
     currency: &str,
     rate: Option<&str>,
@@ -58,7 +53,7 @@ async fn accepted(
     message
 }
 
-async fn status(h: &common::Harness, id: &str) -> (Status, Option<String>, Option<String>) {
+async fn status(h: &crate::helpers::Harness, id: &str) -> (Status, Option<String>, Option<String>) {
     let record = h
         .commands
         .get(id)
@@ -73,7 +68,7 @@ async fn status(h: &common::Harness, id: &str) -> (Status, Option<String>, Optio
     )
 }
 
-fn rate_of(h: &common::Harness, currency: &str) -> Option<String> {
+fn rate_of(h: &crate::helpers::Harness, currency: &str) -> Option<String> {
     h.currencies
         .get(code(currency))
         .map(|r| r.rate_to_base.to_string())
