@@ -190,6 +190,12 @@ impl RequestBuilder<'_> {
         self.body("application/json", bytes)
     }
 
+    /// A body sent without a `Content-Type`.
+    pub fn body_without_content_type(mut self, body: impl Into<Body>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
     /// A raw body with its content type.
     pub fn body(mut self, content_type: &str, body: impl Into<Body>) -> Self {
         self.body = Some(body.into());

@@ -100,6 +100,17 @@ impl Moto {
         client_for(&self.endpoint)
     }
 
+    /// Shared SDK configuration for this server (test credentials, `us-east-1`), as a service's `from_env`
+    /// receives it.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
+            .load()
+            .await
+    }
+
     /// An SQS client for this server (feature `sqs`).
     #[cfg(feature = "sqs")]
     pub fn sqs_client(&self) -> aws_sdk_sqs::Client {

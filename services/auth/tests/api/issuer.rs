@@ -2,51 +2,26 @@
 //! the `iss` of minted tokens, and the service refuses to start without one.
 
 use auth::{AppState, app};
-use axum::body::Body;
 use base64::Engine as _;
-use http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use http::StatusCode;
 use platform::config::Env;
 use serde_json::{Value, json};
-use tower::ServiceExt;
+use testkit::TestClient;
+
+use crate::helpers::PASSWORD;
 
 const ISSUER: &str = "https://id.example.com";
-const PASSWORD: &str = "correct horse battery staple";
-
-async fn call(state: &AppState, request: Request<Body>) -> (StatusCode, Value) {
-    let response = app(state.clone())
-        .oneshot(request)
-        .await
-        .unwrap_or_else(|never| match never {});
-    let status = response.status();
-    let raw = response
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes().to_vec())
-        .unwrap_or_default();
-    (status, serde_json::from_slice(&raw).unwrap_or(Value::Null))
-}
-
-fn post_from_evil(path: &str, body: &Value) -> Request<Body> {
-    Request::post(path)
-        .header("host", "evil.test")
-        .header("x-forwarded-proto", "http")
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap_or_default()
-}
 
 #[tokio::test]
 async fn a_forged_host_changes_neither_discovery_nor_minted_tokens() {
     let (state, _) = AppState::for_tests(Some(ISSUER));
-    let request = Request::get("/.well-known/openid-configuration")
-        .header("host", "evil.test")
-        .header("x-forwarded-proto", "http")
-        .body(Body::empty())
-        .unwrap_or_default();
-    let (status, document) = call(&state, request).await;
-    assert_eq!(status, StatusCode::OK);
+    // Every request names a forged host.
+    let evil = TestClient::without_issuer(app(state))
+        .with_default_header("host", "evil.test")
+        .with_default_header("x-forwarded-proto", "http");
+    let reply = evil.get("/.well-known/openid-configuration").send().await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let document = reply.body;
     assert_eq!(document["issuer"], ISSUER);
     assert_eq!(
         document["jwks_uri"],
@@ -54,10 +29,11 @@ async fn a_forged_host_changes_neither_discovery_nor_minted_tokens() {
     );
 
     let credentials = json!({"email": "ada@example.com", "password": PASSWORD});
-    let (status, _) = call(&state, post_from_evil("/register", &credentials)).await;
-    assert_eq!(status, StatusCode::CREATED);
-    let (status, token) = call(&state, post_from_evil("/login", &credentials)).await;
-    assert_eq!(status, StatusCode::OK);
+    let registered = evil.post("/register").json(&credentials).send().await;
+    assert_eq!(registered.status, StatusCode::CREATED);
+    let reply = evil.post("/login").json(&credentials).send().await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let token = reply.body;
     let payload = token["access_token"]
         .as_str()
         .and_then(|t| t.split('.').nth(1))

@@ -10,16 +10,14 @@ use async_trait::async_trait;
 use auth::key_ring::{KeyRing, KeySource};
 use auth::signing::{SigningKeys, SigningKeysError};
 use auth::{AppState, app};
-use axum::body::Body;
-use http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use http::StatusCode;
 use platform::auth::SigningKey;
 use platform::auth::keys::{KeyRefresh, MonotonicClock};
 use platform::auth::verifier::IssuerPolicy;
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use serde_json::json;
+use testkit::TestClient;
 
-const PASSWORD: &str = "correct horse battery staple";
+use crate::helpers::PASSWORD;
 
 /// The secret's content, as `./inv keys rotate` / `retire-previous` would leave it.
 struct Secret(Mutex<SigningKeys>);
@@ -38,47 +36,17 @@ fn key(kid: &str) -> SigningKey {
     SigningKey::generate(Some(kid)).unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn call(state: &AppState, request: Request<Body>) -> (StatusCode, Value) {
-    let response = app(state.clone())
-        .oneshot(request)
-        .await
-        .unwrap_or_else(|never| match never {});
-    let status = response.status();
-    let raw = response
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes().to_vec())
-        .unwrap_or_default();
-    (status, serde_json::from_slice(&raw).unwrap_or(Value::Null))
-}
-
-fn post(path: &str, body: &Value) -> Request<Body> {
-    Request::post(path)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
+async fn token(app: &TestClient) -> String {
+    let reply = app
+        .post("/login")
+        .json(&json!({"email": "ada@example.com", "password": PASSWORD}))
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply.body["access_token"]
+        .as_str()
         .unwrap_or_default()
-}
-
-fn get(path: &str, token: Option<&str>) -> Request<Body> {
-    let mut request = Request::get(path);
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    request.body(Body::empty()).unwrap_or_default()
-}
-
-async fn token(state: &AppState) -> String {
-    let (status, body) = call(
-        state,
-        post(
-            "/login",
-            &json!({"email": "ada@example.com", "password": PASSWORD}),
-        ),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["access_token"].as_str().unwrap_or_default().to_owned()
+        .to_owned()
 }
 
 fn kid_of(token: &str) -> String {
@@ -88,8 +56,8 @@ fn kid_of(token: &str) -> String {
         .unwrap_or_default()
 }
 
-async fn kids(state: &AppState) -> Vec<String> {
-    let (_, jwks) = call(state, get("/.well-known/jwks.json", None)).await;
+async fn kids(app: &TestClient) -> Vec<String> {
+    let jwks = app.get("/.well-known/jwks.json").send().await.body;
     jwks["keys"]
         .as_array()
         .map(|keys| {
@@ -128,16 +96,14 @@ async fn a_warm_environment_signs_with_a_rotated_key_and_drops_a_retired_one_wit
         config,
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let (status, _) = call(
-        &state,
-        post(
-            "/register",
-            &json!({"email": "ada@example.com", "password": PASSWORD}),
-        ),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED);
-    let old_token = token(&state).await;
+    let app = TestClient::without_issuer(app(state));
+    let registered = app
+        .post("/register")
+        .json(&json!({"email": "ada@example.com", "password": PASSWORD}))
+        .send()
+        .await;
+    assert_eq!(registered.status, StatusCode::CREATED);
+    let old_token = token(&app).await;
     assert_eq!(kid_of(&old_token), "k-old");
 
     // rotate: new current, old kept as previous.
@@ -145,12 +111,12 @@ async fn a_warm_environment_signs_with_a_rotated_key_and_drops_a_retired_one_wit
         *keys = SigningKeys::new(new.clone(), Some(old.clone()));
     }
     seconds.store(149, Ordering::SeqCst);
-    assert_eq!(kid_of(&token(&state).await), "k-old", "not yet re-read");
+    assert_eq!(kid_of(&token(&app).await), "k-old", "not yet re-read");
     seconds.store(150, Ordering::SeqCst);
-    assert_eq!(kid_of(&token(&state).await), "k-new");
-    assert_eq!(kids(&state).await, vec!["k-new", "k-old"]);
+    assert_eq!(kid_of(&token(&app).await), "k-new");
+    assert_eq!(kids(&app).await, vec!["k-new", "k-old"]);
     assert_eq!(
-        call(&state, get("/me", Some(&old_token))).await.0,
+        app.get("/me").bearer(&old_token).send().await.status,
         StatusCode::OK,
         "tokens of the previous key still verify during the rotation"
     );
@@ -160,9 +126,9 @@ async fn a_warm_environment_signs_with_a_rotated_key_and_drops_a_retired_one_wit
         *keys = SigningKeys::new(new.clone(), None);
     }
     seconds.store(300, Ordering::SeqCst);
-    assert_eq!(kids(&state).await, vec!["k-new"]);
+    assert_eq!(kids(&app).await, vec!["k-new"]);
     assert_eq!(
-        call(&state, get("/me", Some(&old_token))).await.0,
+        app.get("/me").bearer(&old_token).send().await.status,
         StatusCode::UNAUTHORIZED
     );
 }
