@@ -1,97 +1,17 @@
-//! DynamoDB and SQS stores against a moto server (one server per test, fresh tables), plus the whole
-//! write → SQS → projector → read path over the real store implementations.
+//! The DynamoDB stores: the read model only moves forward, sequences are atomic, command statuses move forward only; failures.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use aws_lambda_events::sqs::SqsMessage;
-use aws_sdk_dynamodb::types::KeyType;
-use currency::domain::{
-    CommandMessage, CommandRecord, CurrencyState, Intent, Operation, Outcome, Status,
-};
+use currency::domain::{Outcome, Status};
 use currency::store::{
-    ApplyOutcome, CommandQueue, CommandStore, CurrencyReader, CurrencyWriter, DynamoCommandStore,
-    DynamoCurrencies, Inserted, SqsCommandQueue, StoreError,
+    ApplyOutcome, CommandStore, CurrencyReader, CurrencyWriter, DynamoCommandStore,
+    DynamoCurrencies, Inserted, StoreError,
 };
-use currency::{ProjectorState, ReadState, WriteState};
-use http::StatusCode;
-use money::{CurrencyRecord, Decimal};
-use platform::auth::testing::TestIssuer;
-use serde_json::json;
-use testkit::TestClient;
+use money::CurrencyRecord;
 use testkit::fixtures::code;
-use testkit::moto::{Moto, client_for, dead_endpoint, unique_table};
-use testkit::tables::create_table;
-use time::OffsetDateTime;
+use testkit::moto::{client_for, dead_endpoint};
 
-struct Env {
-    moto: Moto,
-    currencies: DynamoCurrencies,
-    commands: DynamoCommandStore,
-    client: aws_sdk_dynamodb::Client,
-    currencies_table: String,
-}
-
-async fn env() -> Env {
-    let moto = Moto::start();
-    let client = moto.client();
-    let currencies_table = unique_table("currencies");
-    let commands_table = unique_table("commands");
-    create_table(&client, &currencies_table, &[("code", KeyType::Hash)]).await;
-    create_table(&client, &commands_table, &[("id", KeyType::Hash)]).await;
-    Env {
-        currencies: DynamoCurrencies::new(client.clone(), &currencies_table),
-        commands: DynamoCommandStore::new(client.clone(), &commands_table),
-        client,
-        currencies_table,
-        moto,
-    }
-}
-
-fn upsert(id: &str, currency: &str, rate: &str, sequence: u64) -> CommandMessage {
-    let c = code(currency);
-    let intent = Intent {
-        operation: Operation::Replace,
-        code: c,
-        state: Some(CurrencyState {
-            name: c.iso_name().to_owned(),
-            minor_units: c.minor_units(),
-            rate_to_base: rate.parse::<Decimal>().unwrap_or_else(|e| panic!("{e}")),
-        }),
-    };
-    CommandMessage::new(id.to_owned(), &intent, sequence)
-}
-
-fn delete(id: &str, currency: &str, sequence: u64) -> CommandMessage {
-    let intent = Intent {
-        operation: Operation::Delete,
-        code: code(currency),
-        state: None,
-    };
-    CommandMessage::new(id.to_owned(), &intent, sequence)
-}
-
-fn command_record(message: &CommandMessage) -> CommandRecord {
-    CommandRecord {
-        id: message.command_id.clone(),
-        status: Status::Accepted,
-        operation: message.operation,
-        code: message.code,
-        sequence: message.sequence,
-        fingerprint: "f".repeat(64),
-        message: message.to_json(),
-        requested_by: "admin-1".into(),
-        reason: None,
-        outcome: None,
-        created_at: "2026-11-24T00:00:00Z".into(),
-        updated_at: "2026-11-24T00:00:00Z".into(),
-        expires_at: 1_900_000_000,
-    }
-}
-
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-}
+use crate::helpers::{command_record, delete, env, now, upsert};
 
 #[tokio::test]
 async fn read_model_only_moves_forward_and_hides_tombstones() {
@@ -285,85 +205,4 @@ async fn missing_table_is_internal() {
     let e = env().await;
     let reader = DynamoCurrencies::new(e.client.clone(), "no-such-table");
     assert!(matches!(reader.list().await, Err(StoreError::Internal(_))));
-}
-
-#[tokio::test]
-async fn write_queue_project_read_over_dynamodb_and_sqs() {
-    let e = env().await;
-    let sqs = e.moto.sqs_client();
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(unique_table("commands"))
-        .send()
-        .await
-        .ok()
-        .and_then(|o| o.queue_url)
-        .unwrap_or_else(|| panic!("no queue"));
-    let issuer = TestIssuer::new();
-    let commands = Arc::new(e.commands.clone());
-    let write = currency::write_app(WriteState {
-        commands: commands.clone(),
-        queue: Arc::new(SqsCommandQueue::new(sqs.clone(), &queue_url)),
-        verifier: issuer.verifier(),
-        retention_seconds: 600,
-    });
-    let read = currency::read_app(ReadState::new(
-        Arc::new(e.currencies.clone()),
-        Duration::ZERO,
-    ));
-    let projector = ProjectorState {
-        currencies: Arc::new(e.currencies.clone()),
-        commands: commands.clone(),
-        max_receive_count: 5,
-    };
-    let write = TestClient::new(write, issuer);
-    let reply = write
-        .post("/currencies")
-        .as_user_with_roles("admin-1", &["admin"])
-        .header("idempotency-key", "dyn-1")
-        .json(&json!({"code": "KWD", "name": "Kuwaiti Dinar", "minor_units": 3, "rate_to_base": "3.25"}))
-        .send()
-        .await;
-    assert_eq!(reply.status, StatusCode::ACCEPTED);
-    assert_eq!(reply.header_or_empty("location"), "/commands/dyn-1");
-
-    // Receive what the write function sent, as the event source mapping would.
-    let received = sqs
-        .receive_message()
-        .queue_url(&queue_url)
-        .max_number_of_messages(10)
-        .wait_time_seconds(1)
-        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    let messages: Vec<_> = received
-        .messages()
-        .iter()
-        .map(|m| {
-            let mut message = SqsMessage::default();
-            message.message_id = m.message_id().map(str::to_owned);
-            message.body = m.body().map(str::to_owned);
-            message
-                .attributes
-                .insert("ApproximateReceiveCount".to_owned(), "1".to_owned());
-            message
-        })
-        .collect();
-    assert_eq!(messages.len(), 1);
-    let mut event = aws_lambda_events::sqs::SqsEvent::default();
-    event.records = messages;
-    let response = currency::projector::handle_batch(&projector, event).await;
-    assert!(response.batch_item_failures.is_empty());
-
-    let status = commands.get("dyn-1").await.ok().flatten().map(|c| c.status);
-    assert_eq!(status, Some(Status::Applied));
-    let get = write.with_router(read).get("/currencies/KWD").send().await;
-    assert_eq!(get.status, StatusCode::OK);
-    assert_eq!(get.body["rate_to_base"], "3.25");
-    assert_eq!(get.body["minor_units"], 3);
-    assert_eq!(get.header_or_empty("etag"), "\"KWD-1\"");
-    // The queue send is a plain SendMessage (standard queue, no group id).
-    let queue = SqsCommandQueue::new(sqs, &queue_url);
-    assert_eq!(queue.send("{}").await, Ok(()));
 }
