@@ -1,8 +1,10 @@
 //! A builder-style client over a service's `Router`, served in process with `oneshot`:
 //! `app.post("/posts").as_user("bob").json(&body).send().await`.
 //!
-//! Every 4xx/5xx answer is checked to be `application/problem+json`; [`Reply::assert_problem`] checks the status
-//! too. Tokens come from a [`TestIssuer`] whose verifier the service under test trusts.
+//! Every 4xx/5xx answer is checked to be `application/problem+json` (`send_unchecked` skips that for answers known
+//! not to be, e.g. a router's own 405); [`Reply::assert_problem`] checks the status and title too. Tokens come from
+//! a [`TestIssuer`] whose verifier the service under test trusts, or from the service itself
+//! ([`TestClient::without_issuer`] and [`RequestBuilder::bearer`]).
 
 use std::sync::Arc;
 

@@ -1,5 +1,4 @@
 //! A moto server per test: spawned on a free loopback port, killed on drop.
-//! (Moved here from `services/blog/tests/support/moto.rs` so every service crate shares one copy.)
 //!
 //! Needs the repository's `.venv` with moto (`.venv/bin/moto_server`; `./inv setup` installs it).
 //!
