@@ -3,7 +3,7 @@
 Static checks (no stack): every route of the lith API (HttpApi) is documented and every documented route is on
 it, except the fat-only documentation routes; the fat API (FatApi) serves exactly the documented routes; the Fat
 function's environment and IAM are the union of the liths'. The Rust test `committed_openapi_json_matches_the_code`
-(services/fat/tests/openapi.rs) keeps openapi.json equal to what the code generates.
+(services/fat/tests/api/openapi.rs) keeps openapi.json equal to what the code generates.
 """
 
 from __future__ import annotations
