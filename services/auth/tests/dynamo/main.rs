@@ -7,4 +7,5 @@
 
 mod flow;
 mod helpers;
+mod login_attempts;
 mod users;
