@@ -77,7 +77,10 @@ def fat(files: dict[str, str], service: ServiceName) -> dict[str, str]:
             ("verifier", f"        self.{c}.verifier = verifier.clone();\n"),
         ],
         "services/fat/src/openapi.rs": [
-            ("fragment", f'        Fragment {{\n            service: "{n}",\n            api: {c}::openapi(),\n        }},\n'),
+            (
+                "fragment",
+                f'        Fragment {{\n            service: "{n}",\n            api: {c}::openapi(),\n        }},\n',
+            ),
             ("health route", f'    "{n}",\n'),
         ],
         # A placeholder verifier, as for the others: `sharing_auth_verifier` puts auth's in its place.

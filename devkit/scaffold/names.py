@@ -20,11 +20,10 @@ from devkit.errors import TaskFailure
 MAX_CHARS = 32
 PATTERN = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
 # Strict and reserved keywords of every edition, and the names `extern crate` reserves.
-KEYWORDS = frozenset(
-    """as async await break const continue crate dyn else enum extern false fn for if impl in let loop match mod move
-    mut pub ref return self static struct super trait true type unsafe use where while abstract become box do final
-    gen macro override priv try typeof unsized virtual yield union""".split()
-)
+_KEYWORDS = """as async await break const continue crate dyn else enum extern false fn for if impl in let loop match
+mod move mut pub ref return self static struct super trait true type unsafe use where while abstract become box do
+final gen macro override priv try typeof unsized virtual yield union"""
+KEYWORDS = frozenset(_KEYWORDS.split())
 RESERVED_CRATES = frozenset({"std", "core", "alloc", "proc_macro", "test", "build", "main", "lib", "src", "tests"})
 # Paths the APIs already route or reserve (beside what the template and openapi.json show).
 RESERVED_PATHS = frozenset({"health", "docs", "openapi.json", "well-known"})
