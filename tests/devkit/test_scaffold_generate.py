@@ -1,0 +1,71 @@
+"""`./inv new-service inventory` in a copy of the checkout, then what a fork would run: the new crate's tests,
+cfn-lint on the template, `./inv openapi`'s generation, and the suites that derive from the template (least
+privilege; OpenAPI ↔ template; Fat = union of the liths). Slow-ish (cargo): ~2 minutes with a warm target dir."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devkit.quality.lint import tool
+from devkit.scaffold import registry, service
+from tests.devkit.scaffold_support import cargo_env, copy_checkout
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+NAME = "inventory"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    copy = copy_checkout(tmp_path_factory.mktemp("scaffold") / "repo")
+    with pytest.MonkeyPatch.context() as patch:
+        # The generator's cargo runs (fmt, openapi) share the checkout's target dir.
+        patch.setenv("CARGO_TARGET_DIR", cargo_env()["CARGO_TARGET_DIR"])
+        service.generate(copy, NAME, openapi=True)
+    yield copy
+
+
+def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(cmd, cwd=cwd, env=cargo_env(), capture_output=True, text=True)
+    assert done.returncode == 0, f"{' '.join(cmd)} failed:\n{done.stdout[-6000:]}\n{done.stderr[-6000:]}"
+    return done
+
+
+def test_openapi_json_holds_the_new_routes(generated: Path) -> None:
+    document = json.loads((generated / "openapi.json").read_text())
+    assert set(document["paths"]["/inventory"]) == {"get", "post"}
+    assert set(document["paths"]["/inventory/{id}"]) == {"get", "put", "delete"}
+    assert "/health/inventory" in document["paths"]
+    assert document["paths"]["/inventory/{id}"]["put"]["operationId"] == "update_inventory_item"
+
+
+def test_the_new_crates_router_and_store_tests_pass(generated: Path) -> None:
+    done = run(["cargo", "test", "-p", NAME], generated)
+    out = done.stdout
+    assert "Running tests/api/main.rs" in done.stderr and "Running tests/dynamo/main.rs" in done.stderr
+    passed = sum(int(line.split()[3]) for line in out.splitlines() if line.startswith("test result: ok."))
+    assert passed >= 20, out[-3000:]
+
+
+def test_cfn_lint_accepts_the_template(generated: Path) -> None:
+    run([tool("cfn-lint"), "infra/template.yaml"], generated)
+
+
+def test_the_template_suites_cover_the_new_service(generated: Path) -> None:
+    assert [g.function for g in registry.generated(generated)] == ["InventoryManager"]
+    suites = ["tests/infra/test_least_privilege.py", "tests/system/e2e/test_fat_openapi.py"]
+    out = run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", *suites], generated).stdout
+    for stage in ("prod", "dev"):
+        assert f"test_role_holds_exactly_the_expected_grants[{stage}-InventoryManagerRole] PASSED" in out, out[-3000:]
+        assert f"test_role_holds_exactly_the_expected_grants[{stage}-FatRole] PASSED" in out
+    assert "test_fat_permissions_are_the_union_of_the_liths_without_wildcards PASSED" in out
+
+
+def test_the_fat_lambda_serves_it(generated: Path) -> None:
+    out = run(["cargo", "test", "-p", "fat", "--test", "router", "--test", "openapi"], generated).stdout
+    assert "FAILED" not in out
