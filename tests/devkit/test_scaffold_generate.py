@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from devkit.localcloud import parse_yaml
 from devkit.quality.lint import tool
 from devkit.scaffold import registry, service
 from tests.devkit.scaffold_support import cargo_env, copy_checkout
@@ -73,9 +74,27 @@ def test_the_template_suites_cover_the_new_service(generated: Path) -> None:
         "test_every_operation_documents_its_errors_and_parameters",
     ):
         assert re.search(rf"::{check}(\[\w+\])? PASSED", out), (check, out[-3000:])
-    # Fat's environment and IAM are the union of the liths': nothing the new service's function has is missing.
+    # Fat's environment and IAM are the union of the liths' (checked here for the new function alone, so another
+    # lith's drift cannot hide it).
     failures = out.partition("= FAILURES =")[2]
     assert "Inventory" not in failures and "INVENTORY" not in failures, failures[-3000:]
+    resources = parse_yaml((generated / "infra/template.yaml").read_bytes(), generated / "infra/template.yaml")
+    lith, fat = resources["Resources"]["InventoryManager"], resources["Resources"]["Fat"]
+    lith_env = lith["Properties"]["Environment"]["Variables"]
+    assert lith_env.items() <= fat["Properties"]["Environment"]["Variables"].items()
+    assert lith_env["INVENTORY_TABLE"] == {"Ref": "InventoryTable"}
+
+    def grants(function: dict) -> set[tuple[str, str]]:
+        statements = [s for policy in function["Properties"]["Policies"] for s in policy["Statement"]]
+        as_list = lambda value: value if isinstance(value, list) else [value]  # noqa: E731
+        return {
+            (a, json.dumps(r, sort_keys=True))
+            for s in statements
+            for a in as_list(s["Action"])
+            for r in as_list(s["Resource"])
+        }
+
+    assert grants(lith) <= grants(fat)
 
 
 def test_the_fat_lambda_serves_it(generated: Path) -> None:
