@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from devkit import paths
+from devkit.contract.cleanup import owned_keys
 from devkit.errors import TaskFailure
-from devkit.scaffold import names, service
+from devkit.scaffold import names, registry, service
 from devkit.scaffold.edits import insert_above_marker
 from devkit.scaffold.render import render
 from tests.devkit.scaffold_support import copy_checkout, tree_digest
@@ -147,3 +148,30 @@ def test_an_anchor_must_be_unique() -> None:
     assert insert_above_marker("a\n" + marker, "router", "b", path="f") == "a\nb\n" + marker
     with pytest.raises(names.ScaffoldError, match="found 2"):
         insert_above_marker(marker + marker, "router", "b", path="f")
+
+
+def test_the_suites_find_a_generated_service_by_its_manifest(tmp_path: Path) -> None:
+    copy = copy_checkout(tmp_path / "repo")
+    assert registry.generated(copy) == []
+    service.write(copy, service.plan(copy, "gadgets"))
+    service.write(copy, service.plan(copy, "widgets", table=False))
+    found = {g.service.name: g for g in registry.generated(copy)}
+    assert {name: g.table for name, g in found.items()} == {"gadgets": True, "widgets": False}
+    gadgets, widgets = found["gadgets"], found["widgets"]
+    assert ("dynamodb:Query", "GadgetsTable.Arn") in gadgets.lith_grants()
+    assert gadgets.table_grants() <= gadgets.lith_grants()
+    assert widgets.table_grants() == set()
+    assert ("dynamodb:GetItem", "RevokedTokensTable.Arn") in widgets.lith_grants()
+    assert {link[3] for link in gadgets.contract_links()} == {
+        "get_gadgets_item",
+        "update_gadgets_item",
+        "delete_gadgets_item",
+    }
+
+
+def test_cleanup_deletes_only_the_test_accounts_items() -> None:
+    items = [
+        {"pk": {"S": "OWNER#u1"}, "sk": {"S": "ITEM#a"}, "owner_id": {"S": "u1"}},
+        {"pk": {"S": "OWNER#u2"}, "sk": {"S": "ITEM#b"}, "owner_id": {"S": "u2"}},
+    ]
+    assert owned_keys(items, {"u1": "e2e-x@example.test"}) == [{"pk": {"S": "OWNER#u1"}, "sk": {"S": "ITEM#a"}}]
