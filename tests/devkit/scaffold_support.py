@@ -12,15 +12,25 @@ from pathlib import Path
 
 from devkit import paths
 
+SKIP_DIRS = {".git", ".venv", "target", ".localcloud", "reports", ".cache", "__pycache__", ".pytest_cache"}
+
 
 def checkout_files(root: Path = paths.ROOT) -> list[str]:
+    """The checkout's files: git's view (tracked and new, unignored), or the tree without build output outside git."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=root,
         capture_output=True,
-        check=True,
-    ).stdout.decode()
-    return sorted(name for name in listed.split("\0") if name and (root / name).is_file())
+        check=False,
+    )
+    if listed.returncode == 0 and (root / ".git").exists():
+        names = listed.stdout.decode().split("\0")
+    else:
+        names = []
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
+            names += [(Path(folder) / file).relative_to(root).as_posix() for file in files]
+    return sorted(name for name in names if name and (root / name).is_file() and not (root / name).is_symlink())
 
 
 def copy_checkout(target: Path, root: Path = paths.ROOT) -> Path:
