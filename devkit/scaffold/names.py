@@ -132,6 +132,10 @@ def check_free(service: ServiceName, root: Path) -> None:
     openapi = json.loads(openapi_file.read_text()) if openapi_file.exists() else {}
     if service.name in _routed_segments(template, openapi):
         raise ScaffoldError(f"/{service.name} (or /health/{service.name}) is already routed; choose another name")
+    events = set(re.findall(r"^        ([A-Za-z0-9]+):\n          Type: HttpApi", template, flags=re.MULTILINE))
+    for verb in ("Health", "List", "Create", "Get", "Update", "Delete"):
+        if f"{verb}{service.pascal}" in events:
+            raise ScaffoldError(f"the template already has a route event named {verb}{service.pascal}; choose another")
 
 
 def validate(name: str, root: Path) -> ServiceName:

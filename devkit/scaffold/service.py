@@ -71,7 +71,7 @@ def plan(root: Path, name: str, *, table: bool = True) -> Plan:
     result.created[e2e] = render_file("e2e/test_flow.py", service.placeholders(), {"table": table})
     result.changed["infra/template.yaml"] = edits.template(shared["infra/template.yaml"], service, table)
     result.changed.update(edits.fat(shared, service))
-    result.changed["README.md"] = edits.readme(shared["README.md"], service)
+    result.changed["README.md"] = edits.readme(shared["README.md"], service, table)
     result.changed["ARCHITECTURE.md"] = edits.architecture(shared["ARCHITECTURE.md"], service, table)
     return result
 

@@ -67,6 +67,7 @@ def test_invalid_names_are_refused_with_the_reason(name: str, why: str) -> None:
         ("convert", "services/convert already exists"),
         ("currency-read", "already routed"),
         ("login", "already routed"),
+        ("invoice", "route event named CreateInvoice"),  # the Fat function's events are named <Verb><Service>
     ],
 )
 def test_names_the_checkout_already_uses_are_refused(name: str, why: str) -> None:
