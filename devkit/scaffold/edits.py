@@ -100,7 +100,8 @@ def fat(files: dict[str, str], service: ServiceName) -> dict[str, str]:
 def readme(text: str, service: ServiceName, table: bool) -> str:
     """The services table of README.md gains the service's row (above the fat Lambda's `all` row)."""
     n, where = service.name, "" if table else "; no table: items live in memory per environment"
-    row = f"| {n} | `POST/GET /{n}`, `GET/PUT/DELETE /{n}/{{id}}` (the caller's own items{where}) | {service.function} |\n"
+    routes = f"`POST/GET /{n}`, `GET/PUT/DELETE /{n}/{{id}}` (the caller's own items{where})"
+    row = f"| {n} | {routes} | {service.function} |\n"
     return insert_above_line(text, "| all | every route above", row, path="README.md")
 
 
