@@ -28,6 +28,7 @@ pub fn app(state: FatState) -> Router {
         .merge(billing::app(state.billing))
         .merge(currency::app(state.currency_read, state.currency_write))
         .merge(convert::app(state.convert))
+        // (./inv new-service adds a service's router above this line.)
         .merge(docs::router())
         .fallback(|| async { Problem::client(StatusCode::NOT_FOUND, "No such resource.") })
 }

@@ -51,6 +51,7 @@ pub fn state() -> FatState {
             Arc::new(convert::store::MemoryRateStore::with_records(rates)),
             Duration::from_secs(30),
         )),
+        // (./inv new-service adds a service's state above this line.)
     }
     .sharing_auth_verifier()
 }
