@@ -34,7 +34,8 @@ pub fn harness_with_ttl(ttl: Duration) -> Harness {
     let currencies = Arc::new(MemoryCurrencies::new());
     let commands = Arc::new(MemoryCommandStore::new());
     let queue = Arc::new(MemoryQueue::new());
-    let read = currency::read_app(ReadState::new(currencies.clone(), ttl));
+    let read =
+        platform::http_log::instrument(currency::read_app(ReadState::new(currencies.clone(), ttl)));
     let write = currency::write_app(WriteState {
         commands: commands.clone(),
         queue: queue.clone(),
