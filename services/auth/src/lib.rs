@@ -26,7 +26,6 @@ pub mod tokens;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use utoipa::Modify;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 pub use error::Error;
 pub use state::{AppState, AuthConfig, StartupError};
@@ -53,19 +52,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api.info.description = Some(
         "Accounts, access tokens (ES256 JWT) and the JWKS every service verifies against.".into(),
     );
-    let components = api.components.get_or_insert_with(Default::default);
-    components.add_security_scheme(
-        "bearer",
-        SecurityScheme::Http(
-            HttpBuilder::new()
-                .scheme(HttpAuthScheme::Bearer)
-                .bearer_format("JWT")
-                .description(Some(
-                    "An access token from `POST /login` (ES256 JWT, verified by every service).",
-                ))
-                .build(),
-        ),
-    );
+    platform::openapi::BearerAuth.modify(&mut api);
     platform::openapi::EdgeAuthorizerResponses.modify(&mut api);
     api
 }
