@@ -37,6 +37,13 @@ fn key() -> SigningKey {
 }
 
 fn setup(keys: &[&SigningKey]) -> (Verifier, Arc<Published>, Arc<AtomicU64>) {
+    setup_with(keys, Duration::from_secs(300))
+}
+
+fn setup_with(
+    keys: &[&SigningKey],
+    max_age: Duration,
+) -> (Verifier, Arc<Published>, Arc<AtomicU64>) {
     let published = Arc::new(Published {
         jwks: Mutex::new(jwks_of(keys.iter().copied())),
         down: AtomicBool::new(false),
@@ -50,7 +57,7 @@ fn setup(keys: &[&SigningKey]) -> (Verifier, Arc<Published>, Arc<AtomicU64>) {
         "api",
         None,
         published.clone(),
-        KeyRefresh::new(Duration::from_secs(300), clock),
+        KeyRefresh::new(max_age, clock),
         Arc::new(InMemoryRevocationStore::new()),
     );
     (verifier, published, seconds)
@@ -120,4 +127,23 @@ async fn a_new_key_verifies_at_once() {
     publish(&published, &[&new, &old]);
     clock.fetch_add(31, Ordering::SeqCst);
     assert!(verifier.verify(&token(&new), ISSUER).await.is_ok());
+}
+
+#[tokio::test]
+async fn an_unknown_kid_refreshes_a_set_that_is_due_even_within_the_refetch_limit() {
+    // KEY_REFRESH_SECONDS=10: the set is due after 5 s, sooner than the 30 s limit on unknown-kid refetches.
+    let (old, new) = (key(), key());
+    let (verifier, published, clock) = setup_with(&[&old], Duration::from_secs(10));
+    assert!(verifier.verify(&token(&old), ISSUER).await.is_ok());
+    publish(&published, &[&new, &old]);
+    clock.fetch_add(4, Ordering::SeqCst);
+    assert!(
+        verifier.verify(&token(&new), ISSUER).await.is_err(),
+        "a fresh set is not refetched for an unknown kid (no amplification)"
+    );
+    clock.fetch_add(2, Ordering::SeqCst);
+    assert!(
+        verifier.verify(&token(&new), ISSUER).await.is_ok(),
+        "a set past half its life is refreshed for the new kid"
+    );
 }

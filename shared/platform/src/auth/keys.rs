@@ -374,7 +374,12 @@ impl RemoteJwks {
                         (Some(key.clone()), false)
                     }
                     Some(_) => (None, false),
-                    None => (None, age < MIN_REFETCH),
+                    // An unknown kid (a new key?) refetches at most every MIN_REFETCH, and always once the
+                    // set is due anyway.
+                    None => (
+                        None,
+                        age < MIN_REFETCH && !self.refresh.due(entry.fetched_at),
+                    ),
                 }
             }
             None => (None, false),
