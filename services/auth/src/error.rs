@@ -55,6 +55,20 @@ pub enum Error {
     Keys(#[from] SigningKeysError),
 }
 
+impl From<crate::throttle::Refused> for Error {
+    fn from(refused: crate::throttle::Refused) -> Self {
+        match refused {
+            crate::throttle::Refused::TooMany(seconds) => Error::TooManyAttempts {
+                retry_after_seconds: seconds,
+            },
+            // Our failure, not the client's: 503 (the limits fail closed; no password work runs).
+            crate::throttle::Refused::Unavailable(_) => Error::Store(
+                platform::store::Failure::unavailable("login limits unavailable"),
+            ),
+        }
+    }
+}
+
 impl ServiceError for Error {
     fn problem(&self) -> Problem {
         match self {

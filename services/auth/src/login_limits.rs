@@ -25,7 +25,7 @@ use platform::config::{ConfigError, Env};
 use platform::dynamo::{Item, describe, get_i64, n};
 use sha2::{Digest, Sha256};
 
-use crate::throttle::{LoginAttempt, LoginThrottle, RetryAfter};
+use crate::throttle::{LoginAttempt, LoginThrottle, Refused};
 
 /// Seconds since the Unix epoch (injectable for tests).
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -187,7 +187,7 @@ impl LoginLimits {
         &self.settings
     }
 
-    async fn ip_check(&self, ip: Option<&str>, now: i64) -> Result<(), RetryAfter> {
+    async fn ip_check(&self, ip: Option<&str>, now: i64) -> Result<(), Refused> {
         let Some(ip) = ip else { return Ok(()) };
         let counter = self
             .store
@@ -221,19 +221,19 @@ impl LoginLimits {
     }
 }
 
-fn retry_after(seconds: i64) -> RetryAfter {
-    RetryAfter(u64::try_from(seconds.max(1)).unwrap_or(1))
+fn retry_after(seconds: i64) -> Refused {
+    Refused::TooMany(u64::try_from(seconds.max(1)).unwrap_or(1))
 }
 
-fn store_down(err: AttemptStoreError) -> RetryAfter {
+fn store_down(err: AttemptStoreError) -> Refused {
     tracing::error!(error = %err, "login limits unavailable; refusing the attempt");
     platform::metrics::count("LoginLimitStoreErrors", 1.0);
-    RetryAfter(STORE_DOWN_RETRY_SECONDS)
+    Refused::Unavailable(STORE_DOWN_RETRY_SECONDS)
 }
 
 #[async_trait]
 impl LoginThrottle for LoginLimits {
-    async fn check(&self, attempt: &LoginAttempt) -> Result<(), RetryAfter> {
+    async fn check(&self, attempt: &LoginAttempt) -> Result<(), Refused> {
         let now = (self.clock)();
         let refused = async {
             self.ip_check(attempt.source_ip.as_deref(), now).await?;
@@ -282,7 +282,7 @@ impl LoginThrottle for LoginLimits {
         }
     }
 
-    async fn check_register(&self, source_ip: Option<&str>) -> Result<(), RetryAfter> {
+    async fn check_register(&self, source_ip: Option<&str>) -> Result<(), Refused> {
         let now = (self.clock)();
         self.ip_check(source_ip, now).await
     }

@@ -14,20 +14,25 @@ pub struct LoginAttempt {
     pub source_ip: Option<String>,
 }
 
-/// Refusal: try again after this many seconds.
+/// Why an attempt is refused before any password work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryAfter(pub u64);
+pub enum Refused {
+    /// Too many failures (the client's doing): 429, try again after this many seconds.
+    TooMany(u64),
+    /// The limits cannot be read (ours): 503, fail closed, retry after this many seconds.
+    Unavailable(u64),
+}
 
 #[async_trait::async_trait]
 pub trait LoginThrottle: Send + Sync + 'static {
     /// Before verifying the password: `Err` refuses the attempt with 429.
-    async fn check(&self, attempt: &LoginAttempt) -> Result<(), RetryAfter>;
+    async fn check(&self, attempt: &LoginAttempt) -> Result<(), Refused>;
     /// After a failed attempt (unknown email or wrong password).
     async fn record_failure(&self, attempt: &LoginAttempt);
     /// After a successful login.
     async fn record_success(&self, attempt: &LoginAttempt);
     /// Before hashing a registration's password: `Err` refuses it with 429.
-    async fn check_register(&self, _source_ip: Option<&str>) -> Result<(), RetryAfter> {
+    async fn check_register(&self, _source_ip: Option<&str>) -> Result<(), Refused> {
         Ok(())
     }
     /// After a refused registration (invalid fields or email taken).
@@ -40,7 +45,7 @@ pub struct NoThrottle;
 
 #[async_trait::async_trait]
 impl LoginThrottle for NoThrottle {
-    async fn check(&self, _: &LoginAttempt) -> Result<(), RetryAfter> {
+    async fn check(&self, _: &LoginAttempt) -> Result<(), Refused> {
         Ok(())
     }
     async fn record_failure(&self, _: &LoginAttempt) {}

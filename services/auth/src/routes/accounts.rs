@@ -11,7 +11,7 @@ use crate::error::{Error, FieldError};
 use crate::models::{LoginRequest, ProblemDetails, RegisterRequest, TokenResponse, UserResponse};
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::throttle::{LoginAttempt, RetryAfter, SourceIp};
+use crate::throttle::{LoginAttempt, SourceIp};
 use crate::tokens;
 
 /// Create an account.
@@ -44,10 +44,8 @@ pub async fn register(
     SourceIp(source_ip): SourceIp,
     Json(body): Json<RegisterRequest>,
 ) -> Result<Response, Error> {
-    if let Err(RetryAfter(seconds)) = state.throttle().check_register(source_ip.as_deref()).await {
-        return Err(Error::TooManyAttempts {
-            retry_after_seconds: seconds,
-        });
+    if let Err(refused) = state.throttle().check_register(source_ip.as_deref()).await {
+        return Err(refused.into());
     }
     let result = create_account(&state, body).await;
     if matches!(
@@ -140,10 +138,8 @@ pub async fn login(
         ),
         source_ip,
     };
-    if let Err(RetryAfter(seconds)) = state.throttle().check(&attempt).await {
-        return Err(Error::TooManyAttempts {
-            retry_after_seconds: seconds,
-        });
+    if let Err(refused) = state.throttle().check(&attempt).await {
+        return Err(refused.into());
     }
     let user = match &email {
         Some(email) => state.store().find_by_email(email.as_str()).await?,

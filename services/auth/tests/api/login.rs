@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use auth::throttle::{LoginAttempt, LoginThrottle, RetryAfter};
+use auth::throttle::{LoginAttempt, LoginThrottle, Refused};
 use http::StatusCode;
 use platform::auth::{JwkSet, Verifier};
 use serde_json::json;
@@ -98,10 +98,10 @@ struct Refuse(AtomicUsize);
 
 #[async_trait::async_trait]
 impl LoginThrottle for Refuse {
-    async fn check(&self, attempt: &LoginAttempt) -> Result<(), RetryAfter> {
+    async fn check(&self, attempt: &LoginAttempt) -> Result<(), Refused> {
         assert_eq!(attempt.email, "ada@example.com");
         self.0.fetch_add(1, Ordering::SeqCst);
-        Err(RetryAfter(60))
+        Err(Refused::TooMany(60))
     }
     async fn record_failure(&self, _: &LoginAttempt) {}
     async fn record_success(&self, _: &LoginAttempt) {}

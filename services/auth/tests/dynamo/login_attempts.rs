@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use auth::login_limits::{
     AttemptStore, DynamoAttemptStore, LimitSettings, LoginLimits, Restart, account_key,
 };
-use auth::throttle::{LoginAttempt, LoginThrottle, RetryAfter};
+use auth::throttle::{LoginAttempt, LoginThrottle, Refused};
 
 use crate::helpers::{create_table, fixture, unique};
 
@@ -174,6 +174,6 @@ async fn two_environments_over_one_table_lock_an_account_together() {
         assert_eq!(limiter.check(&attempt).await, Ok(()), "attempt {n}");
         limiter.record_failure(&attempt).await;
     }
-    assert!(matches!(first.check(&attempt).await, Err(RetryAfter(s)) if s > 0));
-    assert!(matches!(second.check(&attempt).await, Err(RetryAfter(s)) if s > 0));
+    assert!(matches!(first.check(&attempt).await, Err(Refused::TooMany(s)) if s > 0));
+    assert!(matches!(second.check(&attempt).await, Err(Refused::TooMany(s)) if s > 0));
 }
