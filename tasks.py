@@ -42,4 +42,5 @@ ns = Collection(
     deploy.deploy,
     deploy.outputs,
     deploy.destroy,
+    deploy.rollback,
 )

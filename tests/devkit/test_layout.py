@@ -11,7 +11,7 @@ from tests.conftest import ROOT
 TASKS = {
     "bench", "bench-fat", "bench-lmi", "build", "clean-test-data", "compare", "contract", "deploy", "destroy",
     "down", "fault", "grant-admin", "invoke", "lint", "load", "lock", "logs", "metrics", "openapi", "outputs",
-    "setup", "soak", "status", "test", "up",
+    "rollback", "setup", "soak", "status", "test", "up",
 }  # fmt: skip
 
 
