@@ -277,10 +277,12 @@ def deploy_task(
     allow_replacement: bool,
     region: str,
     s3_bucket: str,
+    parameters: str = "",
 ) -> None:
     """`./inv deploy`: :func:`deploy` (change set preview, or `sam deploy --guided`), then the stage's outputs."""
     outs = deploy(
         stage,
+        overrides=_parse_overrides(parameters),
         build_first=build_first,
         guided=guided,
         via="sam" if guided else "changeset",

@@ -16,6 +16,7 @@ from devkit.tasks import exits
         "allow_replacement": "let a production stage replace a table or queue (their data or messages are lost)",
         "region": "AWS region (default: infra/samconfig.toml, or AWS_REGION)",
         "s3_bucket": "upload artifacts to this bucket instead of SAM's managed one",
+        "parameters": "template parameter overrides, e.g. 'EnableLmi=false' (on top of infra/samconfig.toml)",
     }
 )
 @exits()
@@ -28,6 +29,7 @@ def deploy(
     allow_replacement: bool = False,
     region: str = "",
     s3_bucket: str = "",
+    parameters: str = "",
 ) -> None:
     """Deploy a stage: release zips → sam package → offline SAM translation → change set (shown, confirmed) → key."""
     from devkit.deploy import stage as deployer
@@ -40,6 +42,7 @@ def deploy(
         allow_replacement=allow_replacement,
         region=region,
         s3_bucket=s3_bucket,
+        parameters=parameters,
     )
 
 
