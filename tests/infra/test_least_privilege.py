@@ -105,6 +105,9 @@ for _op, (_actions, _resource_name, _authenticated) in _MICRO_BLOG.items():
         | {("secretsmanager:GetSecretValue", "PaginationKeySecret")},
     )
 
+# Actions AWS only grants on "*" (no resource-level permissions).
+STAR_RESOURCE_OK = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"}
+
 # The pre-traffic hook: reads its deployment and reports the verdict (this stack's CodeDeploy application only),
 # invokes the versions under test (qualified ARNs of the functions CodeDeploy deploys, never another function),
 # reads the probe account. tests/infra/test_safe_deploys.py checks the invoke list against the deployment groups.
@@ -124,9 +127,6 @@ EXPECTED["DeployCheckRole"] = (
 )
 # The one grant on qualified ARNs (`function:name:*` = that function's versions and aliases, nothing else).
 QUALIFIED_INVOKE_OK = {("DeployCheckRole", "lambda:InvokeFunction")}
-
-# Actions AWS only grants on "*" (no resource-level permissions).
-STAR_RESOURCE_OK = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"}
 
 
 def _resource(node: Any) -> str:
