@@ -140,8 +140,9 @@ def preview_and_execute(
 ) -> list[Change]:
     """Create the change set, show it, refuse or ask, execute and wait. Returns the changes (none: nothing ran)."""
     try:
-        cfn.describe_stacks(StackName=stack)
-        kind = "UPDATE"
+        status = cfn.describe_stacks(StackName=stack)["Stacks"][0].get("StackStatus", "")
+        # A first change set that was never executed leaves the stack in REVIEW_IN_PROGRESS: still a CREATE.
+        kind = "CREATE" if status == "REVIEW_IN_PROGRESS" else "UPDATE"
     except cfn.exceptions.ClientError:
         kind = "CREATE"
     name = f"deploy-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"

@@ -70,11 +70,12 @@ class RecordedCfn:
     class exceptions:  # boto3 names it so
         ClientError = Exception
 
-    def __init__(self) -> None:
+    def __init__(self, status: str = "UPDATE_COMPLETE") -> None:
         self.calls: list[str] = []
+        self.status = status
 
     def describe_stacks(self, **_: Any) -> dict[str, Any]:
-        return {"Stacks": [{"StackName": "lambda-rust-reference-prod"}]}
+        return {"Stacks": [{"StackName": "lambda-rust-reference-prod", "StackStatus": self.status}]}
 
     def create_change_set(self, **kwargs: Any) -> None:
         self.calls.append(f"create {kwargs['ChangeSetType']}")
@@ -208,3 +209,12 @@ def test_the_artifact_bucket_comes_from_the_packaged_template(tmp_path: Path) ->
     packaged.write_text("Resources: {}\n")
     with pytest.raises(stage.DeployError, match="--s3-bucket"):
         stage.artifact_bucket(packaged)
+
+
+def test_a_stack_whose_first_change_set_was_declined_is_still_created() -> None:
+    # AWS keeps such a stack in REVIEW_IN_PROGRESS; only a CREATE change set applies to it. (moto would create a
+    # second stack of the same name here, so this one is checked on the recorded client.)
+    cfn = RecordedCfn(status="REVIEW_IN_PROGRESS")
+    with pytest.raises(ChangeSetRefused):
+        _preview(cfn, "prod", yes=True, allow_replacement=False)
+    assert cfn.calls[0] == "create CREATE"
