@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from invoke import Collection
 
-from devkit.tasks import build, deploy, local, measure, quality, verify
+from devkit.tasks import build, deploy, local, measure, quality, scaffold, verify
 
 ns = Collection(
     # build and tooling
@@ -16,6 +16,9 @@ ns = Collection(
     build.build,
     build.lock,
     build.openapi,
+    # new services and forks
+    scaffold.new_service,
+    scaffold.init,
     # the suite
     quality.lint,
     quality.test,
@@ -28,6 +31,7 @@ ns = Collection(
     local.invoke,
     local.fault,
     local.grant_admin,
+    local.keys,
     # measurements (reports/)
     measure.bench,
     measure.bench_fat,

@@ -57,6 +57,7 @@ class StackOptions:
     template: Path = paths.TEMPLATE
     quiet: bool = False
     watch: bool = False
+    parameters: dict[str, str] = field(default_factory=dict)  # template parameters over paths.LOCAL_PARAMETERS
     seeders: list[Callable[[StackSpec, Backend], None]] = field(default_factory=list)
 
 
@@ -205,7 +206,7 @@ def _load(options: StackOptions, backend: Backend) -> tuple[StackSpec, int]:
         return load_stack(
             options.template,
             stack_name=stack_name,
-            parameters=paths.LOCAL_PARAMETERS,
+            parameters=paths.LOCAL_PARAMETERS | options.parameters,
             queue_url=backend.queue_url,
             api_urls=api_urls,
             physical_names=names,
@@ -350,6 +351,13 @@ def project_seeders() -> list[Callable[[StackSpec, Backend], None]]:
     return [seed.signing_keys]
 
 
+def _parameter(text: str, parser: argparse.ArgumentParser) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        parser.error(f"--parameter takes NAME=VALUE, got {text!r}")
+    return name.strip(), value
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m devkit.stack", description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="moto", choices=["moto", "dynamodb-local", "aws"])
@@ -360,7 +368,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state-dir", type=Path, default=paths.STATE_DIR)
     parser.add_argument("--quiet", action="store_true", help="do not echo function output")
     parser.add_argument("--watch", action="store_true", help="rebuild and hot-swap functions when sources change")
+    parser.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a template parameter for this stack (repeatable), e.g. KeyRefreshSeconds=10",
+    )
     args = parser.parse_args(argv)
+    parameters = dict(_parameter(text, parser) for text in args.parameter)
     options = StackOptions(
         backend=args.backend,
         port=args.port,
@@ -370,6 +386,7 @@ def main(argv: list[str] | None = None) -> None:
         state_dir=args.state_dir.resolve(),
         quiet=args.quiet,
         watch=args.watch,
+        parameters=parameters,
         seeders=project_seeders(),
     )
     try:

@@ -3,11 +3,13 @@ bearer headers). The suites' conftests build their fixtures from these; tests im
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import requests
 
@@ -69,3 +71,75 @@ def new_account(stack: Stack, http: requests.Session, tag: str) -> Account:
     login = http.post(f"{stack.auth}/login", json={"email": email, "password": PASSWORD}, timeout=30)
     assert login.status_code == 200, login.text
     return Account(email, login.json()["access_token"])
+
+
+def build_probe() -> Path:
+    """The probe's ci bootstrap (built by cargo-lambda like any bootstrap), for tests that run a real runtime.
+
+    cargo-lambda copies the bootstrap into place and fails with "Text file busy" while another test session (a
+    parallel run, another checkout's suite) executes it; the build itself is a no-op then, so retry a little.
+    """
+    from devkit.build import BuildError, build_bootstraps
+
+    for attempt in range(5):
+        try:
+            return build_bootstraps(["probe"], profile="ci", quiet=True)["probe"].bootstrap
+        except BuildError:
+            if attempt == 4:
+                raise
+            time.sleep(2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+T = TypeVar("T")
+
+
+def wait_for(what: str, probe: Callable[[], T | None], deadline_s: float = 60.0) -> T:
+    """Poll `probe` until it returns something other than None or False, or fail after the deadline."""
+    deadline = time.monotonic() + deadline_s
+    delay = 0.05
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last is not None and last is not False:
+            return last
+        time.sleep(delay)  # polling interval of a deadline-bound wait
+        delay = min(delay * 1.5, 1.0)
+    raise AssertionError(f"timed out after {deadline_s:.0f} s waiting for {what} (last: {last!r})")
+
+
+@dataclass
+class Admin:
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def make_admin(stack: Stack, http: requests.Session, tag: str = "admin") -> Admin:
+    """A fresh account with the admin role (granted in the local users table), logged in again to carry it."""
+    from devkit import targets
+    from devkit.targets import admin
+
+    assert stack.state_dir is not None, "granting a role reads the local cloud's tables"
+    local = targets.local(stack.state_dir)
+    email = unique_email(tag)
+    created = http.post(f"{stack.auth}/register", json={"email": email, "password": PASSWORD}, timeout=30)
+    assert created.status_code == 201, created.text
+    assert admin.grant_admin(local.client("dynamodb"), local.output("UsersTableName"), email)
+    login = http.post(f"{stack.auth}/login", json={"email": email, "password": PASSWORD}, timeout=30)
+    assert login.status_code == 200, login.text
+    return Admin(login.json()["access_token"])
+
+
+def currency_item(code: str, name: str, minor_units: int, rate: str) -> dict:
+    """A currencies read-model item as the projector writes it (for seeding a local table directly)."""
+    return {
+        "code": {"S": code},
+        "name": {"S": name},
+        "minor_units": {"N": str(minor_units)},
+        "rate_to_base": {"S": rate},
+        "version": {"N": "1"},
+        "updated_at": {"S": "2026-01-01T00:00:00Z"},
+    }

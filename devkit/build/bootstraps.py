@@ -6,6 +6,7 @@ Profiles: `release` (deploys, benchmarks) and `ci` (fast builds for tests and th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -125,15 +126,32 @@ def bootstrap_path(binary: str, *, profile: str = "ci", arch: str = "x86_64") ->
 
 
 def _zip(binary: str, bootstrap: Path) -> Artifact:
+    """Zip the bootstrap for Lambda, unless the zip already holds these exact bytes.
+
+    cargo-lambda refreshes a bootstrap's mtime on every build, changed or not, so the zip is kept when the
+    bootstrap's SHA-256 matches the one recorded beside it (deflating every bootstrap again cost ~20 s per no-op
+    `./inv up`).
+    """
     if not bootstrap.is_file():
         raise BuildError(f"cargo-lambda reported success but {bootstrap} is missing")
     zip_path = bootstrap.with_name("bootstrap.zip")
-    if not zip_path.exists() or zip_path.stat().st_mtime < bootstrap.stat().st_mtime:
-        info = zipfile.ZipInfo("bootstrap", date_time=(1980, 1, 1, 0, 0, 0))  # reproducible
-        info.external_attr = 0o100755 << 16  # -rwxr-xr-x: Lambda executes it
-        info.compress_type = zipfile.ZIP_DEFLATED
-        with zipfile.ZipFile(zip_path, "w") as archive:
-            archive.writestr(info, bootstrap.read_bytes(), compresslevel=9)
+    digest_path = bootstrap.with_name("bootstrap.zip.sha256")
+    if zip_path.exists() and zip_path.stat().st_mtime >= bootstrap.stat().st_mtime:
+        return Artifact(binary, bootstrap, zip_path)
+    data = bootstrap.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    recorded = digest_path.read_text().strip() if digest_path.exists() else ""
+    if zip_path.exists() and recorded == digest:
+        os.utime(zip_path)  # up to date: later runs skip even the hash
+        return Artifact(binary, bootstrap, zip_path)
+    info = zipfile.ZipInfo("bootstrap", date_time=(1980, 1, 1, 0, 0, 0))  # reproducible
+    info.external_attr = 0o100755 << 16  # -rwxr-xr-x: Lambda executes it
+    info.compress_type = zipfile.ZIP_DEFLATED
+    partial = zip_path.with_name("bootstrap.zip.partial")
+    with zipfile.ZipFile(partial, "w") as archive:
+        archive.writestr(info, data, compresslevel=9)
+    partial.replace(zip_path)  # never a half-written zip under the real name
+    digest_path.write_text(digest + "\n")
     return Artifact(binary, bootstrap, zip_path)
 
 

@@ -21,7 +21,7 @@ from devkit import paths
 from devkit.contract import accounts as contract_accounts
 from devkit.contract import cleanup as contract_cleanup
 from devkit.contract import links as contract_links
-from devkit.targets.endpoints import Endpoints, endpoints
+from devkit.targets.endpoints import Endpoints, TargetChoice, run_on_target
 
 # Every check but two. `positive_data_acceptance`: the document states many limits in prose (a title of 1-200
 # characters, ISO 4217 codes, password rules), so schema-valid data may rightly be refused with 422.
@@ -138,31 +138,13 @@ def run_against(where: Endpoints, options: ContractOptions) -> int:
     return max(codes.values(), default=1)
 
 
-def run(
-    options: ContractOptions,
-    *,
-    base_url: str = "",
-    auth_url: str = "",
-    stage: str = "",
-    i_know: bool = False,
-    backend: str = "moto",
-) -> int:
-    """Resolve the target (or start a private local cloud), then :func:`run_against` it."""
-    fat_url = base_url if options.topology == "fat" else ""
-    with endpoints(
-        base_url=base_url, auth_url=auth_url, fat_url=fat_url, stage=stage, i_know=i_know, backend=backend
-    ) as where:
-        return run_against(where, options)
-
-
-def contract_task(
-    options: ContractOptions, *, base_url: str, auth_url: str, stage: str, i_know: bool, backend: str
-) -> None:
-    """`./inv contract`: :func:`run`; TaskFailure (with schemathesis's exit code) when it found problems."""
+def contract_task(options: ContractOptions, choice: TargetChoice) -> None:
+    """`./inv contract`: :func:`run_against` the target (or a private local cloud); TaskFailure (with schemathesis's
+    exit code) when it found problems."""
     from devkit.errors import TaskFailure
 
     if options.topology not in ("lith", "fat"):
         raise TaskFailure("--topology is lith or fat")
-    code = run(options, base_url=base_url, auth_url=auth_url, stage=stage, i_know=i_know, backend=backend)
+    code = run_on_target(run_against, options, choice, topology=options.topology)
     if code:
         raise TaskFailure("schemathesis found problems (see above and the reports)", code=code)

@@ -11,9 +11,13 @@ rotation verify until they expire. ``kid`` is the key's RFC 7638 JWK thumbprint.
 repository: ``./inv up`` calls :func:`ensure_signing_key` against the local backend, ``./inv deploy`` against the
 deployed stack's secret (the template creates it empty).
 
-Rotation: :func:`rotate` moves ``current`` to ``previous`` and generates a new ``current``. Warm functions keep the
-keys they loaded at cold start, so after rotating, recycle the auth function (e.g. update an environment variable or
-publish a new version) and wait at least one access-token lifetime before rotating again.
+Rotation (``./inv keys rotate``, :func:`rotate`) moves ``current`` to ``previous`` and generates a new ``current``.
+Warm functions re-read the secret within ``KEY_REFRESH_SECONDS`` (template parameter ``KeyRefreshSeconds``, default
+300 s) and publish the new key at once; they sign with it once it is that old (``created_at``), so every verifier
+has fetched it first. Tokens signed with the old key keep verifying.
+Once those tokens have expired (one access-token lifetime after the rotation took effect),
+``./inv keys retire-previous`` (:func:`retire_previous`) removes ``previous``: within the same bound every verifier
+refuses a token signed with it.
 """
 
 from __future__ import annotations
@@ -148,6 +152,35 @@ def rotate(secrets_client: Any, secret_id: str) -> str:
         {"current": current, "previous": old if load_private_key(old) else None},
     )
     return current["kid"]
+
+
+def retire_previous(secrets_client: Any, secret_id: str) -> str | None:
+    """Drop the ``previous`` key; return its ``kid`` (None when there was none). ``current`` is left as it is.
+
+    Raises ``ValueError`` when the secret has no usable ``current`` key: retiring would leave nothing to sign with.
+    """
+    exists, document = _read(secrets_client, secret_id)
+    if not is_valid_document(document):
+        raise ValueError(f"{secret_id} has no usable current signing key (run ./inv keys rotate first)")
+    previous = document.get("previous")
+    if previous is None:
+        return None
+    retired = previous.get("kid") if isinstance(previous, dict) else None
+    key = load_private_key(previous)
+    _write(secrets_client, secret_id, exists, {"current": document["current"], "previous": None})
+    if retired is None and key is not None:
+        retired = thumbprint(public_jwk(key))
+    return str(retired) if retired is not None else "(malformed entry)"
+
+
+def key_ages(secrets_client: Any, secret_id: str) -> dict[str, str | None]:
+    """Creation time of ``current`` and ``previous`` as stored (None where missing)."""
+    _, document = _read(secrets_client, secret_id)
+    document = document if isinstance(document, dict) else {}
+    return {
+        name: entry.get("created_at") if isinstance(entry := document.get(name), dict) else None
+        for name in ("current", "previous")
+    }
 
 
 def public_jwks(secrets_client: Any, secret_id: str) -> dict[str, list[dict[str, str]]]:

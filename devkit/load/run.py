@@ -23,7 +23,7 @@ import requests
 from devkit import paths
 from devkit.contract import accounts as contract_accounts
 from devkit.contract import cleanup as contract_cleanup
-from devkit.targets.endpoints import Endpoints, endpoints
+from devkit.targets.endpoints import Endpoints, TargetChoice, run_on_target
 from devkit.targets.safety import TEST_PASSWORD
 
 LOCUSTFILE = paths.ROOT / "load" / "locustfile.py"
@@ -249,27 +249,11 @@ def run_against(where: Endpoints, options: LoadOptions) -> int:
     return 1 if broken else 0
 
 
-def run(
-    options: LoadOptions,
-    *,
-    base_url: str = "",
-    auth_url: str = "",
-    stage: str = "",
-    i_know: bool = False,
-    backend: str = "moto",
-) -> int:
-    """Resolve the target (or start a private local cloud), then :func:`run_against` it."""
-    fat_url = base_url if options.topology == "fat" else ""
-    with endpoints(
-        base_url=base_url, auth_url=auth_url, fat_url=fat_url, stage=stage, i_know=i_know, backend=backend
-    ) as where:
-        return run_against(where, options)
-
-
-def load_task(options: LoadOptions, *, base_url: str, auth_url: str, stage: str, i_know: bool, backend: str) -> None:
-    """`./inv load`: :func:`run`; TaskFailure (with locust's exit code) when a threshold broke."""
+def load_task(options: LoadOptions, choice: TargetChoice) -> None:
+    """`./inv load`: :func:`run_against` the target (or a private local cloud); TaskFailure (with locust's
+    exit code) when a threshold broke."""
     from devkit.errors import TaskFailure
 
-    code = run(options, base_url=base_url, auth_url=auth_url, stage=stage, i_know=i_know, backend=backend)
+    code = run_on_target(run_against, options, choice, topology=options.topology)
     if code:
         raise TaskFailure("thresholds broken (see above)", code=code)

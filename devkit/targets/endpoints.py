@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from devkit import targets
 from devkit.stack import StackNotReady, started
 from devkit.targets.safety import refuse_prod
+
+Options = TypeVar("Options")
 
 START_DEADLINE_S = 300.0  # a first start may build bootstraps
 
@@ -94,3 +96,31 @@ def endpoints(
         return
     with local_cloud(backend=backend) as local:
         yield local
+
+
+@dataclass(frozen=True)
+class TargetChoice:
+    """What the operator named on the command line: URLs, a stage, or nothing (a private local cloud)."""
+
+    base_url: str = ""
+    auth_url: str = ""
+    stage: str = ""
+    i_know: bool = False
+    backend: str = "moto"  # of the private local cloud
+
+
+def run_on_target(
+    run_against: Callable[[Endpoints, Options], int], options: Options, choice: TargetChoice, *, topology: str
+) -> int:
+    """Resolve the target (or start a private local cloud), then `run_against` it. On the fat topology a bare
+    `--base-url` is the fat API."""
+    fat_url = choice.base_url if topology == "fat" else ""
+    with endpoints(
+        base_url=choice.base_url,
+        auth_url=choice.auth_url,
+        fat_url=fat_url,
+        stage=choice.stage,
+        i_know=choice.i_know,
+        backend=choice.backend,
+    ) as where:
+        return run_against(where, options)

@@ -1,4 +1,5 @@
-"""Tasks on the local cloud: up, down, status, logs, metrics, invoke, fault, grant-admin."""
+"""Tasks on the local cloud (several also take --stage): up, down, status, logs, metrics, invoke, fault, grant-admin,
+keys."""
 
 from __future__ import annotations
 
@@ -162,3 +163,19 @@ def grant_admin(c: Context, email: str, stage: str = "") -> None:
     from devkit.targets import admin
 
     admin.grant_admin_task(email, stage)
+
+
+@task(
+    positional=["action"],
+    help={
+        "action": "rotate (new signing key; the old one keeps verifying) or retire-previous (drop the old key)",
+        "stage": "a deployed stage instead of the local cloud",
+        "force": "retire-previous even within 20 min of the rotation (tokens signed with the old key stop working)",
+    },
+)
+@exits()
+def keys(c: Context, action: str, stage: str = "", force: bool = False) -> None:
+    """Rotate the auth signing key or retire the previous one; takes effect within KEY_REFRESH_SECONDS."""
+    from devkit.targets import signing
+
+    signing.keys_task(action, stage, force=force)

@@ -36,9 +36,10 @@ def contract(
 ) -> None:
     """schemathesis against the committed openapi.json (all checks, stateful links); JUnit + HTML reports."""
     from devkit.contract import run
+    from devkit.targets.endpoints import TargetChoice
 
     options = run.ContractOptions(topology=topology, examples=examples, seed=seed)
-    run.contract_task(options, base_url=base_url, auth_url=auth_url, stage=stage, i_know=i_know, backend=backend)
+    run.contract_task(options, TargetChoice(base_url, auth_url, stage, i_know, backend))
 
 
 @task(
@@ -74,6 +75,7 @@ def load(
 ) -> None:
     """locust headless: per-route p50/p95/p99, rps, error rate vs the scenario's thresholds; CSV + HTML reports."""
     from devkit.load import run
+    from devkit.targets.endpoints import TargetChoice
 
     options = run.LoadOptions(
         scenario=scenario,
@@ -83,7 +85,7 @@ def load(
         topology=topology,
         thresholds=Path(thresholds) if thresholds else run.THRESHOLDS,
     )
-    run.load_task(options, base_url=base_url, auth_url=auth_url, stage=stage, i_know=i_know, backend=backend)
+    run.load_task(options, TargetChoice(base_url, auth_url, stage, i_know, backend))
 
 
 @task(help={"stage": "a deployed stage (default: the running local cloud)", "i_know": "allow a prod-looking stage"})

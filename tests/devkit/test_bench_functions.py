@@ -11,21 +11,11 @@ import pytest
 
 from devkit.bench import functions
 from devkit.localcloud import FunctionSpec, HttpApiSpec, LocalCloud, PoolSettings, RouteSpec, StackSpec, run
+from tests.localcloud.support import function_spec
 
 
 def _fn(logical_id: str) -> FunctionSpec:
-    return FunctionSpec(
-        logical_id=logical_id,
-        physical_name=f"t-{logical_id}",
-        code_uri=Path("."),
-        binary=logical_id.lower(),
-        handler="bootstrap",
-        runtime="provided.al2023",
-        architecture="x86_64",
-        memory_mb=128,
-        timeout_s=5.0,
-        environment={},
-    )
+    return function_spec(logical_id, physical_name=f"t-{logical_id}", code_uri=Path("."), binary=logical_id.lower())
 
 
 def _stack(functions_: list[FunctionSpec], apis: list[HttpApiSpec]) -> StackSpec:

@@ -6,27 +6,18 @@ belong to the report, not to tests on a shared machine.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
 from devkit.bench import overhead
-from devkit.build import BuildError, build_bootstraps
 from devkit.localcloud import run
+from tests.support import build_probe
 
 
 @pytest.fixture(scope="module")
 def probe() -> Path:
-    # cargo-lambda fails with "text file busy" while another session runs the bootstrap: the build is a no-op then.
-    for attempt in range(5):
-        try:
-            return build_bootstraps(["probe"], profile="ci", quiet=True)["probe"].bootstrap
-        except BuildError:
-            if attempt == 4:
-                raise
-            time.sleep(2 * (attempt + 1))
-    raise AssertionError("unreachable")
+    return build_probe()
 
 
 def test_probe_through_our_gateway_and_cargo_lambda_watch(probe: Path, tmp_path: Path) -> None:

@@ -103,3 +103,47 @@ def test_thumbprint_matches_rfc7638_example_shape() -> None:
     jwk = {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "BBBB", "kid": "ignored", "use": "sig"}
     assert keys.thumbprint(jwk) == keys.thumbprint({"y": "BBBB", "x": "AAAA", "crv": "P-256", "kty": "EC"})
     assert len(keys.thumbprint(jwk)) == 43
+
+
+def test_retire_previous_drops_only_the_previous_key(secrets: Any) -> None:
+    first = keys.ensure_signing_key(secrets, SECRET)
+    second = keys.rotate(secrets, SECRET)
+    assert keys.retire_previous(secrets, SECRET) == first
+    doc = document(secrets)
+    assert doc["current"]["kid"] == second and doc["previous"] is None
+    assert [k["kid"] for k in keys.public_jwks(secrets, SECRET)["keys"]] == [second]
+    assert keys.retire_previous(secrets, SECRET) is None, "nothing left to retire"
+
+
+def test_retire_previous_refuses_without_a_current_key(secrets: Any) -> None:
+    secrets.create_secret(Name=SECRET, SecretString="{}")
+    with pytest.raises(ValueError, match="no usable current signing key"):
+        keys.retire_previous(secrets, SECRET)
+
+
+def test_retire_previous_waits_one_token_lifetime_and_refresh_unless_forced(secrets: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from devkit.errors import TaskFailure
+    from devkit.targets import Target, signing
+
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    assert signing.too_early((now - timedelta(minutes=5)).strftime(stamp), now) == timedelta(minutes=15)
+    assert signing.too_early((now - timedelta(hours=1)).strftime(stamp), now) is None
+    assert signing.too_early(None, now) is None
+
+    keys.ensure_signing_key(secrets, SECRET)
+    first_rotation = keys.rotate(secrets, SECRET)
+
+    class InProcess(Target):
+        def client(self, service: str) -> Any:
+            return secrets
+
+    target = InProcess("a test target", "us-east-1", {"AuthSigningKeySecret": SECRET})
+    with pytest.raises(TaskFailure, match="--force"):
+        signing.run(target, "retire-previous")
+    assert document(secrets)["previous"] is not None, "a refused retirement changes nothing"
+    signing.run(target, "retire-previous", force=True)
+    assert document(secrets)["previous"] is None
+    assert document(secrets)["current"]["kid"] == first_rotation

@@ -37,6 +37,7 @@ STAGE = "rehearsal"
 REGION = "us-east-1"
 BUCKET = "rehearsal-artifacts"
 OVERRIDES = {"Architecture": "x86_64", "EnableLmi": "false"}
+ISSUER_STAND_IN = "https://rehearsal-auth.execute-api.us-east-1.amazonaws.com"
 # Types in the translated template that moto's CloudFormation skips (it warns and creates nothing).
 NOT_CREATED_BY_MOTO = {
     "AWS::SecretsManager::Secret",
@@ -201,6 +202,10 @@ def test_e2e_smoke_on_the_local_cloud_with_the_aws_backend(
     stand_in: Backend, deployed: dict[str, Any], tmp_path: Path
 ) -> None:
     """`python -m devkit.stack --backend aws --stage rehearsal`: local functions on the deployed tables (in moto)."""
+    # moto's CloudFormation skipped the AuthIssuer secret (see above): create it as the template would, by name,
+    # holding the identity API's URL (moto leaves that API uncreated, so a stand-in URL).
+    secrets = stand_in.boto3_client("secretsmanager")
+    secrets.create_secret(Name=f"{stack_name_for(STAGE)}-jwt-issuer", SecretString=ISSUER_STAND_IN)
     state_dir = tmp_path / "localcloud"
     cmd = [sys.executable, "-m", "devkit.stack", "--backend", "aws", "--stage", STAGE, "--no-build"]
     cmd += ["--port", "0", "--state-dir", str(state_dir), "--quiet"]
@@ -215,7 +220,8 @@ def test_e2e_smoke_on_the_local_cloud_with_the_aws_backend(
         smoke = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests]
         smoke += ["--base-url", urls["HttpApi"], "--auth-url", urls["AuthApi"]]
         result = subprocess.run(smoke, cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=240)
-        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+        logs = "".join(path.read_text(errors="replace")[-3000:] for path in sorted((state_dir / "logs").glob("*")))
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:] + "\nlocal cloud logs:\n" + logs
         assert "2 passed" in result.stdout
     finally:
         stop_child(proc)

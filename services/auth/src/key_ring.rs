@@ -1,10 +1,12 @@
 //! Signing keys that follow a rotation in warm environments.
 //!
 //! The secret (`SIGNING_KEY_SECRET_ARN`) is re-read once the copy in hand is half of `KEY_REFRESH_SECONDS`
-//! old (default 300 s): after `./inv keys rotate`, every warm environment signs with the new key within that
-//! bound; after `./inv keys retire-previous`, the retired key leaves the JWKS (and this service's own
-//! verifier) within it. A failed re-read keeps signing with the keys in hand (logged), but the service's own
-//! verifier stops trusting them beyond the bound, as every other verifier does.
+//! old (default 300 s). After `./inv keys rotate`, the new key is published in the JWKS at once and signs
+//! once it is `KEY_REFRESH_SECONDS` old ([`SigningKeys::as_of`]): by then every verifier has refreshed its key
+//! set, so no token reaches a verifier that lacks its key. After `./inv keys retire-previous`, the retired key
+//! leaves the JWKS (and this service's own verifier) within the bound. A failed re-read keeps signing with the
+//! keys in hand (logged), but the service's own verifier stops trusting them beyond the bound, as every other
+//! verifier does.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,10 +53,22 @@ struct Held {
     retry_at: Duration,
 }
 
+/// Wall-clock seconds since the epoch (a key's age is measured from its `created_at`).
+pub type WallClock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+fn system_wall_clock() -> WallClock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    })
+}
+
 /// The keys in hand, re-read from the source within the refresh bound.
 pub struct KeyRing {
     source: Arc<dyn KeySource>,
     refresh: KeyRefresh,
+    wall: WallClock,
     held: tokio::sync::Mutex<Held>,
 }
 
@@ -77,12 +91,19 @@ impl KeyRing {
         Self {
             source,
             refresh,
+            wall: system_wall_clock(),
             held: tokio::sync::Mutex::new(Held {
                 keys,
                 fetched_at: now,
                 retry_at: now,
             }),
         }
+    }
+
+    /// Measures key ages on `wall` instead of the system clock (tests).
+    pub fn with_wall_clock(mut self, wall: WallClock) -> Self {
+        self.wall = wall;
+        self
     }
 
     /// The keys to sign and publish with, re-read first when due. `fresh` is whether they are within
@@ -94,7 +115,7 @@ impl KeyRing {
             match self.source.load().await {
                 Ok(keys) => {
                     if keys.current().kid() != held.keys.current().kid() {
-                        tracing::info!(kid = %keys.current().kid(), "signing with a new key");
+                        tracing::info!(kid = %keys.current().kid(), "a new key: published now, signing once KEY_REFRESH_SECONDS old");
                     }
                     held.keys = keys;
                     held.fetched_at = now;
@@ -105,7 +126,9 @@ impl KeyRing {
                 }
             }
         }
-        (held.keys.clone(), self.refresh.usable(held.fetched_at))
+        let lead = i64::try_from(self.refresh.max_age.as_secs()).unwrap_or(i64::MAX);
+        let keys = held.keys.as_of((self.wall)(), lead);
+        (keys, self.refresh.usable(held.fetched_at))
     }
 
     /// The keys to sign and publish with.

@@ -25,10 +25,7 @@ pub mod tokens;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use http::StatusCode;
-use platform::Problem;
 use utoipa::Modify;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 pub use error::Error;
 pub use state::{AppState, AuthConfig, StartupError};
@@ -39,17 +36,11 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Every auth route (plus `GET /health/auth`).
 pub fn app(state: AppState) -> Router {
     let (router, _) = routes::router().split_for_parts();
-    router
+    let router = router
         .merge(platform::health::router("auth", env!("CARGO_PKG_VERSION")))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .method_not_allowed_fallback(|| async {
-            Problem::client(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "This method is not allowed on this resource.",
-            )
-        })
-        .fallback(|| async { Problem::client(StatusCode::NOT_FOUND, "No such resource.") })
-        .with_state(state)
+        .with_state(state);
+    platform::problem::with_fallbacks(router)
 }
 
 /// The OpenAPI fragment for every auth route: schemas, examples, problem+json errors and the `bearer`
@@ -61,19 +52,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api.info.description = Some(
         "Accounts, access tokens (ES256 JWT) and the JWKS every service verifies against.".into(),
     );
-    let components = api.components.get_or_insert_with(Default::default);
-    components.add_security_scheme(
-        "bearer",
-        SecurityScheme::Http(
-            HttpBuilder::new()
-                .scheme(HttpAuthScheme::Bearer)
-                .bearer_format("JWT")
-                .description(Some(
-                    "An access token from `POST /login` (ES256 JWT, verified by every service).",
-                ))
-                .build(),
-        ),
-    );
+    platform::openapi::BearerAuth.modify(&mut api);
     platform::openapi::EdgeAuthorizerResponses.modify(&mut api);
     api
 }

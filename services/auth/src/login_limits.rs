@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use platform::config::{ConfigError, Env};
-use platform::dynamo::{Item, describe, get_i64};
+use platform::dynamo::{Item, describe, get_i64, n};
 use sha2::{Digest, Sha256};
 
 use crate::throttle::{LoginAttempt, LoginThrottle, RetryAfter};
@@ -393,10 +393,6 @@ impl DynamoAttemptStore {
             table: table.into(),
         }
     }
-}
-
-fn n(value: i64) -> AttributeValue {
-    AttributeValue::N(value.to_string())
 }
 
 fn counter_of(item: &Item) -> Counter {

@@ -14,6 +14,8 @@ use jsonwebtoken::jwk::JwkSet;
 use platform::auth::SigningKey;
 use platform::auth::keys::jwks_of;
 use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SigningKeysError {
@@ -44,6 +46,9 @@ struct KeyDocument {
     #[serde(default)]
     alg: Option<String>,
     private_key_pem: String,
+    /// RFC 3339, written by `./inv keys rotate`: when the key was made (see [`SigningKeys::as_of`]).
+    #[serde(default)]
+    created_at: Option<String>,
 }
 
 fn parse_key(which: &'static str, doc: &KeyDocument) -> Result<SigningKey, SigningKeysError> {
@@ -68,11 +73,39 @@ fn parse_key(which: &'static str, doc: &KeyDocument) -> Result<SigningKey, Signi
 pub struct SigningKeys {
     current: SigningKey,
     previous: Option<SigningKey>,
+    /// When `current` was made (epoch seconds; `None`: unknown, so it is used at once).
+    current_since: Option<i64>,
 }
 
 impl SigningKeys {
     pub fn new(current: SigningKey, previous: Option<SigningKey>) -> Self {
-        Self { current, previous }
+        Self {
+            current,
+            previous,
+            current_since: None,
+        }
+    }
+
+    /// The same keys, `current` made at `since` (epoch seconds).
+    pub fn made_at(mut self, since: i64) -> Self {
+        self.current_since = Some(since);
+        self
+    }
+
+    /// The keys to sign and publish with at `now` (epoch seconds): a new key is published before it signs.
+    ///
+    /// Until `lead` has passed since `current` was made, the previous key keeps signing and the new one is
+    /// only published (second in the JWKS). Every verifier refreshes its key set within `lead`
+    /// (`KEY_REFRESH_SECONDS`), so none meets a token signed with a key it has not fetched yet.
+    pub fn as_of(&self, now: i64, lead: i64) -> SigningKeys {
+        match (&self.previous, self.current_since) {
+            (Some(previous), Some(since)) if now < since.saturating_add(lead) => SigningKeys {
+                current: previous.clone(),
+                previous: Some(self.current.clone()),
+                current_since: None,
+            },
+            _ => self.clone(),
+        }
     }
 
     /// From the secret's JSON document.
@@ -98,7 +131,17 @@ impl SigningKeys {
             }
             None => None,
         };
-        Ok(Self { current, previous })
+        let current_since = doc
+            .current
+            .as_ref()
+            .and_then(|key| key.created_at.as_deref())
+            .and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok())
+            .map(OffsetDateTime::unix_timestamp);
+        Ok(Self {
+            current,
+            previous,
+            current_since,
+        })
     }
 
     /// Reads and parses the secret (once, at cold start).
@@ -137,6 +180,48 @@ impl SigningKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_key_is_published_first_and_signs_once_the_lead_has_passed() {
+        let json = serde_json::json!({
+            "current": {"kid": "new", "private_key_pem": pem(), "created_at": "2026-01-01T12:00:00Z"},
+            "previous": {"kid": "old", "private_key_pem": pem()}
+        })
+        .to_string();
+        let keys = SigningKeys::from_secret_json(&json).unwrap_or_else(|e| panic!("{e}"));
+        let made = 1_767_268_800; // 2026-01-01T12:00:00Z
+        let kids = |k: &SigningKeys| {
+            let published: Vec<_> = k
+                .jwks()
+                .keys
+                .iter()
+                .filter_map(|j| j.common.key_id.clone())
+                .collect();
+            (k.current().kid().to_owned(), published)
+        };
+        let during = keys.as_of(made + 299, 300);
+        assert_eq!(
+            kids(&during),
+            ("old".into(), vec!["old".into(), "new".into()])
+        );
+        let after = keys.as_of(made + 300, 300);
+        assert_eq!(
+            kids(&after),
+            ("new".into(), vec!["new".into(), "old".into()])
+        );
+        let undated = SigningKeys::new(keys.current().clone(), keys.previous().cloned());
+        assert_eq!(
+            undated.as_of(made, 300).current().kid(),
+            "new",
+            "a key of unknown age signs at once"
+        );
+        let alone = SigningKeys::new(keys.current().clone(), None).made_at(made);
+        assert_eq!(
+            alone.as_of(made, 300).current().kid(),
+            "new",
+            "nothing else to sign with"
+        );
+    }
 
     fn pem() -> String {
         SigningKey::generate_pkcs8_pem().unwrap_or_else(|e| panic!("{e}"))

@@ -141,29 +141,7 @@ impl RateCache {
 mod tests {
     use super::*;
     use crate::store::MemoryRateStore;
-    use money::Decimal;
-    use std::str::FromStr;
-
-    fn code(raw: &str) -> CurrencyCode {
-        CurrencyCode::parse(raw).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn record(raw: &str, rate: &str, version: u64) -> CurrencyRecord {
-        let code = code(raw);
-        CurrencyRecord::new(
-            code,
-            code.iso_name(),
-            code.minor_units(),
-            Decimal::from_str(rate).unwrap_or_else(|e| panic!("{e}")),
-            version,
-            time_zero(),
-        )
-        .unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn time_zero() -> time::OffsetDateTime {
-        time::OffsetDateTime::UNIX_EPOCH
-    }
+    use testkit::fixtures::{code, currency as record};
 
     fn cache(store: &Arc<MemoryRateStore>, ttl: Duration) -> Arc<RateCache> {
         Arc::new(RateCache::new(store.clone(), ttl))

@@ -1,85 +1,34 @@
 //! The DynamoDB rate store against a moto server: the read-model item layout the currency projector writes,
 //! tombstones, malformed items and unreachable or missing tables; then the router over it.
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
-use axum::body::Body;
+use aws_sdk_dynamodb::types::AttributeValue;
 use convert::AppState;
 use convert::store::{DynamoRateStore, RateStore, StoreError};
-use http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use money::{CurrencyCode, CurrencyRecord, Decimal};
-use serde_json::Value;
-use testkit::moto::{Moto, client_for, dead_endpoint, unique_table};
-use tower::ServiceExt;
+use http::StatusCode;
+use money::CurrencyRecord;
+use testkit::TestClient;
+use testkit::fixtures::{code, currency_at};
+use testkit::moto::{Moto, client_for, dead_endpoint};
+use testkit::tables::{currencies_table, put_item};
+use time::OffsetDateTime;
 
-fn code(raw: &str) -> CurrencyCode {
-    CurrencyCode::parse(raw).unwrap_or_else(|e| panic!("{e}"))
-}
-
+/// A read-model record updated at the epoch.
 fn record(raw: &str, rate: &str, version: u64) -> CurrencyRecord {
-    let code = code(raw);
-    CurrencyRecord::new(
-        code,
-        code.iso_name(),
-        code.minor_units(),
-        Decimal::from_str(rate).unwrap_or_else(|e| panic!("{e}")),
-        version,
-        time::OffsetDateTime::UNIX_EPOCH,
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
+    currency_at(raw, rate, version, OffsetDateTime::UNIX_EPOCH)
 }
 
 /// The table as `infra/template.yaml` declares `CurrenciesTable`, with `records` and a tombstone for GBP.
 async fn seeded_table(client: &aws_sdk_dynamodb::Client, records: &[CurrencyRecord]) -> String {
-    let table = unique_table("currencies");
-    client
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("code")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap_or_else(|e| panic!("{e}")),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("code")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap_or_else(|e| panic!("{e}")),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("create_table: {e:?}"));
-    for record in records {
-        client
-            .put_item()
-            .table_name(&table)
-            .set_item(Some(record.to_item()))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("put_item: {e:?}"));
-    }
-    client
-        .put_item()
-        .table_name(&table)
-        .set_item(Some(money::record::tombstone_item(
-            code("GBP"),
-            9,
-            time::OffsetDateTime::UNIX_EPOCH,
-        )))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("put_item: {e:?}"));
+    let table = currencies_table(client, records).await;
+    put_item(
+        client,
+        &table,
+        money::record::tombstone_item(code("GBP"), 9, OffsetDateTime::UNIX_EPOCH),
+    )
+    .await;
     table
 }
 
@@ -102,13 +51,7 @@ async fn malformed_items_and_missing_tables_are_internal_failures() {
     let table = seeded_table(&client, &[]).await;
     let mut item = record("USD", "1", 1).to_item();
     item.insert("rate_to_base".into(), AttributeValue::N("1".into()));
-    client
-        .put_item()
-        .table_name(&table)
-        .set_item(Some(item))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("put_item: {e:?}"));
+    put_item(&client, &table, item).await;
     let store = DynamoRateStore::new(client.clone(), table);
     assert!(matches!(
         store.get(code("USD")).await,
@@ -141,36 +84,18 @@ async fn the_router_converts_over_dynamodb() {
     .await;
     let store = Arc::new(DynamoRateStore::new(client, table));
     let app = convert::app(Arc::new(AppState::new(store, Duration::from_secs(30))));
-    let get = |uri: &str| {
-        let app = app.clone();
-        let request = Request::get(uri)
-            .body(Body::empty())
-            .unwrap_or_else(|e| panic!("{e}"));
-        async move {
-            let response = app
-                .oneshot(request)
-                .await
-                .unwrap_or_else(|never| match never {});
-            let status = response.status();
-            let bytes = response
-                .into_body()
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            (
-                status,
-                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
-            )
-        }
-    };
-    let (status, body) = get("/convert?from=USD&to=JPY&amount=12345").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let app = TestClient::without_issuer(app);
+    let reply = app
+        .get("/convert?from=USD&to=JPY&amount=12345")
+        .send()
+        .await;
+    let body = reply.body;
+    assert_eq!(reply.status, StatusCode::OK, "{body}");
     assert_eq!(body["converted"], 18_425);
     assert_eq!(body["rates"]["to"]["version"], 8);
-    let (status, _) = get("/convert?from=GBP&to=JPY&amount=1").await;
+    let gone = app.get("/convert?from=GBP&to=JPY&amount=1").send().await;
     assert_eq!(
-        status,
+        gone.status,
         StatusCode::NOT_FOUND,
         "a deleted currency is unknown"
     );

@@ -15,19 +15,18 @@ pub mod openapi;
 pub mod state;
 
 use axum::Router;
-use http::StatusCode;
-use platform::Problem;
 
 pub use state::{FatState, StartupError};
 
 /// Every route of every service, plus `/openapi.json`, `/docs` and `/docs/{asset}`.
 pub fn app(state: FatState) -> Router {
-    Router::new()
+    let router = Router::new()
         .merge(auth::app(state.auth))
         .merge(blog::app(state.blog))
         .merge(billing::app(state.billing))
         .merge(currency::app(state.currency_read, state.currency_write))
         .merge(convert::app(state.convert))
-        .merge(docs::router())
-        .fallback(|| async { Problem::client(StatusCode::NOT_FOUND, "No such resource.") })
+        // (./inv new-service adds a service's router above this line.)
+        .merge(docs::router());
+    platform::problem::with_fallbacks(router)
 }

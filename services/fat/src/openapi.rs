@@ -83,6 +83,7 @@ pub fn fragments() -> Vec<Fragment> {
             service: "convert",
             api: convert::openapi(),
         },
+        // (./inv new-service adds a service's fragment above this line.)
         Fragment {
             service: "health",
             api: health_fragment(),
@@ -326,6 +327,7 @@ pub const HEALTH_SERVICES: &[&str] = &[
     "currency-read",
     "currency-write",
     "convert",
+    // (./inv new-service adds a service's health route above this line.)
 ];
 
 /// `GET /health/{service}`'s body (the shape of `platform::health::Health`; a router test checks they agree).

@@ -31,6 +31,7 @@ pub struct FatState {
     pub currency_read: currency::ReadState,
     pub currency_write: currency::WriteState,
     pub convert: Arc<convert::AppState>,
+    // (./inv new-service adds a service's state above this line.)
 }
 
 impl FatState {
@@ -59,6 +60,7 @@ impl FatState {
             currency_write: currency::write_state_from_env(env, sdk)
                 .map_err(config("currency-write"))?,
             convert: Arc::new(convert::AppState::from_env(env, sdk).map_err(config("convert"))?),
+            // (./inv new-service adds a service's from_env above this line.)
         };
         Ok(state.sharing_auth_verifier())
     }
@@ -71,6 +73,7 @@ impl FatState {
         let verifier = self.auth.verifier().clone();
         self.blog.verifier = verifier.clone();
         self.billing.verifier = verifier.clone();
+        // (./inv new-service adds a service's verifier above this line.)
         self.currency_write.verifier = verifier;
         self
     }

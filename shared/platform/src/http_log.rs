@@ -16,9 +16,10 @@ use axum::response::Response;
 
 use crate::error::ErrorCause;
 
-/// `router` with the request log/metrics layer on every route and the fallback.
+/// `router` as a function serves it: the problem+json 404/405 fallbacks ([`crate::problem::with_fallbacks`]) and
+/// the request log/metrics layer on every route and the fallbacks.
 pub fn instrument(router: Router) -> Router {
-    router.layer(middleware::from_fn(log_request))
+    crate::problem::with_fallbacks(router).layer(middleware::from_fn(log_request))
 }
 
 /// The middleware behind [`instrument`].

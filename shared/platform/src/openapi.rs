@@ -18,6 +18,9 @@ impl Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .description(Some(
+                        "An access token from `POST /login` (ES256 JWT, verified by every service).",
+                    ))
                     .build(),
             ),
         );

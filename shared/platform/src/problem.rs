@@ -95,6 +95,20 @@ impl std::fmt::Display for Problem {
     }
 }
 
+/// A served router's answers for what no route handles: 404 (no such path) and 405 (no such method on a path),
+/// both `application/problem+json`. [`crate::http_log::instrument`] applies it to every function's router; a
+/// router merged into another (the fat Lambda) gets it from the outermost one.
+pub fn with_fallbacks(router: axum::Router) -> axum::Router {
+    router
+        .method_not_allowed_fallback(|| async {
+            Problem::client(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "This method is not allowed on this resource.",
+            )
+        })
+        .fallback(|| async { Problem::client(StatusCode::NOT_FOUND, "No such resource.") })
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = self.status_code();

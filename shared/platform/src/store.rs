@@ -2,6 +2,8 @@
 //! (500, a bug or misconfiguration). A service's own store error wraps it beside its domain outcomes
 //! (not found, conflict, …), and [`StoreFailure::problem`] is its one mapping to a response.
 
+use std::sync::{Mutex, MutexGuard};
+
 use crate::Problem;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,6 +39,12 @@ pub trait Failure: From<StoreFailure> {
 }
 
 impl<E: From<StoreFailure>> Failure for E {}
+
+/// An in-memory store's data under its lock. A poisoned lock (a panic while it was held) is an internal failure
+/// of the request, never a panic of the next one.
+pub fn locked<T, E: From<StoreFailure>>(data: &Mutex<T>) -> Result<MutexGuard<'_, T>, E> {
+    data.lock().map_err(|_| E::internal("poisoned lock"))
+}
 
 #[cfg(test)]
 mod tests {

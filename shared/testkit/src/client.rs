@@ -1,8 +1,12 @@
 //! A builder-style client over a service's `Router`, served in process with `oneshot`:
 //! `app.post("/posts").as_user("bob").json(&body).send().await`.
 //!
-//! Every 4xx/5xx answer is checked to be `application/problem+json`; [`Reply::assert_problem`] checks the status
-//! too. Tokens come from a [`TestIssuer`] whose verifier the service under test trusts.
+//! Every 4xx/5xx answer is checked to be `application/problem+json` (`send_unchecked` skips that for answers known
+//! not to be, e.g. a router's own 405); [`Reply::assert_problem`] checks the status and title too. Tokens come from
+//! a [`TestIssuer`] whose verifier the service under test trusts, or from the service itself
+//! ([`TestClient::without_issuer`] and [`RequestBuilder::bearer`]).
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -13,15 +17,44 @@ use serde::Serialize;
 use serde_json::Value;
 use tower::ServiceExt;
 
-/// The service under test and the issuer of its callers' tokens.
+/// The service under test and the issuer of its callers' tokens. Clones share the router and the issuer
+/// (for requests sent from spawned tasks).
+#[derive(Clone)]
 pub struct TestClient {
     router: Router,
-    issuer: TestIssuer,
+    issuer: Arc<TestIssuer>,
+    headers: Vec<(String, String)>,
 }
 
 impl TestClient {
     pub fn new(router: Router, issuer: TestIssuer) -> Self {
-        Self { router, issuer }
+        Self {
+            router,
+            issuer: Arc::new(issuer),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A client for a service that issues its own tokens (use [`RequestBuilder::bearer`]); its
+    /// [`TestIssuer`] is one nobody trusts.
+    pub fn without_issuer(router: Router) -> Self {
+        Self::new(router, TestIssuer::new())
+    }
+
+    /// The same issuer (and default headers) in front of another router, e.g. a second execution
+    /// environment over the same stores.
+    pub fn with_router(&self, router: Router) -> Self {
+        Self {
+            router,
+            issuer: self.issuer.clone(),
+            headers: self.headers.clone(),
+        }
+    }
+
+    /// A header every request carries (e.g. `Host` for a service that builds absolute URLs).
+    pub fn with_default_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
     }
 
     /// The router under test (for requests the client does not send, e.g. concurrent ones).
@@ -43,7 +76,7 @@ impl TestClient {
             client: self,
             method,
             uri: uri.into(),
-            headers: Vec::new(),
+            headers: self.headers.clone(),
             body: None,
         }
     }
@@ -68,8 +101,15 @@ impl TestClient {
         self.request(Method::DELETE, uri)
     }
 
-    /// Sends a request built by hand.
+    /// Sends a request built by hand (every 4xx/5xx must be problem+json).
     pub async fn send(&self, request: Request<Body>) -> Reply {
+        let reply = self.send_unchecked(request).await;
+        reply.assert_errors_are_problems();
+        reply
+    }
+
+    /// Sends a request without checking that errors are problem+json (for answers that are known not to be).
+    pub async fn send_unchecked(&self, request: Request<Body>) -> Reply {
         let response = self
             .router
             .clone()
@@ -90,21 +130,12 @@ impl TestClient {
             serde_json::from_slice(&raw)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw).into()))
         };
-        let reply = Reply {
+        Reply {
             status,
             headers,
             body,
             raw,
-        };
-        if status.is_client_error() || status.is_server_error() {
-            assert_eq!(
-                reply.header(header::CONTENT_TYPE.as_str()),
-                Some(platform::problem::CONTENT_TYPE),
-                "errors are problem+json: {status} {}",
-                reply.body
-            );
         }
-        reply
     }
 }
 
@@ -148,10 +179,23 @@ impl RequestBuilder<'_> {
         self
     }
 
+    /// Several headers at once.
+    pub fn headers(self, headers: &[(&str, &str)]) -> Self {
+        headers
+            .iter()
+            .fold(self, |builder, (name, value)| builder.header(name, value))
+    }
+
     /// A JSON body (`Content-Type: application/json`).
     pub fn json(self, body: &impl Serialize) -> Self {
         let bytes = serde_json::to_vec(body).unwrap_or_default();
         self.body("application/json", bytes)
+    }
+
+    /// A body sent without a `Content-Type`.
+    pub fn body_without_content_type(mut self, body: impl Into<Body>) -> Self {
+        self.body = Some(body.into());
+        self
     }
 
     /// A raw body with its content type.
@@ -161,14 +205,24 @@ impl RequestBuilder<'_> {
     }
 
     pub async fn send(self) -> Reply {
+        let client = self.client;
+        client.send(self.build()).await
+    }
+
+    /// [`Self::send`] without the problem+json check on errors.
+    pub async fn send_unchecked(self) -> Reply {
+        let client = self.client;
+        client.send_unchecked(self.build()).await
+    }
+
+    fn build(self) -> Request<Body> {
         let mut request = Request::builder().method(self.method).uri(self.uri);
         for (name, value) in &self.headers {
             request = request.header(name, value);
         }
-        let request = request
+        request
             .body(self.body.unwrap_or_else(Body::empty))
-            .unwrap_or_else(|e| panic!("a request the test built is invalid: {e}"));
-        self.client.send(request).await
+            .unwrap_or_else(|e| panic!("a request the test built is invalid: {e}"))
     }
 }
 
@@ -186,6 +240,42 @@ impl Reply {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// The header's value, empty when there is none.
+    pub fn header_or_empty(&self, name: &str) -> &str {
+        self.header(name).unwrap_or_default()
+    }
+
+    /// The body as text (lossy UTF-8).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.raw).into_owned()
+    }
+
+    /// The `field`s named in a 422's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every 4xx/5xx answer is `application/problem+json`.
+    pub fn assert_errors_are_problems(&self) {
+        if self.status.is_client_error() || self.status.is_server_error() {
+            assert_eq!(
+                self.header(header::CONTENT_TYPE.as_str()),
+                Some(platform::problem::CONTENT_TYPE),
+                "errors are problem+json: {} {}",
+                self.status,
+                self.body
+            );
+        }
+    }
+
     /// The `ETag` header (empty when there is none).
     pub fn etag(&self) -> String {
         self.header(header::ETAG.as_str())
@@ -201,6 +291,7 @@ impl Reply {
             Some(platform::problem::CONTENT_TYPE)
         );
         assert_eq!(self.body["status"], status.as_u16(), "{}", self.body);
+        assert!(self.body["title"].is_string(), "{}", self.body);
         &self.body
     }
 }

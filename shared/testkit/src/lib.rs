@@ -1,9 +1,10 @@
 //! Test support shared by the service crates' integration tests (use only as a dev-dependency).
 //!
 //! - [`client`]: a builder-style [`TestClient`] over a service's router, with problem+json checks.
-//! - [`fixtures`]: records several services' tests share.
+//! - [`fixtures`]: records several services' tests share (currency read-model records).
 //! - [`moto`]: a moto server per test on a free loopback port (requests serialised so conditional
-//!   writes are atomic like DynamoDB's), clients for it, unique table names.
+//!   writes are atomic like DynamoDB's), clients and SDK configuration for it, unique table names.
+//! - [`tables`]: test tables as the template declares them (the currency read model seeded with records).
 
 // Test support: a broken environment should stop the test with a clear message.
 #![allow(clippy::panic)]

@@ -1,5 +1,4 @@
 //! A moto server per test: spawned on a free loopback port, killed on drop.
-//! (Moved here from `services/blog/tests/support/moto.rs` so every service crate shares one copy.)
 //!
 //! Needs the repository's `.venv` with moto (`.venv/bin/moto_server`; `./inv setup` installs it).
 //!
@@ -98,6 +97,17 @@ impl Moto {
 
     pub fn client(&self) -> aws_sdk_dynamodb::Client {
         client_for(&self.endpoint)
+    }
+
+    /// Shared SDK configuration for this server (test credentials, `us-east-1`), as a service's `from_env`
+    /// receives it.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
+            .load()
+            .await
     }
 
     /// An SQS client for this server (feature `sqs`).

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import pytest
 import requests
 
-from tests.support import Stack
+from tests.support import Stack, currency_item
 
 # Codes no other suite uses: 2, 0 and 3 minor-unit digits. Rates are "1 major unit = this many base units".
 SEED = {
@@ -22,17 +22,6 @@ SEED = {
     "ISK": ("Iceland Krona", 0, "0.0072"),
     "TND": ("Tunisian Dinar", 3, "0.32"),
 }
-
-
-def _item(code: str, name: str, minor_units: int, rate: str) -> dict:
-    return {
-        "code": {"S": code},
-        "name": {"S": name},
-        "minor_units": {"N": str(minor_units)},
-        "rate_to_base": {"S": rate},
-        "version": {"N": "1"},
-        "updated_at": {"S": "2026-01-01T00:00:00Z"},
-    }
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +42,7 @@ def currencies(stack: Stack) -> Iterator[None]:
     )
     table = stack.control["tables"]["CurrenciesTable"]
     for code, (name, minor_units, rate) in SEED.items():
-        client.put_item(TableName=table, Item=_item(code, name, minor_units, rate))
+        client.put_item(TableName=table, Item=currency_item(code, name, minor_units, rate))
     yield
 
 

@@ -13,50 +13,22 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
 
 from devkit import targets
-from devkit.targets import admin
-from tests.support import Stack, unique_email
-from tests.system.e2e.test_auth_flow import PASSWORD, register_and_login
+from tests.support import Admin, Stack, make_admin, wait_for
+from tests.system.e2e.test_auth_flow import register_and_login
 
-T = TypeVar("T")
-
-PROJECTION_DEADLINE_S = 60.0
 # Poison needs maxReceiveCount (3 locally) receives, each after the 18 s visibility timeout, then one more receive.
 DLQ_DEADLINE_S = 150.0
 
 
-def wait_for(what: str, probe: Callable[[], T | None], deadline_s: float = PROJECTION_DEADLINE_S) -> T:
-    """Poll `probe` until it returns something other than None (or False), or fail after the deadline."""
-    deadline = time.monotonic() + deadline_s
-    delay = 0.05
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last is not None and last is not False:
-            return last
-        time.sleep(delay)  # polling interval of a deadline-bound wait
-        delay = min(delay * 1.5, 1.0)
-    raise AssertionError(f"timed out after {deadline_s:.0f} s waiting for {what} (last: {last!r})")
-
-
 def command_key(tag: str) -> str:
     return f"e2e-{tag}-{uuid.uuid4().hex[:12]}"
-
-
-@dataclass
-class Admin:
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
 
 
 @pytest.fixture(scope="module")
@@ -70,13 +42,7 @@ def local(stack: Stack) -> targets.Target:
 def admin_user(stack: Stack, local: targets.Target) -> Admin:
     """A fresh account made admin in the users table, logged in again so the token carries the role."""
     with requests.Session() as http:
-        email = unique_email("currency-admin")
-        created = http.post(f"{stack.auth}/register", json={"email": email, "password": PASSWORD}, timeout=30)
-        assert created.status_code == 201, created.text
-        assert admin.grant_admin(local.client("dynamodb"), local.output("UsersTableName"), email)
-        login = http.post(f"{stack.auth}/login", json={"email": email, "password": PASSWORD}, timeout=30)
-        assert login.status_code == 200, login.text
-        return Admin(login.json()["access_token"])
+        return make_admin(stack, http, "currency-admin")
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,8 @@ projector applies), then each test reads what the functions printed into the loc
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 import pytest
 import requests
@@ -19,25 +16,12 @@ from devkit import targets
 from devkit.observe import logs as logview
 from devkit.observe import metrics
 from devkit.targets import admin
-from tests.support import Stack, unique_email
+from tests.support import Stack, unique_email, wait_for
 
-T = TypeVar("T")
-DEADLINE_S = 60.0
 PASSWORD = "observability story password"
 CODE = "KES"  # this module's currency (tests own their codes)
 
 pytestmark = pytest.mark.local_only
-
-
-def wait_for(what: str, probe: Callable[[], T | None], deadline_s: float = DEADLINE_S) -> T:
-    deadline = time.monotonic() + deadline_s
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.2)  # polling interval of a deadline-bound wait
-    raise AssertionError(f"timed out after {deadline_s:.0f} s waiting for {what} (last: {last!r})")
 
 
 def entries(stack: Stack, function: str = "") -> list[logview.Entry]:

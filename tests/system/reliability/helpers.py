@@ -11,14 +11,9 @@ import signal
 import time
 from typing import Any
 
-import requests
-
-from devkit import targets
 from devkit.localcloud import ManagedProcess, relaunch_server, stop_server
 from devkit.stack import local_status
-from devkit.targets import admin
-from tests.support import PASSWORD, Stack, unique_email
-from tests.system.e2e.test_currency import Admin, wait_for
+from tests.support import Stack, wait_for
 
 LIMITED_FUNCTION = "Convert"  # ReservedConcurrentExecutions 1 in this stack (see fault_stack.py)
 
@@ -72,19 +67,6 @@ def freeze_busy_environments(stack: Stack, function: str, deadline_s: float = 30
         if function_status(stack, function)["in_flight"] >= 1:
             return pids
         signal_all(pids, signal.SIGCONT)
-
-
-def make_admin(stack: Stack, http: requests.Session) -> Admin:
-    """A fresh account with the admin role (granted in the local users table), logged in again to carry it."""
-    assert stack.state_dir is not None
-    local = targets.local(stack.state_dir)
-    email = unique_email("faults-admin")
-    created = http.post(f"{stack.auth}/register", json={"email": email, "password": PASSWORD}, timeout=30)
-    assert created.status_code == 201, created.text
-    assert admin.grant_admin(local.client("dynamodb"), local.output("UsersTableName"), email)
-    login = http.post(f"{stack.auth}/login", json={"email": email, "password": PASSWORD}, timeout=30)
-    assert login.status_code == 200, login.text
-    return Admin(login.json()["access_token"])
 
 
 class Backend:

@@ -15,12 +15,11 @@ import pytest
 import requests
 
 from devkit import targets
-from tests.support import Stack
-from tests.system.e2e.test_currency import Admin, command_status, projector_lines, wait_for, wait_readable, wait_status
+from tests.support import Admin, Stack, make_admin, wait_for
+from tests.system.e2e.test_currency import command_status, projector_lines, wait_readable, wait_status
 from tests.system.reliability.helpers import (
     environment_pids,
     function_status,
-    make_admin,
     signal_all,
     size,
     status,

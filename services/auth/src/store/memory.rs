@@ -5,7 +5,6 @@ use std::sync::Mutex;
 
 use super::{StoreError, UserStore};
 use crate::domain::User;
-use platform::store::Failure as _;
 
 #[derive(Debug, Default)]
 struct Tables {
@@ -42,9 +41,7 @@ impl InMemoryUserStore {
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Tables>, StoreError> {
-        self.tables
-            .lock()
-            .map_err(|_| StoreError::internal("poisoned lock"))
+        platform::store::locked(&self.tables)
     }
 }
 

@@ -23,6 +23,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use platform::dynamo::s;
 use platform::pagination::{Cursor, Page, cursor_from_key, key_from_cursor};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -47,10 +48,6 @@ impl DynamoBillingStore {
             table: table.into(),
         }
     }
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
 }
 
 fn key(owner: &str, kind: &str, id: &str) -> Item {

@@ -32,9 +32,7 @@ impl MemoryBillingStore {
     }
 
     fn data(&self) -> Result<MutexGuard<'_, Data>, StoreError> {
-        self.data
-            .lock()
-            .map_err(|_| StoreError::internal("poisoned lock"))
+        platform::store::locked(&self.data)
     }
 
     /// Every payment of every owner (for tests' invariants).

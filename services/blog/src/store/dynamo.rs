@@ -33,6 +33,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, DeleteRequest, Put, TransactWriteItem, WriteRequest,
 };
+use platform::dynamo::{n, s};
 use platform::pagination::{Cursor, Page, cursor_from_key, key_from_cursor};
 
 use super::{BlogStore, CommentRecord, StoreError};
@@ -57,14 +58,6 @@ impl DynamoBlogStore {
             table: table.into(),
         }
     }
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn n(v: u64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
 }
 
 fn post_key(id: &str) -> Item {

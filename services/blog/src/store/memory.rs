@@ -31,9 +31,7 @@ impl MemoryBlogStore {
     }
 
     fn data(&self) -> Result<MutexGuard<'_, Data>, StoreError> {
-        self.data
-            .lock()
-            .map_err(|_| StoreError::internal("poisoned lock"))
+        platform::store::locked(&self.data)
     }
 }
 

@@ -3,6 +3,8 @@
 mod comments;
 mod docs;
 mod helpers;
+mod operations;
 mod pagination;
 mod posts;
+mod text_hygiene;
 mod versions;

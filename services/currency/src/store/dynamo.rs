@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use money::record::{self as model, LIVE_FILTER};
 use money::{CurrencyCode, CurrencyRecord};
-use platform::dynamo::{Item, get_i64, get_s};
+use platform::dynamo::{Item, get_i64, get_s, n, s};
 use time::OffsetDateTime;
 
 use super::{ApplyOutcome, CommandStore, CurrencyReader, CurrencyWriter, Inserted, StoreError};
@@ -25,14 +25,6 @@ where
 
 fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
     matches!(err, SdkError::ServiceError(s) if s.err().code() == Some("ConditionalCheckFailedException"))
-}
-
-fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
-}
-
-fn n(value: impl ToString) -> AttributeValue {
-    AttributeValue::N(value.to_string())
 }
 
 /// The read model in DynamoDB.

@@ -12,10 +12,6 @@ use super::{
 };
 use crate::domain::{CommandMessage, CommandRecord, Operation, Outcome, Status};
 
-fn poisoned() -> StoreError {
-    StoreError::Internal("poisoned lock".into())
-}
-
 #[derive(Debug, Clone)]
 enum Entry {
     Live(CurrencyRecord),
@@ -98,7 +94,7 @@ impl MemoryCurrencies {
 #[async_trait]
 impl CurrencyReader for MemoryCurrencies {
     async fn list(&self) -> Result<Vec<CurrencyRecord>, StoreError> {
-        let mut inner = self.inner.lock().map_err(|_| poisoned())?;
+        let mut inner = platform::store::locked::<_, StoreError>(&self.inner)?;
         inner.lists += 1;
         Ok(inner
             .entries
@@ -118,7 +114,7 @@ impl CurrencyWriter for MemoryCurrencies {
         message: &CommandMessage,
         at: OffsetDateTime,
     ) -> Result<ApplyOutcome, StoreError> {
-        let mut inner = self.inner.lock().map_err(|_| poisoned())?;
+        let mut inner = platform::store::locked::<_, StoreError>(&self.inner)?;
         if let Some(left) = inner.failures.get_mut(&message.code) {
             if *left > 0 {
                 *left -= 1;
@@ -196,14 +192,14 @@ impl MemoryCommandStore {
 #[async_trait]
 impl CommandStore for MemoryCommandStore {
     async fn next_sequence(&self, code: CurrencyCode) -> Result<u64, StoreError> {
-        let mut inner = self.inner.lock().map_err(|_| poisoned())?;
+        let mut inner = platform::store::locked::<_, StoreError>(&self.inner)?;
         let next = inner.sequences.entry(code).or_default();
         *next += 1;
         Ok(*next)
     }
 
     async fn insert(&self, record: &CommandRecord) -> Result<Inserted, StoreError> {
-        let mut inner = self.inner.lock().map_err(|_| poisoned())?;
+        let mut inner = platform::store::locked::<_, StoreError>(&self.inner)?;
         if inner.fail_inserts {
             return Err(StoreError::Unavailable("injected failure".into()));
         }
@@ -218,12 +214,12 @@ impl CommandStore for MemoryCommandStore {
     }
 
     async fn get(&self, id: &str) -> Result<Option<CommandRecord>, StoreError> {
-        let inner = self.inner.lock().map_err(|_| poisoned())?;
+        let inner = platform::store::locked::<_, StoreError>(&self.inner)?;
         Ok(inner.records.get(id).cloned())
     }
 
     async fn mark_applied(&self, id: &str, outcome: Outcome, at: &str) -> Result<bool, StoreError> {
-        let mut inner = self.inner.lock().map_err(|_| poisoned())?;
+        let mut inner = platform::store::locked::<_, StoreError>(&self.inner)?;
         let Some(record) = inner.records.get_mut(id) else {
             return Ok(false);
         };
@@ -239,7 +235,7 @@ impl CommandStore for MemoryCommandStore {
     }
 
     async fn mark_rejected(&self, id: &str, reason: &str, at: &str) -> Result<bool, StoreError> {
-        let mut inner = self.inner.lock().map_err(|_| poisoned())?;
+        let mut inner = platform::store::locked::<_, StoreError>(&self.inner)?;
         let Some(record) = inner.records.get_mut(id) else {
             return Ok(false);
         };
@@ -293,10 +289,7 @@ impl CommandQueue for MemoryQueue {
         if self.fail.lock().map(|f| *f).unwrap_or(false) {
             return Err(StoreError::Unavailable("injected failure".into()));
         }
-        self.sent
-            .lock()
-            .map_err(|_| poisoned())?
-            .push(body.to_owned());
+        platform::store::locked::<_, StoreError>(&self.sent)?.push(body.to_owned());
         Ok(())
     }
 }

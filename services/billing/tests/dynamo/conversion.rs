@@ -1,0 +1,77 @@
+//! Conversion reads the currencies table the projector writes; listings page over DynamoDB keys.
+
+use http::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{fixture, new_invoice};
+
+#[tokio::test]
+async fn dynamo_conversion_reads_the_currencies_table() {
+    let f = fixture().await;
+    f.put_rate("USD", "1").await;
+    f.put_rate("EUR", "1.25").await;
+    f.put_rate("GBP", "1.3").await;
+    // GBP was deleted: the projector left a tombstone, which reads as "not supported".
+    f.put_item(money::record::tombstone_item(
+        money::CurrencyCode::parse("GBP").unwrap_or_else(|e| panic!("{e}")),
+        2,
+        time::OffsetDateTime::now_utc(),
+    ))
+    .await;
+    let app = f.app();
+    let invoice = new_invoice(&app, "EUR", 10_000).await;
+    let body = json!({"invoice_id": invoice, "amount": 1_000, "currency": "USD"});
+    let reply = app
+        .post("/payments")
+        .as_user("alice")
+        .header("idempotency-key", "usd")
+        .json(&body)
+        .send()
+        .await;
+    let (status, payment) = (reply.status, reply.body);
+    assert_eq!(status, StatusCode::CREATED, "{payment}");
+    assert_eq!(payment["applied_amount"], 800);
+    let gbp = json!({"invoice_id": invoice, "amount": 1_000, "currency": "GBP"});
+    let reply = app
+        .post("/payments")
+        .as_user("alice")
+        .header("idempotency-key", "gbp")
+        .json(&gbp)
+        .send()
+        .await;
+    let (status, problem) = (reply.status, reply.body);
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("currency_not_supported")
+        )
+    );
+    // Listing pages over DynamoDB keys.
+    for _ in 0..2 {
+        new_invoice(&app, "EUR", 1).await;
+    }
+    let first = app
+        .get("/invoices?limit=2")
+        .as_user("alice")
+        .send()
+        .await
+        .body;
+    let token = first["next_token"].as_str().unwrap_or_default().to_owned();
+    let reply = app
+        .get(format!("/invoices?limit=2&next_token={token}"))
+        .as_user("alice")
+        .send()
+        .await;
+    let (status, second) = (reply.status, reply.body);
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&str> = first["items"]
+        .as_array()
+        .into_iter()
+        .chain(second["items"].as_array())
+        .flatten()
+        .filter_map(|i| i["id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(ids[2], invoice, "oldest last");
+}

@@ -1,0 +1,114 @@
+//! Payment races over DynamoDB: one payment per key, never an overpayment.
+
+use http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{fixture, new_invoice};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dynamo_concurrent_duplicates_make_exactly_one_payment() {
+    let f = fixture().await;
+    let app = f.app();
+    let invoice = new_invoice(&app, "EUR", 1_000).await;
+    let body = json!({"invoice_id": invoice, "amount": 100, "currency": "EUR"});
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let app = app.clone();
+            let body = body.clone();
+            tokio::spawn(async move {
+                app.post("/payments")
+                    .as_user("alice")
+                    .header("idempotency-key", "dup")
+                    .json(&body)
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    let mut replies = Vec::new();
+    for task in tasks {
+        replies.push(task.await.unwrap_or_else(|e| panic!("{e}")));
+    }
+    let statuses: Vec<StatusCode> = replies.iter().map(|r| r.status).collect();
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    assert_eq!(f.count_with_prefix("PAYMENT#").await, 1, "{statuses:?}");
+    let stored = app
+        .get(format!("/invoices/{invoice}"))
+        .as_user("alice")
+        .send()
+        .await
+        .body;
+    assert_eq!(stored["amount_paid"], 100);
+    // After the race, the key replays the one payment.
+    let reply = app
+        .post("/payments")
+        .as_user("alice")
+        .header("idempotency-key", "dup")
+        .json(&body)
+        .send()
+        .await;
+    let (status, replayed, raw) = (reply.status, reply.body, reply.raw);
+    assert_eq!(status, StatusCode::CREATED, "{replayed}");
+    for reply in &replies {
+        if reply.status == StatusCode::CREATED {
+            assert_eq!(reply.raw, raw);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dynamo_concurrent_payments_never_overpay_and_the_last_marks_paid() {
+    let f = fixture().await;
+    let app = f.app();
+    let invoice = new_invoice(&app, "EUR", 1_000).await;
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let app = app.clone();
+            let body = json!({"invoice_id": invoice, "amount": 250, "currency": "EUR"});
+            tokio::spawn(async move {
+                app.post("/payments")
+                    .as_user("alice")
+                    .header("idempotency-key", &format!("k{i}"))
+                    .json(&body)
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    let mut replies = Vec::new();
+    for task in tasks {
+        replies.push(task.await.unwrap_or_else(|e| panic!("{e}")));
+    }
+    let created = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::CREATED)
+        .count();
+    let refused: Vec<&Value> = replies
+        .iter()
+        .filter(|r| r.status != StatusCode::CREATED)
+        .map(|r| &r.body)
+        .collect();
+    assert_eq!(created, 4, "{refused:?}");
+    assert!(
+        refused.iter().all(|b| b["code"] == "invoice_paid"
+            || b["code"] == "overpayment"
+            || b["status"] == 409),
+        "{refused:?}"
+    );
+    let stored = app
+        .get(format!("/invoices/{invoice}"))
+        .as_user("alice")
+        .send()
+        .await
+        .body;
+    assert_eq!(
+        (stored["amount_paid"].as_i64(), stored["status"].as_str()),
+        (Some(1_000), Some("paid"))
+    );
+    assert_eq!(f.count_with_prefix("PAYMENT#").await, 4);
+}

@@ -1,3 +1,0 @@
-//! The shared moto helper (moved to `shared/testkit`).
-
-pub use testkit::moto::*;

@@ -1,0 +1,79 @@
+//! A moto server per test with the currencies and commands tables, the stores over them, and commands.
+
+use aws_sdk_dynamodb::types::KeyType;
+use currency::domain::{CommandMessage, CommandRecord, CurrencyState, Intent, Operation, Status};
+use currency::store::{DynamoCommandStore, DynamoCurrencies};
+use money::Decimal;
+use testkit::fixtures::code;
+use testkit::moto::{Moto, unique_table};
+use testkit::tables::create_table;
+use time::OffsetDateTime;
+
+pub struct Env {
+    pub moto: Moto,
+    pub currencies: DynamoCurrencies,
+    pub commands: DynamoCommandStore,
+    pub client: aws_sdk_dynamodb::Client,
+    pub currencies_table: String,
+}
+
+pub async fn env() -> Env {
+    let moto = Moto::start();
+    let client = moto.client();
+    let currencies_table = unique_table("currencies");
+    let commands_table = unique_table("commands");
+    create_table(&client, &currencies_table, &[("code", KeyType::Hash)]).await;
+    create_table(&client, &commands_table, &[("id", KeyType::Hash)]).await;
+    Env {
+        currencies: DynamoCurrencies::new(client.clone(), &currencies_table),
+        commands: DynamoCommandStore::new(client.clone(), &commands_table),
+        client,
+        currencies_table,
+        moto,
+    }
+}
+
+pub fn upsert(id: &str, currency: &str, rate: &str, sequence: u64) -> CommandMessage {
+    let c = code(currency);
+    let intent = Intent {
+        operation: Operation::Replace,
+        code: c,
+        state: Some(CurrencyState {
+            name: c.iso_name().to_owned(),
+            minor_units: c.minor_units(),
+            rate_to_base: rate.parse::<Decimal>().unwrap_or_else(|e| panic!("{e}")),
+        }),
+    };
+    CommandMessage::new(id.to_owned(), &intent, sequence)
+}
+
+pub fn delete(id: &str, currency: &str, sequence: u64) -> CommandMessage {
+    let intent = Intent {
+        operation: Operation::Delete,
+        code: code(currency),
+        state: None,
+    };
+    CommandMessage::new(id.to_owned(), &intent, sequence)
+}
+
+pub fn command_record(message: &CommandMessage) -> CommandRecord {
+    CommandRecord {
+        id: message.command_id.clone(),
+        status: Status::Accepted,
+        operation: message.operation,
+        code: message.code,
+        sequence: message.sequence,
+        fingerprint: "f".repeat(64),
+        message: message.to_json(),
+        requested_by: "admin-1".into(),
+        reason: None,
+        outcome: None,
+        created_at: "2026-11-24T00:00:00Z".into(),
+        updated_at: "2026-11-24T00:00:00Z".into(),
+        expires_at: 1_900_000_000,
+    }
+}
+
+pub fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}

@@ -1,0 +1,208 @@
+//! The DynamoDB stores: the read model only moves forward, sequences are atomic, command statuses move forward only; failures.
+
+use std::sync::Arc;
+
+use currency::domain::{Outcome, Status};
+use currency::store::{
+    ApplyOutcome, CommandStore, CurrencyReader, CurrencyWriter, DynamoCommandStore,
+    DynamoCurrencies, Inserted, StoreError,
+};
+use money::CurrencyRecord;
+use testkit::fixtures::code;
+use testkit::moto::{client_for, dead_endpoint};
+
+use crate::helpers::{command_record, delete, env, now, upsert};
+
+#[tokio::test]
+async fn read_model_only_moves_forward_and_hides_tombstones() {
+    let e = env().await;
+    let w = &e.currencies;
+    assert_eq!(
+        w.apply(&upsert("a", "EUR", "1.10", 2), now()).await,
+        Ok(ApplyOutcome::Written)
+    );
+    assert_eq!(
+        w.apply(&upsert("b", "USD", "1", 1), now()).await,
+        Ok(ApplyOutcome::Written)
+    );
+    // Older and equal versions change nothing and report the current version.
+    assert_eq!(
+        w.apply(&upsert("old", "EUR", "9", 1), now()).await,
+        Ok(ApplyOutcome::Stale { current: 2 })
+    );
+    assert_eq!(
+        w.apply(&upsert("a", "EUR", "1.10", 2), now()).await,
+        Ok(ApplyOutcome::Stale { current: 2 })
+    );
+    let listed = e.currencies.list().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        listed.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
+        ["EUR", "USD"]
+    );
+    assert_eq!(listed[0].rate_to_base.to_string(), "1.1");
+    assert_eq!(listed[0].version, 2);
+
+    // The stored item is the shared read-model layout: rate as a decimal string attribute.
+    let item = e
+        .client
+        .get_item()
+        .table_name(&e.currencies_table)
+        .set_key(Some(money::record::key(code("EUR"))))
+        .send()
+        .await
+        .ok()
+        .and_then(|o| o.item)
+        .unwrap_or_default();
+    assert_eq!(
+        item.get("rate_to_base")
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str),
+        Some("1.1")
+    );
+    assert!(matches!(CurrencyRecord::from_item(&item), Ok(Some(r)) if r.version == 2));
+
+    // Delete → tombstone: gone from the list, and a late create cannot resurrect it.
+    assert_eq!(
+        w.apply(&delete("d", "EUR", 3), now()).await,
+        Ok(ApplyOutcome::Written)
+    );
+    assert_eq!(
+        w.apply(&upsert("late", "EUR", "5", 2), now()).await,
+        Ok(ApplyOutcome::Stale { current: 3 })
+    );
+    let listed = e.currencies.list().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        listed.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
+        ["USD"]
+    );
+    assert_eq!(
+        w.apply(&upsert("new", "EUR", "1.2", 4), now()).await,
+        Ok(ApplyOutcome::Written)
+    );
+    assert_eq!(e.currencies.list().await.map(|l| l.len()), Ok(2));
+}
+
+#[tokio::test]
+async fn concurrent_applies_leave_the_highest_sequence() {
+    let e = env().await;
+    let writer = Arc::new(e.currencies.clone());
+    let tasks: Vec<_> = (1..=12_u64)
+        .rev()
+        .map(|sequence| {
+            let writer = writer.clone();
+            tokio::spawn(async move {
+                writer
+                    .apply(
+                        &upsert(
+                            &format!("c{sequence}"),
+                            "GBP",
+                            &format!("1.{sequence:02}"),
+                            sequence,
+                        ),
+                        now(),
+                    )
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert!(matches!(task.await, Ok(Ok(_))));
+    }
+    let listed = e.currencies.list().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(listed[0].version, 12);
+    assert_eq!(listed[0].rate_to_base.to_string(), "1.12");
+}
+
+#[tokio::test]
+async fn sequences_are_atomic_per_currency() {
+    let e = env().await;
+    let store = Arc::new(e.commands.clone());
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let store = store.clone();
+            let currency = if i % 2 == 0 { "EUR" } else { "USD" };
+            tokio::spawn(async move { (currency, store.next_sequence(code(currency)).await) })
+        })
+        .collect();
+    let mut eur = Vec::new();
+    let mut usd = Vec::new();
+    for task in tasks {
+        match task.await {
+            Ok(("EUR", Ok(n))) => eur.push(n),
+            Ok((_, Ok(n))) => usd.push(n),
+            other => panic!("{other:?}"),
+        }
+    }
+    eur.sort_unstable();
+    usd.sort_unstable();
+    assert_eq!(eur, (1..=8).collect::<Vec<u64>>());
+    assert_eq!(usd, (1..=8).collect::<Vec<u64>>());
+}
+
+#[tokio::test]
+async fn command_statuses_store_once_and_move_forward_only() {
+    let e = env().await;
+    let s = &e.commands;
+    let message = upsert("cmd-1", "EUR", "1.1", 1);
+    let record = command_record(&message);
+    assert_eq!(s.insert(&record).await, Ok(Inserted::New));
+    assert_eq!(s.get("cmd-1").await, Ok(Some(record.clone())), "round trip");
+    let mut other = record.clone();
+    other.fingerprint = "other".into();
+    assert_eq!(
+        s.insert(&other).await,
+        Ok(Inserted::Existing(Box::new(record.clone())))
+    );
+    assert_eq!(s.get("missing").await, Ok(None));
+
+    // accepted → rejected → applied (truth wins) → nothing more.
+    assert_eq!(s.mark_rejected("cmd-1", "gave up", "t1").await, Ok(true));
+    assert_eq!(s.mark_rejected("cmd-1", "again", "t2").await, Ok(false));
+    assert_eq!(
+        s.mark_applied("cmd-1", Outcome::Written, "t3").await,
+        Ok(true)
+    );
+    assert_eq!(
+        s.mark_applied("cmd-1", Outcome::Superseded, "t4").await,
+        Ok(false)
+    );
+    assert_eq!(s.mark_rejected("cmd-1", "late", "t5").await, Ok(false));
+    let stored = s
+        .get("cmd-1")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("gone"));
+    assert_eq!(stored.status, Status::Applied);
+    assert_eq!(stored.outcome, Some(Outcome::Written));
+    assert_eq!(stored.reason, None);
+    assert_eq!(stored.updated_at, "t3");
+    // Unknown ids are no-ops, never half-created items.
+    assert_eq!(
+        s.mark_applied("ghost", Outcome::Written, "t").await,
+        Ok(false)
+    );
+    assert_eq!(s.get("ghost").await, Ok(None));
+}
+
+#[tokio::test]
+async fn unreachable_dynamodb_is_unavailable() {
+    let client = client_for(&dead_endpoint());
+    let reader = DynamoCurrencies::new(client.clone(), "t");
+    assert!(matches!(
+        reader.list().await,
+        Err(StoreError::Unavailable(_))
+    ));
+    let commands = DynamoCommandStore::new(client, "t");
+    assert!(matches!(
+        commands.next_sequence(code("EUR")).await,
+        Err(StoreError::Unavailable(_))
+    ));
+}
+
+#[tokio::test]
+async fn missing_table_is_internal() {
+    let e = env().await;
+    let reader = DynamoCurrencies::new(e.client.clone(), "no-such-table");
+    assert!(matches!(reader.list().await, Err(StoreError::Internal(_))));
+}
