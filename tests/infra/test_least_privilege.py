@@ -119,7 +119,7 @@ STAR_RESOURCE_OK = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudw
 # reads the probe account. tests/infra/test_safe_deploys.py checks the invoke list against the deployment groups.
 DEPLOYED_THROUGH_CODEDEPLOY = [
     "AuthManager", "BlogManager", "BillingManager", "CurrencyRead", "CurrencyWrite", "CurrencyProjector",
-    "Convert", "Fat", *(f"BlogMicro{op}" for op in _MICRO_BLOG),
+    "Convert", "Fat", *(f"BlogMicro{op}" for op in _MICRO_BLOG), *(g.function for g in registry.generated()),
 ]  # fmt: skip
 _APP = "${ServerlessDeploymentApplication}"
 _CODEDEPLOY_APP_GROUPS = (

@@ -18,6 +18,7 @@ import pytest
 from devkit import paths
 from devkit.deploy.template import condition
 from devkit.localcloud import expand
+from devkit.scaffold import registry
 
 HOOK = "DeployCheck"
 NOT_SHIFTED = {HOOK, "ConvertLmi"}  # no CodeDeploy deployment (see their comments in the template)
@@ -74,7 +75,7 @@ def _probes(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_prod_deploys_every_standard_function_through_codedeploy_with_its_alarms(prod: dict[str, Any]) -> None:
     assert list(_of_type(prod, "AWS::CodeDeploy::Application")) == ["ServerlessDeploymentApplication"]
     functions = standard_functions(prod)
-    assert len(functions) == 16
+    assert len(functions) == 16 + len(registry.generated())  # 8, the 8 BlogMicro*, and ./inv new-service's
     groups = _of_type(prod, "AWS::CodeDeploy::DeploymentGroup")
     assert set(groups) == {f"{fn}DeploymentGroup" for fn in functions}
     for fn in functions:
