@@ -46,4 +46,5 @@ ns = Collection(
     deploy.deploy,
     deploy.outputs,
     deploy.destroy,
+    deploy.rollback,
 )

@@ -7,8 +7,10 @@ The path (the same against AWS and against a moto server standing in for it, see
 2. `sam package` uploads them to the SAM-managed bucket (`resolve_s3`) and rewrites `CodeUri` to S3;
 3. the packaged template is translated offline by the pinned aws-sam-translator (`translate`), so CloudFormation
    gets plain resources: exactly the IAM the least-privilege test checked;
-4. `sam deploy` creates and executes the change set (infra/samconfig.toml per stage: region, bucket,
-   capabilities, parameter overrides) and waits;
+4. a CloudFormation change set is created and shown (added / modified / removed, replacements highlighted;
+   devkit/deploy/changes.py); on a production stage a replacement of a table or queue is refused unless
+   `--allow-replacement`; it is executed after `--yes` or a `y` on a terminal, and waited for
+   (`--guided` runs `sam deploy --guided` instead);
 5. the auth service's signing key is put in its secret (devkit/deploy/keys.py `ensure_signing_key`).
 
 Where this differs from a plain `sam build && sam deploy` of infra/template.yaml: step 3 runs here instead of in
@@ -20,6 +22,7 @@ Both still work on the source template for anyone who prefers SAM alone.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import sys
 import tomllib
@@ -30,7 +33,7 @@ from pathlib import Path
 import boto3
 
 from devkit import build, paths
-from devkit.deploy import keys
+from devkit.deploy import changes, keys
 from devkit.deploy.sam import run_sam
 from devkit.deploy.template import deploy_dir, function_binaries, translate, with_prebuilt_code
 from devkit.localcloud import parse_yaml, stack_name_for
@@ -104,17 +107,20 @@ def deploy(
     overrides: dict[str, str] | None = None,
     template: Path = paths.TEMPLATE,
     s3_bucket: str | None = None,
-    via: str = "sam",
+    via: str = "changeset",
+    yes: bool = False,
+    allow_replacement: bool = False,
     say: Callable[[str], None] = print,
 ) -> dict[str, str]:
     """Deploy `stage` (steps in the module docstring); returns the stack's outputs.
 
-    `s3_bucket`: upload to this bucket instead of SAM's managed one (`resolve_s3`). `via="cloudformation"`
-    replaces step 4 (`sam deploy`'s change set) by CreateStack/UpdateStack — what the moto rehearsal uses,
-    because moto's change sets lose the stack's Outputs (see tests/infra/test_deploy_rehearsal.py).
+    `s3_bucket`: upload to this bucket instead of SAM's managed one (`resolve_s3`). Step 4 is `via`:
+    "changeset" (preview, refusals, confirmation: `yes`, `allow_replacement`), "sam" (`sam deploy`, e.g.
+    guided), or "cloudformation": CreateStack/UpdateStack — what the moto rehearsal uses, because moto's
+    executed change sets lose the stack's Outputs (see tests/infra/test_deploy_rehearsal.py).
     """
-    if via not in ("sam", "cloudformation"):
-        raise DeployError(f"via={via!r}: use sam or cloudformation")
+    if via not in ("changeset", "sam", "cloudformation"):
+        raise DeployError(f"via={via!r}: use changeset, sam or cloudformation")
     if via == "cloudformation" and not s3_bucket:
         raise DeployError("via=cloudformation needs s3_bucket (the template is uploaded there)")
     check_stage_name(stage)
@@ -138,7 +144,22 @@ def deploy(
     run_sam([*package, *(bucket or common)])
     cfn_path = out_dir / "cloudformation.json"
     translate(packaged, cfn_path, region=cfg.region, parameters=cfg.parameters)
-    if via == "cloudformation":
+    if via == "changeset":
+        url = upload_template(cfg, cfn_path, s3_bucket or artifact_bucket(packaged))
+        try:
+            changes.preview_and_execute(
+                _client("cloudformation", cfg.region),
+                stage=stage,
+                stack=cfg.stack_name,
+                template_url=url,
+                parameters=cfg.parameters,
+                yes=yes,
+                allow_replacement=allow_replacement,
+                say=say,
+            )
+        except changes.ChangeSetRefused as err:
+            raise DeployError(str(err)) from None
+    elif via == "cloudformation":
         say(f"deploy: CreateStack/UpdateStack {cfg.stack_name} ({cfg.region}) from {cfn_path.name}")
         apply_stack(cfg, cfn_path, str(s3_bucket))
     else:
@@ -161,15 +182,27 @@ def deploy(
     return outs
 
 
-def apply_stack(cfg: StageConfig, cfn_path: Path, bucket: str) -> None:
-    """Create or update the stack from the translated template (uploaded to `bucket`) and wait for it."""
+def artifact_bucket(packaged: Path) -> str:
+    """The bucket `sam package` uploaded the code to (the first `s3://bucket/...` of the packaged template)."""
+    match = re.search(r"s3://([a-z0-9][a-z0-9.-]+)/", packaged.read_text())
+    if match is None:
+        raise DeployError(f"{packaged}: no s3:// artifact in the packaged template; pass --s3-bucket")
+    return match.group(1)
+
+
+def upload_template(cfg: StageConfig, cfn_path: Path, bucket: str) -> str:
+    """Upload the translated template (too big for TemplateBody) next to the code; returns its URL."""
     import hashlib
 
     body = cfn_path.read_bytes()
     key = f"{cfg.stack_name}/cloudformation-{hashlib.sha256(body).hexdigest()[:16]}.json"
-    s3 = _client("s3", cfg.region)
-    s3.put_object(Bucket=bucket, Key=key, Body=body)
-    url = f"https://{bucket}.s3.{cfg.region}.amazonaws.com/{key}"  # CloudFormation reads it with our credentials
+    _client("s3", cfg.region).put_object(Bucket=bucket, Key=key, Body=body)
+    return f"https://{bucket}.s3.{cfg.region}.amazonaws.com/{key}"  # CloudFormation reads it with our credentials
+
+
+def apply_stack(cfg: StageConfig, cfn_path: Path, bucket: str) -> None:
+    """Create or update the stack from the translated template (uploaded to `bucket`) and wait for it."""
+    url = upload_template(cfg, cfn_path, bucket)
     cfn = _client("cloudformation", cfg.region)
     params = [{"ParameterKey": k, "ParameterValue": v} for k, v in cfg.parameters.items()]
     request = {"StackName": cfg.stack_name, "TemplateURL": url, "Parameters": params}
@@ -235,17 +268,43 @@ def _print_outputs(outs: dict[str, str]) -> None:
         print(f"{key:<28} {value}")
 
 
-def deploy_task(stage: str, *, guided: bool, build_first: bool, yes: bool, region: str, s3_bucket: str) -> None:
-    """`./inv deploy`: :func:`deploy`, then the stage's outputs."""
+def deploy_task(
+    stage: str,
+    *,
+    guided: bool,
+    build_first: bool,
+    yes: bool,
+    allow_replacement: bool,
+    region: str,
+    s3_bucket: str,
+    parameters: str = "",
+) -> None:
+    """`./inv deploy`: :func:`deploy` (change set preview, or `sam deploy --guided`), then the stage's outputs."""
     outs = deploy(
         stage,
+        overrides=_parse_overrides(parameters),
         build_first=build_first,
         guided=guided,
-        confirm=False if yes else None,
+        via="sam" if guided else "changeset",
+        yes=yes,
+        allow_replacement=allow_replacement,
         region=region or None,
         s3_bucket=s3_bucket or None,
     )
     _print_outputs(outs)
+
+
+def rollback_task(stage: str, *, region: str) -> None:
+    """`./inv rollback`: the aliases the last deploy moved, back to their previous versions."""
+    from devkit.deploy import rollback
+
+    check_stage_name(stage)
+    cfg = stage_config(stage, region=region or None)
+    try:
+        moved = rollback.rollback(_client("cloudformation", cfg.region), _client("lambda", cfg.region), cfg.stack_name)
+    except rollback.RollbackError as err:
+        raise DeployError(str(err)) from None
+    print(f"rollback: {len(moved)} alias(es) of {cfg.stack_name} moved back")
 
 
 def outputs_task(stage: str, *, region: str) -> None:

@@ -49,6 +49,12 @@ def template(text: str, service: ServiceName, table: bool) -> str:
     text = insert_above_marker(text, "variables", part("fat-environment"), path=path)
     text = insert_above_marker(text, "statement", part("fat-policy"), path=path)
     text = insert_above_marker(text, "routes", part("fat-events"), path=path)
+    # The pre-traffic hook probes the new version (its health and one authenticated read) and may invoke it.
+    fn, name = service.function, service.name
+    probe = '            "${' + fn + '}":{"health":"GET /health/' + name + '","authenticated":"GET /' + name + '"},'
+    text = insert_above_line(text, '            "${AuthManager}":{', probe, path=path)
+    grant = '                - !Sub "${' + fn + '.Arn}:*"'
+    text = insert_above_line(text, '                - !Sub "${AuthManager.Arn}:*"', grant, path=path)
     text, widgets = _DASHBOARD_LAST.subn(rf'\1, ["...", "${{{service.function}}}"]\2', text)
     if widgets != 3:
         raise ScaffoldError(f"{path}: expected the dashboard's three AWS/Lambda widgets, found {widgets}")

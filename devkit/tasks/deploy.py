@@ -1,4 +1,4 @@
-"""Tasks that deploy (SAM, one stack per stage; see devkit/deploy/stage.py): deploy, outputs, destroy."""
+"""Tasks that deploy (SAM, one stack per stage; see devkit/deploy/stage.py): deploy, outputs, destroy, rollback."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from devkit.tasks import exits
         "stage": "dev, staging, prod or a personal name (stack lambda-rust-reference-<stage>)",
         "guided": "sam deploy --guided (asks for every setting and saves it to infra/samconfig.toml)",
         "no_build": "deploy the zips already built by ./inv build (release, the stage's architecture)",
-        "yes": "no change-set confirmation (CI)",
+        "yes": "execute the change set without asking (CI)",
+        "allow_replacement": "let a production stage replace a table or queue (their data or messages are lost)",
         "region": "AWS region (default: infra/samconfig.toml, or AWS_REGION)",
         "s3_bucket": "upload artifacts to this bucket instead of SAM's managed one",
+        "parameters": "template parameter overrides, e.g. 'EnableLmi=false' (on top of infra/samconfig.toml)",
     }
 )
 @exits()
@@ -24,13 +26,24 @@ def deploy(
     guided: bool = False,
     no_build: bool = False,
     yes: bool = False,
+    allow_replacement: bool = False,
     region: str = "",
     s3_bucket: str = "",
+    parameters: str = "",
 ) -> None:
-    """Deploy a stage: release zips → sam package → offline SAM translation → sam deploy → signing key."""
+    """Deploy a stage: release zips → sam package → offline SAM translation → change set (shown, confirmed) → key."""
     from devkit.deploy import stage as deployer
 
-    deployer.deploy_task(stage, guided=guided, build_first=not no_build, yes=yes, region=region, s3_bucket=s3_bucket)
+    deployer.deploy_task(
+        stage,
+        guided=guided,
+        build_first=not no_build,
+        yes=yes,
+        allow_replacement=allow_replacement,
+        region=region,
+        s3_bucket=s3_bucket,
+        parameters=parameters,
+    )
 
 
 @task(help={"stage": "the deployed stage", "region": "AWS region (default: samconfig / AWS_REGION)"})
@@ -56,3 +69,12 @@ def destroy(c: Context, stage: str, yes: bool = False, i_know: bool = False, reg
     from devkit.deploy import stage as deployer
 
     deployer.destroy_task(stage, yes=yes, i_know=i_know, region=region)
+
+
+@task(help={"stage": "the deployed stage", "region": "AWS region (default: samconfig / AWS_REGION)"})
+@exits()
+def rollback(c: Context, stage: str, region: str = "") -> None:
+    """Point the `live` aliases the last deploy moved back to their previous versions (no build, no stack update)."""
+    from devkit.deploy import stage as deployer
+
+    deployer.rollback_task(stage, region=region)

@@ -11,7 +11,7 @@ from tests.conftest import ROOT
 TASKS = {
     "bench", "bench-fat", "bench-lmi", "build", "clean-test-data", "compare", "contract", "deploy", "destroy",
     "down", "fault", "grant-admin", "init", "invoke", "keys", "lint", "load", "lock", "logs", "metrics",
-    "new-service", "openapi", "outputs", "setup", "soak", "status", "test", "up",
+    "new-service", "openapi", "outputs", "rollback", "setup", "soak", "status", "test", "up",
 }  # fmt: skip
 
 

@@ -60,7 +60,8 @@ def test_cfn_lint_accepts_the_template(generated: Path) -> None:
 
 def test_the_template_suites_cover_the_new_service(generated: Path) -> None:
     assert [g.function for g in registry.generated(generated)] == ["InventoryManager"]
-    suites = ["tests/infra/test_least_privilege.py", "tests/system/e2e/test_fat_openapi.py"]
+    suites = ["tests/infra/test_least_privilege.py", "tests/infra/test_safe_deploys.py"]
+    suites += ["tests/system/e2e/test_fat_openapi.py"]
     cmd = [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", *suites]
     out = subprocess.run(cmd, cwd=generated, capture_output=True, text=True).stdout
     for stage in ("prod", "dev"):
@@ -72,6 +73,10 @@ def test_the_template_suites_cover_the_new_service(generated: Path) -> None:
         "test_every_lith_route_is_documented_and_vice_versa",
         "test_fat_api_serves_exactly_the_documented_routes",
         "test_every_operation_documents_its_errors_and_parameters",
+        "test_prod_deploys_every_standard_function_through_codedeploy_with_its_alarms",
+        "test_function_alarms_watch_the_live_alias",
+        "test_the_hook_probes_exactly_the_functions_codedeploy_deploys",
+        "test_routes_probed_are_routes_of_that_function",
     ):
         assert re.search(rf"::{check}(\[\w+\])? PASSED", out), (check, out[-3000:])
     # Fat's environment and IAM are the union of the liths' (checked here for the new function alone, so another

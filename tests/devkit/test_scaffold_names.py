@@ -126,7 +126,7 @@ def test_with_a_table_every_shared_file_gains_only_added_lines() -> None:
             # Pure insertions, except the dashboard's three widened metric lines.
             assert op in ("equal", "insert") or all('"${Fat}"' in line for line in before[i1:i2]), (path, op)
     template = plan.changed["infra/template.yaml"]
-    for resource in ("GadgetsManager:", "GadgetsTable:", "GadgetsManagerLogGroup:", "GadgetsErrorsAlarm:"):
+    for resource in ("GadgetsManager:", "GadgetsTable:", "GadgetsManagerLogGroup:", "GadgetsManagerErrorsAlarm:"):
         assert f"\n  {resource}" in template, resource
     assert template.count('["...", "${GadgetsManager}"]') == 3  # the dashboard's three AWS/Lambda widgets
     assert template.rstrip().endswith("Value: !Ref GadgetsTable")

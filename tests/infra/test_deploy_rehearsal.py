@@ -5,9 +5,13 @@ offline SAM translation → the stack. Differences, all forced by moto and liste
 - step 4 is CreateStack (`via="cloudformation"`), not `sam deploy`'s change set: moto's executed change sets have
   no Outputs (and SAM's managed bucket stack fails for the same reason, so an explicit bucket is used);
 - `EnableLmi=false`: moto has no AWS::Lambda::CapacityProvider;
-- moto's CloudFormation skips AWS::SecretsManager::Secret, AWS::ApiGatewayV2::*, AWS::Lambda::Alias and
-  AWS::CloudWatch::Alarm, so their outputs (AuthSigningKeySecret, the API URLs) are missing and the
-  signing-key step stops with a clear error — asserted below, not papered over.
+- moto's CloudFormation skips AWS::SecretsManager::Secret, AWS::ApiGatewayV2::*, AWS::Lambda::Alias,
+  AWS::CodeDeploy::* and AWS::CloudWatch::Alarm, so their outputs (AuthSigningKeySecret, the API URLs) are missing
+  and the signing-key step stops with a clear error — asserted below, not papered over;
+- since moto creates no aliases, a reference to one (`!Ref FnAliaslive`: the API permissions, the queue's event
+  source mapping) stays unresolved and moto fails the resource. The translated template is therefore rewritten
+  to name the function itself (`without_aliases`, below) before moto sees it; on AWS they name the `live` alias
+  (tests/infra/test_safe_deploys.py).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 import pytest
 
 from devkit.deploy import stage as deploy
-from devkit.deploy.template import condition, deploy_dir
+from devkit.deploy.template import condition, deploy_dir, translate
 from devkit.localcloud import Backend, create_backend, stack_name_for
 from devkit.stack import stop_child, wait_for_control
 from tests.conftest import ROOT
@@ -40,7 +44,44 @@ NOT_CREATED_BY_MOTO = {
     "AWS::ApiGatewayV2::Api",
     "AWS::ApiGatewayV2::Stage",
     "AWS::CloudWatch::Alarm",
+    "AWS::Lambda::Alias",
+    "AWS::CodeDeploy::Application",
+    "AWS::CodeDeploy::DeploymentGroup",
 }
+
+
+def without_aliases(cfn: dict[str, Any]) -> dict[str, Any]:
+    """Every `{"Ref": "<Fn>Aliaslive"}` → `{"Ref": "<Fn>"}` (moto creates no aliases; see the module docstring)."""
+    aliases = {
+        lid: r["Properties"]["FunctionName"]["Ref"]
+        for lid, r in cfn["Resources"].items()
+        if r["Type"] == "AWS::Lambda::Alias"
+    }
+
+    def swap(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"Ref"} and node["Ref"] in aliases:
+                return {"Ref": aliases[node["Ref"]]}
+            return {k: swap(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [swap(v) for v in node]
+        return node
+
+    return {**cfn, "Resources": {lid: swap(r) for lid, r in cfn["Resources"].items()}}
+
+
+def test_without_aliases_names_the_function() -> None:
+    cfn = {
+        "Resources": {
+            "FnAliaslive": {"Type": "AWS::Lambda::Alias", "Properties": {"FunctionName": {"Ref": "Fn"}}},
+            "Perm": {"Type": "AWS::Lambda::Permission", "Properties": {"FunctionName": {"Ref": "FnAliaslive"}}},
+            "Other": {"Type": "X", "Properties": {"A": [{"Ref": "Fn"}, {"Ref": "FnAliaslive"}]}},
+        }
+    }
+    out = without_aliases(cfn)["Resources"]
+    assert out["Perm"]["Properties"]["FunctionName"] == {"Ref": "Fn"}
+    assert out["Other"]["Properties"]["A"] == [{"Ref": "Fn"}, {"Ref": "Fn"}]
+    assert out["FnAliaslive"] == cfn["Resources"]["FnAliaslive"]
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +112,15 @@ def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
 
 @pytest.fixture(scope="module")
 def deployed(stand_in: Backend) -> dict[str, Any]:
-    with pytest.raises(deploy.DeployError, match="no AuthSigningKeySecret output"):
-        deploy.deploy(STAGE, profile="ci", overrides=OVERRIDES, s3_bucket=BUCKET, via="cloudformation")
+    def translate_for_moto(packaged: Path, out: Path, **kwargs: Any) -> dict[str, Any]:
+        cfn = without_aliases(translate(packaged, out, **kwargs))
+        out.write_text(json.dumps(cfn, indent=1))
+        return cfn
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(deploy, "translate", translate_for_moto)
+        with pytest.raises(deploy.DeployError, match="no AuthSigningKeySecret output"):
+            deploy.deploy(STAGE, profile="ci", overrides=OVERRIDES, s3_bucket=BUCKET, via="cloudformation")
     cfn = stand_in.boto3_client("cloudformation")
     resources = cfn.list_stack_resources(StackName=stack_name_for(STAGE))["StackResourceSummaries"]
     translated = json.loads((deploy_dir(STAGE) / "cloudformation.json").read_text())
@@ -86,6 +134,7 @@ def test_the_stack_is_created_from_the_translated_template(deployed: dict[str, A
         "AWS::SQS::Queue",
         "AWS::IAM::Role",
         "AWS::Lambda::Function",
+        "AWS::Lambda::Version",
         "AWS::Lambda::Permission",
         "AWS::Lambda::EventSourceMapping",
         "AWS::Logs::LogGroup",
@@ -131,7 +180,7 @@ def test_functions_run_the_built_zips_with_their_own_roles(stand_in: Backend, de
     functions = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in deployed["resources"]}
     resources = deployed["translated"]["Resources"]
     names = [lid for lid, r in resources.items() if r["Type"] == "AWS::Lambda::Function" and "Condition" not in r]
-    assert "ConvertLmi" not in names and len(names) == 16  # 8 + the 8 BlogMicro* functions
+    assert "ConvertLmi" not in names and len(names) == 17  # 8 + the 8 BlogMicro* functions + DeployCheck
     assert "ConvertLmi" not in functions  # its condition (EnableLmi=false) is honoured
     for lid in names:
         config = lam.get_function_configuration(FunctionName=functions[lid])

@@ -13,6 +13,7 @@ Managed policies SAM attaches, and what they grant:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,26 @@ for _generated in registry.generated():
 # Actions AWS only grants on "*" (no resource-level permissions).
 STAR_RESOURCE_OK = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"}
 
+# The pre-traffic hook: reads its deployment and reports the verdict (this stack's CodeDeploy application only),
+# invokes the versions under test (qualified ARNs of the functions CodeDeploy deploys, never another function),
+# reads the probe account. tests/infra/test_safe_deploys.py checks the invoke list against the deployment groups.
+DEPLOYED_THROUGH_CODEDEPLOY = [
+    "AuthManager", "BlogManager", "BillingManager", "CurrencyRead", "CurrencyWrite", "CurrencyProjector",
+    "Convert", "Fat", *(f"BlogMicro{op}" for op in _MICRO_BLOG), *(g.function for g in registry.generated()),
+]  # fmt: skip
+_APP = "${ServerlessDeploymentApplication}"
+_CODEDEPLOY_APP_GROUPS = (
+    f"arn:${{AWS::Partition}}:codedeploy:${{AWS::Region}}:${{AWS::AccountId}}:deploymentgroup:{_APP}/*"
+)
+EXPECTED["DeployCheckRole"] = (
+    {BASIC},
+    {(f"codedeploy:{a}", _CODEDEPLOY_APP_GROUPS) for a in ("GetDeployment", "PutLifecycleEventHookExecutionStatus")}
+    | {("lambda:InvokeFunction", f"${{{fn}.Arn}}:*") for fn in DEPLOYED_THROUGH_CODEDEPLOY}
+    | {("secretsmanager:GetSecretValue", "DeployProbeAccount")},
+)
+# The one grant on qualified ARNs (`function:name:*` = that function's versions and aliases, nothing else).
+QUALIFIED_INVOKE_OK = {("DeployCheckRole", "lambda:InvokeFunction")}
+
 
 def _resource(node: Any) -> str:
     if isinstance(node, str):
@@ -183,6 +204,8 @@ def test_no_wildcard_actions_or_resources(expanded: dict[str, Any]) -> None:
             assert "*" not in action, f"{role_name}: wildcard action {action}"
             if resource == "*":
                 assert action in STAR_RESOURCE_OK, f"{role_name}: {action} on '*'"
+            if (role_name, action) in QUALIFIED_INVOKE_OK and re.fullmatch(r"\$\{\w+\.Arn\}:\*", resource):
+                continue
             assert not resource.endswith(":*"), f"{role_name}: {action} on {resource}"
 
 
