@@ -452,51 +452,43 @@ impl AttemptStore for DynamoAttemptStore {
             Restart::AfterQuietSince(floor) => ("last_failure", floor),
             Restart::WindowBefore(floor) => ("window_start", floor),
         };
+        // One conditional update; `None` when its condition failed (the counter is not in that state).
+        let update = |expression: &'static str, condition: &'static str| {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(key.to_owned()))
+                .update_expression(expression)
+                .condition_expression(condition)
+                .expression_attribute_names("#since", since)
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":exp", n(expires_at))
+                .expression_attribute_values(":floor", n(floor))
+                .return_values(ReturnValue::AllNew)
+                .send()
+        };
         for _ in 0..3 {
-            let added = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", AttributeValue::S(key.to_owned()))
-                .update_expression("ADD failures :one SET last_failure = :now, expires_at = :exp")
-                .condition_expression("#since >= :floor AND expires_at > :now")
-                .expression_attribute_names("#since", since)
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":now", n(now))
-                .expression_attribute_values(":exp", n(expires_at))
-                .expression_attribute_values(":floor", n(floor))
-                .return_values(ReturnValue::AllNew)
-                .send()
-                .await;
-            match added {
-                Ok(out) => return Ok(out.attributes.as_ref().map(counter_of).unwrap_or_default()),
-                Err(e) if condition_failed(&e) => {}
-                Err(e) => return Err(failed(&e)),
-            }
-            let started = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", AttributeValue::S(key.to_owned()))
-                .update_expression(
+            let attempts = [
+                // Add to a live count ...
+                update(
+                    "ADD failures :one SET last_failure = :now, expires_at = :exp",
+                    "#since >= :floor AND expires_at > :now",
+                ),
+                // ... or start a new one; when another environment started it in between, add again.
+                update(
                     "SET failures = :one, window_start = :now, last_failure = :now, expires_at = :exp",
-                )
-                .condition_expression(
                     "attribute_not_exists(pk) OR #since < :floor OR expires_at <= :now",
-                )
-                .expression_attribute_names("#since", since)
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":now", n(now))
-                .expression_attribute_values(":exp", n(expires_at))
-                .expression_attribute_values(":floor", n(floor))
-                .return_values(ReturnValue::AllNew)
-                .send()
-                .await;
-            match started {
-                Ok(out) => return Ok(out.attributes.as_ref().map(counter_of).unwrap_or_default()),
-                // Another environment started the count in between: add to it.
-                Err(e) if condition_failed(&e) => continue,
-                Err(e) => return Err(failed(&e)),
+                ),
+            ];
+            for attempt in attempts {
+                match attempt.await {
+                    Ok(out) => {
+                        return Ok(out.attributes.as_ref().map(counter_of).unwrap_or_default());
+                    }
+                    Err(e) if condition_failed(&e) => {}
+                    Err(e) => return Err(failed(&e)),
+                }
             }
         }
         Err(AttemptStoreError("counter kept changing; gave up".into()))
