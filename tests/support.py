@@ -3,6 +3,8 @@ bearer headers). The suites' conftests build their fixtures from these; tests im
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -143,3 +145,18 @@ def currency_item(code: str, name: str, minor_units: int, rate: str) -> dict:
         "version": {"N": "1"},
         "updated_at": {"S": "2026-01-01T00:00:00Z"},
     }
+
+
+def jwt_header(token: str) -> dict:
+    """A JWT's header, unverified (tests read `kid`)."""
+    return _segment(token, 0)
+
+
+def jwt_claims(token: str) -> dict:
+    """A JWT's claims, unverified (tests read `iss`, `sub`, `roles`)."""
+    return _segment(token, 1)
+
+
+def _segment(token: str, index: int) -> dict:
+    part = token.split(".")[index]
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))

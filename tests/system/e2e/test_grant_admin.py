@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import json
-
 import pytest
 import requests
 
 from devkit import targets
 from devkit.targets import admin
-from tests.support import PASSWORD, Stack, unique_email
+from tests.support import PASSWORD, Stack, jwt_claims, unique_email
 
 
 def _claims(token: str) -> dict:
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return jwt_claims(token)
 
 
 pytestmark = pytest.mark.local_only  # reads the local backend directly; deployed stages use the task

@@ -9,8 +9,6 @@ tokens other tests hold.
 
 from __future__ import annotations
 
-import base64
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +18,7 @@ import requests
 
 from devkit import targets
 from devkit.targets import signing
-from tests.support import PASSWORD, Stack, local_stack, unique_email, wait_for
+from tests.support import PASSWORD, Stack, jwt_header, local_stack, unique_email, wait_for
 
 pytestmark = pytest.mark.local_only
 
@@ -39,8 +37,7 @@ def rotating(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 def _kid(token: str) -> str:
-    header = token.split(".")[0]
-    return json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
+    return jwt_header(token)["kid"]
 
 
 def _login(http: requests.Session, stack: Stack, email: str) -> str:

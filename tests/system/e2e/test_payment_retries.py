@@ -9,8 +9,6 @@ response, `locked_until` in the past), so the retry takes the record over. The r
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 import uuid
 
@@ -19,7 +17,7 @@ import requests
 
 from devkit import targets
 from devkit.stack import set_faults
-from tests.support import Account, Stack, new_account
+from tests.support import Account, Stack, jwt_claims, new_account
 
 pytestmark = pytest.mark.local_only
 
@@ -31,8 +29,7 @@ LINES = [{"description": "Design review", "quantity": 1, "unit_price": 10000, "t
 
 
 def _subject(token: str) -> str:
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"]
+    return jwt_claims(token)["sub"]
 
 
 def _pay(stack: Stack, http: requests.Session, owner: Account, body: dict, key: str) -> requests.Response:
