@@ -48,7 +48,7 @@ pub fn read_state_from_env(env: &Env, sdk: &SdkConfig) -> Result<ReadState, Conf
             reason: "at most 300000 (5 minutes)".into(),
         });
     }
-    let store = store::DynamoCurrencies::new(platform::aws::dynamodb(sdk), table);
+    let store = store::DynamoCurrencies::new(store::writes::client(sdk), table);
     Ok(ReadState::new(Arc::new(store), ttl))
 }
 
@@ -63,7 +63,7 @@ pub fn write_state_from_env(env: &Env, sdk: &SdkConfig) -> Result<WriteState, Co
     )?;
     Ok(WriteState {
         commands: Arc::new(store::DynamoCommandStore::new(
-            platform::aws::dynamodb(sdk),
+            store::writes::client(sdk),
             table,
         )),
         queue: Arc::new(store::SqsCommandQueue::new(
@@ -84,9 +84,11 @@ pub fn projector_state_from_env(env: &Env, sdk: &SdkConfig) -> Result<ProjectorS
         "COMMANDS_MAX_RECEIVE_COUNT",
         projector::DEFAULT_MAX_RECEIVE_COUNT,
     )?;
-    let client = platform::aws::dynamodb(sdk);
+    let client = store::writes::client(sdk);
     Ok(ProjectorState {
-        currencies: Arc::new(store::DynamoCurrencies::new(client.clone(), currencies)),
+        currencies: Arc::new(
+            store::DynamoCurrencies::new(client.clone(), currencies).with_commands_table(&commands),
+        ),
         commands: Arc::new(store::DynamoCommandStore::new(client, commands)),
         max_receive_count: max_receive_count.max(1),
     })
@@ -116,6 +118,7 @@ pub fn write_app(state: WriteState) -> Router {
         )
         .route("/commands/{id}", get(write::get_command))
         .layer(DefaultBodyLimit::max(domain::REQUEST_MAX_BYTES))
+        .layer(axum::middleware::from_fn(store::writes::per_request))
         .merge(platform::health::router(
             "currency-write",
             env!("CARGO_PKG_VERSION"),

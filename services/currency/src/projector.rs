@@ -8,7 +8,10 @@
 //! 2. apply it with a conditional write on the currency's version (only a higher sequence writes), so
 //!    duplicates and reordered deliveries change nothing;
 //! 3. mark the command `applied` (`written`, or `superseded` when a newer command was already in
-//!    place; a redelivery of a command already written logs `duplicate` and keeps `written`). Any store failure reports the message failed so only it is retried; on the last
+//!    place; a redelivery of a command already written logs `duplicate` and keeps `written`); a
+//!    written command's status goes in the same write as the read model where the store can
+//!    ([`CurrencyWriter::apply_and_mark`]: one DynamoDB transaction), so an accepted command costs
+//!    the projector one write. Any store failure reports the message failed so only it is retried; on the last
 //!    receive (`ApproximateReceiveCount` ≥ `COMMANDS_MAX_RECEIVE_COUNT`, the template's
 //!    maxReceiveCount) the command is also marked `rejected` because the DLQ will take the message.
 //!
@@ -23,7 +26,7 @@ use time::OffsetDateTime;
 use tracing::Instrument;
 
 use crate::domain::{self, CommandMessage, Outcome};
-use crate::store::{ApplyOutcome, CommandStore, CurrencyWriter};
+use crate::store::{ApplyOutcome, CommandStore, CurrencyWriter, writes};
 
 /// Default `COMMANDS_MAX_RECEIVE_COUNT` (must equal the queue's redrive `maxReceiveCount`).
 pub const DEFAULT_MAX_RECEIVE_COUNT: u32 = 5;
@@ -80,7 +83,10 @@ pub async fn handler(
     event: LambdaEvent<SqsEvent>,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
     platform::metrics::cold_start();
-    Ok(handle_batch(state, event.payload).await)
+    let before = writes::total();
+    let response = handle_batch(state, event.payload).await;
+    writes::report_since(before);
+    Ok(response)
 }
 
 /// Applies a batch; the response names exactly the messages to retry.
@@ -189,12 +195,12 @@ pub async fn process(state: &ProjectorState, message: &SqsMessage) -> Dispositio
         }
     };
 
-    let disposition = match state.currencies.apply(&command, now).await {
-        Ok(ApplyOutcome::Written) => Disposition::Written,
-        Ok(ApplyOutcome::Stale { current }) if current == command.sequence => {
-            Disposition::Duplicate
+    let (disposition, marked) = match state.currencies.apply_and_mark(&command, now).await {
+        Ok((ApplyOutcome::Written, marked)) => (Disposition::Written, marked),
+        Ok((ApplyOutcome::Stale { current }, _)) if current == command.sequence => {
+            (Disposition::Duplicate, false)
         }
-        Ok(ApplyOutcome::Stale { .. }) => Disposition::Superseded,
+        Ok((ApplyOutcome::Stale { .. }, _)) => (Disposition::Superseded, false),
         Err(e) => {
             let mut rejected = None;
             if last_receive {
@@ -231,11 +237,15 @@ pub async fn process(state: &ProjectorState, message: &SqsMessage) -> Dispositio
         Disposition::Superseded => Outcome::Superseded,
         _ => Outcome::Written,
     };
-    match state
-        .commands
-        .mark_applied(&command.command_id, applied, &at)
-        .await
-    {
+    let status = if marked {
+        Ok(true)
+    } else {
+        state
+            .commands
+            .mark_applied(&command.command_id, applied, &at)
+            .await
+    };
+    match status {
         Ok(changed) => {
             tracing::info!(
                 message_id,

@@ -130,28 +130,27 @@ async fn submit(
     let (id, _client_chosen) = domain::command_id(idempotency_key(headers)?, body_command_id)
         .map_err(CurrencyError::Validation)?;
     let fingerprint = intent.fingerprint();
-    // No read first: a new id (the common case) costs a sequence bump and one conditional put; a retry of a
-    // known id burns a sequence number (gaps are harmless: the projector only compares) and replays below.
-    let sequence = state.commands.next_sequence(intent.code).await?;
-    let message = CommandMessage::new(id.clone(), &intent, sequence).to_json();
+    // No read of the id first: a new id (the common case) costs one write (sequence and command together);
+    // a known id is found by that write's condition and replayed below.
     let now = time::OffsetDateTime::now_utc();
     let at = money::record::format_time(now);
-    let record = CommandRecord {
-        id,
+    let draft = |sequence| CommandRecord {
+        id: id.clone(),
         status: Status::Accepted,
         operation: intent.operation,
         code: intent.code,
         sequence,
         fingerprint: fingerprint.clone(),
-        message,
+        message: CommandMessage::new(id.clone(), &intent, sequence).to_json(),
         requested_by: principal.user_id.clone(),
         reason: None,
         outcome: None,
         created_at: at.clone(),
-        updated_at: at,
+        updated_at: at.clone(),
         expires_at: now.unix_timestamp().saturating_add(state.retention_seconds),
     };
-    if let Inserted::Existing(existing) = state.commands.insert(&record).await? {
+    let (record, inserted) = state.commands.insert_next(intent.code, &draft).await?;
+    if let Inserted::Existing(existing) = inserted {
         // A retry, or a race with a concurrent request for the same id: the stored command's sequence wins.
         return replay(state, &existing, &fingerprint).await;
     }

@@ -1,12 +1,18 @@
 //! DynamoDB stores: the read model (`CURRENCIES_TABLE`, key `code`) and command statuses
 //! (`COMMANDS_TABLE`, key `id`, TTL `expires_at`; per-currency counters are `SEQ#<code>` items there).
+//!
+//! An accepted command costs two write requests: the write function stores it with its sequence (the
+//! counter and the command in one transaction), the projector writes the read model and marks the
+//! command `applied` (one transaction). Only the rare paths write again: a stale or duplicate
+//! delivery marks its status alone, a failure marks `rejected`.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use money::record::{self as model, LIVE_FILTER};
 use money::{CurrencyCode, CurrencyRecord};
 use platform::dynamo::{Item, get_i64, get_s, n, s};
@@ -27,11 +33,38 @@ fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> boo
     matches!(err, SdkError::ServiceError(s) if s.err().code() == Some("ConditionalCheckFailedException"))
 }
 
+/// Which items of a cancelled transaction failed their condition (`None` when it was not cancelled
+/// for conditions: a conflict with another transaction, throttling, …).
+fn failed_conditions<R>(err: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<bool>> {
+    let SdkError::ServiceError(service) = err else {
+        return None;
+    };
+    let TransactWriteItemsError::TransactionCanceledException(cancelled) = service.err() else {
+        return None;
+    };
+    let reasons = cancelled.cancellation_reasons();
+    let failed: Vec<bool> = reasons
+        .iter()
+        .map(|r| r.code() == Some("ConditionalCheckFailed"))
+        .collect();
+    // Only conditions (and "None" for the items that passed) make the outcome known.
+    reasons
+        .iter()
+        .all(|r| matches!(r.code(), Some("ConditionalCheckFailed" | "None") | None))
+        .then_some(failed)
+}
+
+fn built<T, E: std::fmt::Display>(part: Result<T, E>) -> Result<T, StoreError> {
+    part.map_err(|e| StoreError::Internal(format!("building a DynamoDB request: {e}")))
+}
+
 /// The read model in DynamoDB.
 #[derive(Clone)]
 pub struct DynamoCurrencies {
     client: Client,
     table: String,
+    /// The command statuses' table, for [`CurrencyWriter::apply_and_mark`]'s one transaction.
+    commands_table: Option<String>,
 }
 
 impl DynamoCurrencies {
@@ -39,7 +72,24 @@ impl DynamoCurrencies {
         Self {
             client,
             table: table.into(),
+            commands_table: None,
         }
+    }
+
+    /// Marks statuses in `table` in the same transaction as the read model write (the projector).
+    #[must_use]
+    pub fn with_commands_table(mut self, table: impl Into<String>) -> Self {
+        self.commands_table = Some(table.into());
+        self
+    }
+
+    fn item(message: &CommandMessage, at: OffsetDateTime) -> Result<Item, StoreError> {
+        Ok(match message.operation {
+            Operation::Delete => model::tombstone_item(message.code, message.sequence, at),
+            Operation::Create | Operation::Replace => {
+                message.record(at).map_err(StoreError::Internal)?.to_item()
+            }
+        })
     }
 
     async fn current_version(&self, code: CurrencyCode) -> Result<u64, StoreError> {
@@ -102,12 +152,7 @@ impl CurrencyWriter for DynamoCurrencies {
         message: &CommandMessage,
         at: OffsetDateTime,
     ) -> Result<ApplyOutcome, StoreError> {
-        let item = match message.operation {
-            Operation::Delete => model::tombstone_item(message.code, message.sequence, at),
-            Operation::Create | Operation::Replace => {
-                message.record(at).map_err(StoreError::Internal)?.to_item()
-            }
-        };
+        let item = Self::item(message, at)?;
         let result = self
             .client
             .put_item()
@@ -125,7 +170,76 @@ impl CurrencyWriter for DynamoCurrencies {
             Err(e) => Err(sdk_error(e)),
         }
     }
+
+    async fn apply_and_mark(
+        &self,
+        message: &CommandMessage,
+        at: OffsetDateTime,
+    ) -> Result<(ApplyOutcome, bool), StoreError> {
+        let Some(commands) = &self.commands_table else {
+            return Ok((self.apply(message, at).await?, false));
+        };
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Self::item(message, at)?))
+            .condition_expression("attribute_not_exists(code) OR version < :seq")
+            .expression_attribute_values(":seq", n(message.sequence))
+            .build();
+        let mark = mark_applied_update(
+            commands,
+            &message.command_id,
+            Outcome::Written,
+            &money::record::format_time(at),
+        );
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(built(put)?).build())
+            .transact_items(TransactWriteItem::builder().update(built(mark)?).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok((ApplyOutcome::Written, true)),
+            Err(e) => match failed_conditions(&e).as_deref() {
+                // The read model already holds this version or a newer one.
+                Some([true, ..]) => Ok((
+                    ApplyOutcome::Stale {
+                        current: self.current_version(message.code).await?,
+                    },
+                    false,
+                )),
+                // Only the status refused (unknown, expired or already applied): the read model alone.
+                Some([false, true]) => Ok((self.apply(message, at).await?, false)),
+                _ => Err(sdk_error(e)),
+            },
+        }
+    }
 }
+
+/// `accepted | rejected → applied` as an update (alone, or inside the projector's transaction).
+fn mark_applied_update(
+    table: &str,
+    id: &str,
+    outcome: Outcome,
+    at: &str,
+) -> Result<Update, aws_sdk_dynamodb::error::BuildError> {
+    Update::builder()
+        .table_name(table)
+        .set_key(Some(DynamoCommandStore::key(id)))
+        .update_expression(
+            "SET #status = :applied, outcome = :outcome, updated_at = :at REMOVE reason",
+        )
+        .condition_expression("attribute_exists(id) AND #status <> :applied")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_values(":applied", s(Status::Applied.as_str()))
+        .expression_attribute_values(":outcome", s(outcome.as_str()))
+        .expression_attribute_values(":at", s(at))
+        .build()
+}
+
+/// Attempts of [`CommandStore::insert_next`] before it answers `Unavailable` (each lost a race for
+/// the counter to another command of the same currency).
+const SEQUENCE_ATTEMPTS: u32 = 8;
 
 /// Command statuses in DynamoDB.
 #[derive(Clone)]
@@ -144,6 +258,26 @@ impl DynamoCommandStore {
 
     fn key(id: &str) -> HashMap<String, AttributeValue> {
         HashMap::from([("id".to_owned(), s(id))])
+    }
+
+    /// The last sequence taken for a counter item (0: none yet).
+    async fn current_sequence(&self, counter: &Item) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(counter.clone()))
+            .consistent_read(true)
+            .projection_expression("next_sequence")
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out
+            .item
+            .as_ref()
+            .and_then(|item| get_i64(item, "next_sequence"))
+            .and_then(|v| u64::try_from(v).ok())
+            .unwrap_or_default())
     }
 }
 
@@ -235,6 +369,67 @@ impl CommandStore for DynamoCommandStore {
         }
     }
 
+    async fn insert_next(
+        &self,
+        code: CurrencyCode,
+        draft: &(dyn Fn(u64) -> CommandRecord + Send + Sync),
+    ) -> Result<(CommandRecord, Inserted), StoreError> {
+        let counter = Self::key(&format!("SEQ#{code}"));
+        for attempt in 1..=SEQUENCE_ATTEMPTS {
+            let current = self.current_sequence(&counter).await?;
+            let record = draft(current + 1);
+            let bump = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(counter.clone()))
+                .update_expression("SET next_sequence = :next")
+                .expression_attribute_values(":next", n(record.sequence));
+            let bump = if current == 0 {
+                bump.condition_expression("attribute_not_exists(next_sequence)")
+            } else {
+                bump.condition_expression("next_sequence = :current")
+                    .expression_attribute_values(":current", n(current))
+            };
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(to_item(&record)))
+                .condition_expression("attribute_not_exists(id)")
+                .build();
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .update(built(bump.build())?)
+                        .build(),
+                )
+                .transact_items(TransactWriteItem::builder().put(built(put)?).build())
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok((record, Inserted::New)),
+                Err(e) => match failed_conditions(&e).as_deref() {
+                    // The id is taken: a retry, or a concurrent request with the same id.
+                    Some([_, true]) => {
+                        return match self.get(&record.id).await? {
+                            Some(existing) => Ok((record, Inserted::Existing(Box::new(existing)))),
+                            None => Err(StoreError::Unavailable(
+                                "command id changed concurrently".into(),
+                            )),
+                        };
+                    }
+                    // Another command of this currency took the sequence first: read it again.
+                    Some([true, false]) => {
+                        tracing::debug!(%code, attempt, "sequence taken concurrently; retrying");
+                    }
+                    _ => return Err(sdk_error(e)),
+                },
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "the sequence of {code} is contended: {SEQUENCE_ATTEMPTS} attempts lost"
+        )))
+    }
+
     async fn get(&self, id: &str) -> Result<Option<CommandRecord>, StoreError> {
         let out = self
             .client
@@ -249,19 +444,16 @@ impl CommandStore for DynamoCommandStore {
     }
 
     async fn mark_applied(&self, id: &str, outcome: Outcome, at: &str) -> Result<bool, StoreError> {
+        let update = built(mark_applied_update(&self.table, id, outcome, at))?;
         let result = self
             .client
             .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(id)))
-            .update_expression(
-                "SET #status = :applied, outcome = :outcome, updated_at = :at REMOVE reason",
-            )
-            .condition_expression("attribute_exists(id) AND #status <> :applied")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":applied", s(Status::Applied.as_str()))
-            .expression_attribute_values(":outcome", s(outcome.as_str()))
-            .expression_attribute_values(":at", s(at))
+            .table_name(update.table_name())
+            .set_key(Some(update.key().clone()))
+            .update_expression(update.update_expression())
+            .set_condition_expression(update.condition_expression().map(str::to_owned))
+            .set_expression_attribute_names(update.expression_attribute_names().cloned())
+            .set_expression_attribute_values(update.expression_attribute_values().cloned())
             .send()
             .await;
         match result {

@@ -10,6 +10,7 @@
 mod dynamo;
 mod memory;
 mod sqs;
+pub mod writes;
 
 use async_trait::async_trait;
 use money::{CurrencyCode, CurrencyRecord};
@@ -50,6 +51,17 @@ pub trait CurrencyWriter: Send + Sync {
         message: &CommandMessage,
         at: OffsetDateTime,
     ) -> Result<ApplyOutcome, StoreError>;
+
+    /// [`apply`](Self::apply) and, when the currency was written, the command marked `applied`
+    /// (`written`) in the same write where the store can (DynamoDB: one transaction). Returns the
+    /// outcome and whether the status was marked; the default marks nothing (the caller does).
+    async fn apply_and_mark(
+        &self,
+        message: &CommandMessage,
+        at: OffsetDateTime,
+    ) -> Result<(ApplyOutcome, bool), StoreError> {
+        Ok((self.apply(message, at).await?, false))
+    }
 }
 
 /// Result of storing a new command.
@@ -68,6 +80,20 @@ pub trait CommandStore: Send + Sync {
 
     /// Stores `record` if its id is new.
     async fn insert(&self, record: &CommandRecord) -> Result<Inserted, StoreError>;
+
+    /// Stores a new command under the next sequence of `code`: `draft(sequence)` is the record.
+    /// Returns the record drafted and whether it was stored (`Existing`: the id is taken, nothing
+    /// stored). One write where the store can (DynamoDB: the counter and the command in one
+    /// transaction); the default takes a sequence, then inserts.
+    async fn insert_next(
+        &self,
+        code: CurrencyCode,
+        draft: &(dyn Fn(u64) -> CommandRecord + Send + Sync),
+    ) -> Result<(CommandRecord, Inserted), StoreError> {
+        let record = draft(self.next_sequence(code).await?);
+        let inserted = self.insert(&record).await?;
+        Ok((record, inserted))
+    }
 
     async fn get(&self, id: &str) -> Result<Option<CommandRecord>, StoreError>;
 

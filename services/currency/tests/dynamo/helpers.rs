@@ -25,7 +25,9 @@ pub async fn env() -> Env {
     create_table(&client, &currencies_table, &[("code", KeyType::Hash)]).await;
     create_table(&client, &commands_table, &[("id", KeyType::Hash)]).await;
     Env {
-        currencies: DynamoCurrencies::new(client.clone(), &currencies_table),
+        // As the projector has it: statuses marked in the read model write's transaction.
+        currencies: DynamoCurrencies::new(client.clone(), &currencies_table)
+            .with_commands_table(&commands_table),
         commands: DynamoCommandStore::new(client.clone(), &commands_table),
         client,
         currencies_table,

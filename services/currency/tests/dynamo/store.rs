@@ -140,6 +140,104 @@ async fn sequences_are_atomic_per_currency() {
 }
 
 #[tokio::test]
+async fn new_commands_take_the_next_sequence_in_the_same_write() {
+    let e = env().await;
+    let store = Arc::new(e.commands.clone());
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let store = store.clone();
+            let currency = if i % 2 == 0 { "EUR" } else { "USD" };
+            tokio::spawn(async move {
+                let draft = move |sequence| {
+                    command_record(&upsert(&format!("cmd-{i}"), currency, "1.5", sequence))
+                };
+                (currency, store.insert_next(code(currency), &draft).await)
+            })
+        })
+        .collect();
+    let mut eur = Vec::new();
+    let mut usd = Vec::new();
+    for task in tasks {
+        let (currency, result) = task.await.unwrap_or_else(|e| panic!("{e}"));
+        let (record, inserted) = result.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(inserted, Inserted::New);
+        let stored = store
+            .get(&record.id)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(stored.as_ref(), Some(&record), "stored as drafted");
+        if currency == "EUR" {
+            eur.push(record.sequence)
+        } else {
+            usd.push(record.sequence)
+        }
+    }
+    eur.sort_unstable();
+    usd.sort_unstable();
+    assert_eq!(eur, (1..=6).collect::<Vec<u64>>());
+    assert_eq!(usd, (1..=6).collect::<Vec<u64>>());
+    // The counter the single-write path keeps is the one next_sequence bumps.
+    assert_eq!(store.next_sequence(code("EUR")).await, Ok(7));
+}
+
+#[tokio::test]
+async fn a_taken_command_id_is_found_not_stored_again() {
+    let e = env().await;
+    let s = &e.commands;
+    let draft = |sequence| command_record(&upsert("cmd-1", "EUR", "1.1", sequence));
+    let (first, inserted) = s
+        .insert_next(code("EUR"), &draft)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(inserted, Inserted::New);
+    let (_, again) = s
+        .insert_next(code("EUR"), &draft)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again, Inserted::Existing(Box::new(first)));
+    // The refused transaction took no sequence.
+    assert_eq!(s.next_sequence(code("EUR")).await, Ok(2));
+}
+
+#[tokio::test]
+async fn the_projectors_write_marks_the_status_in_the_same_transaction() {
+    let e = env().await;
+    let (w, s) = (&e.currencies, &e.commands);
+    let first = upsert("cmd-1", "EUR", "1.1", 1);
+    assert_eq!(s.insert(&command_record(&first)).await, Ok(Inserted::New));
+    assert_eq!(
+        w.apply_and_mark(&first, now()).await,
+        Ok((ApplyOutcome::Written, true))
+    );
+    let stored = s
+        .get("cmd-1")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("no command"));
+    assert_eq!(
+        (stored.status, stored.outcome),
+        (Status::Applied, Some(Outcome::Written))
+    );
+    // A redelivery writes nothing and marks nothing.
+    assert_eq!(
+        w.apply_and_mark(&first, now()).await,
+        Ok((ApplyOutcome::Stale { current: 1 }, false))
+    );
+    // A command whose status is gone (expired) still reaches the read model.
+    let orphan = upsert("cmd-gone", "EUR", "1.2", 2);
+    assert_eq!(
+        w.apply_and_mark(&orphan, now()).await,
+        Ok((ApplyOutcome::Written, false))
+    );
+    let listed = w.list().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (listed[0].version, listed[0].rate_to_base.to_string()),
+        (2, "1.2".to_owned())
+    );
+}
+
+#[tokio::test]
 async fn command_statuses_store_once_and_move_forward_only() {
     let e = env().await;
     let s = &e.commands;
