@@ -12,13 +12,16 @@ not Python servers), on moto otherwise; the report says which.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from devkit.bench import cpu, write_to_read
+from devkit.localcloud import read_records
 from devkit.stack import wait_for_empty_queue
 from devkit.targets.endpoints import local_cloud
 
@@ -36,6 +39,42 @@ FULL = Settings(rates=(50, 100, 150, 200), seconds=30)
 TARGET_P99_MS = 1000.0
 SATURATED_P99_MS = 5 * TARGET_P99_MS  # beyond this the pipeline is queueing: higher rates only queue more
 QUEUE_DRAIN_DEADLINE_S = 180.0
+
+
+# The functions that write DynamoDB for a command; each reports its writes as the EMF count `DynamoDBWrites`
+# (counted by an SDK interceptor: every write request sent, retries and transactions included).
+WRITERS = ("CurrencyWrite", "CurrencyProjector")
+WRITES_METRIC = "DynamoDBWrites"
+
+
+def dynamodb_writes(log_dir: Path, functions: tuple[str, ...] = WRITERS) -> dict[str, float]:
+    """The `DynamoDBWrites` each function reported so far in its log (EMF lines), by function."""
+    totals = dict.fromkeys(functions, 0.0)
+    for function in functions:
+        for record in read_records(log_dir, function=function):
+            start = record.text.find("{")
+            if start < 0 or WRITES_METRIC not in record.text:
+                continue
+            try:
+                document = json.loads(record.text[start:])
+            except ValueError:
+                continue
+            value = document.get(WRITES_METRIC) if isinstance(document, dict) and "_aws" in document else None
+            if isinstance(value, int | float):
+                totals[function] += float(value)
+    return totals
+
+
+def writes_per_command(before: dict[str, float], after: dict[str, float], commands: int) -> dict[str, Any]:
+    """Measured DynamoDB write requests per accepted command, in total and per function."""
+    delta = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in after}
+    if commands <= 0:
+        return {"dynamodb_writes_per_command": None, "dynamodb_writes_by_function": {}}
+    return {
+        "dynamodb_writes_per_command": round(sum(delta.values()) / commands, 2),
+        "dynamodb_writes_by_function": {name: round(n / commands, 2) for name, n in delta.items()},
+        "dynamodb_writes": int(sum(delta.values())),
+    }
 
 
 def default_backend() -> str:
@@ -59,6 +98,7 @@ def write_to_readable(
         control = endpoints.control or {}
         urls = {"HttpApi": endpoints.api, "AuthApi": endpoints.auth}
         token = write_to_read.admin_token(urls, target=endpoints.target)
+        log_dir = Path(control["state_dir"]) / "logs"
         for rate in settings.rates:
             if sweep and not met(sweep[-1]) and (sweep[-1]["p99_ms"] or 1e9) > SATURATED_P99_MS and rate != headline:
                 continue  # saturated below this rate: go straight to the headline rate
@@ -66,10 +106,14 @@ def write_to_readable(
             # a rate starts once the previous one's commands are all projected
             wait_for_empty_queue(control, "CommandsQueue", deadline_s=QUEUE_DRAIN_DEADLINE_S)
             before, client_before = cpu.snapshot(int(control["pid"])), time.process_time()
+            writes_before = dynamodb_writes(log_dir)
             result = write_to_read.write_to_readable(
                 urls, rate, settings.seconds, token=token, drain_s=settings.drain_s, warmup_s=settings.warmup_s
             )
             after = cpu.snapshot(int(control["pid"]))
+            # every command of this rate projected (and its batch's line written) before the writes are counted
+            wait_for_empty_queue(control, "CommandsQueue", deadline_s=QUEUE_DRAIN_DEADLINE_S, stable_s=1.0)
+            result |= writes_per_command(writes_before, dynamodb_writes(log_dir), result["accepted_with_warmup"])
             after["bench client (Python)"] = time.process_time() - client_before  # this process: not in the tree
             commands = result["sent"] + result.get("warmup_sent", 0)
             result["cpu_ms_per_command"] = cpu.per_unit_ms(before, after, commands)
@@ -91,12 +135,21 @@ def line(result: dict[str, Any]) -> str:
         f"  currency write→readable at {result['rate']:.0f}/s for {result['seconds']:.0f} s ({result['backend']}): "
         f"p50 {result['p50_ms']} ms p99 {result['p99_ms']} ms max {result['max_ms']} ms; sent {result['sent']}, "
         f"readable {result['readable']}, unreadable {result['unreadable']}, errors {result['errors']} "
-        f"(target p99 ≤ {result['target_p99_ms']:.0f} ms: {'met' if result['met'] else 'MISSED'})"
+        f"(target p99 ≤ {result['target_p99_ms']:.0f} ms: {'met' if result['met'] else 'MISSED'}); "
+        f"DynamoDB writes per command {_writes(result)}"
     )
     if "sustained_rate" in result:
         sustained = result["sustained_rate"]
         text += f"; highest rate meeting it here: {f'{sustained:.0f}/s' if sustained else 'none'}"
     return text
+
+
+def _writes(result: dict[str, Any]) -> str:
+    per_command = result.get("dynamodb_writes_per_command")
+    if per_command is None:
+        return "n/a"
+    by_function = ", ".join(f"{name} {n}" for name, n in (result.get("dynamodb_writes_by_function") or {}).items())
+    return f"{per_command} ({by_function})" if by_function else str(per_command)
 
 
 def _cpu_cell(result: dict[str, Any]) -> str:
@@ -115,11 +168,15 @@ def render(result: dict[str, Any]) -> list[str]:
         f"ramping up to that rate, backend {result['backend']}, loopback. "
         "Latency from the start of each `PUT /currencies/{code}` to the first `GET /currencies` showing its version.",
         "",
-        "| sent | readable | unreadable | errors | p50 | p99 | max | target p99 |",
-        "|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| sent | readable | unreadable | errors | p50 | p99 | max | target p99 | DynamoDB writes per command |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|---|",
         f"| {result['sent']} | {result['readable']} | {result['unreadable']} | {result['errors']} | "
         f"{result['p50_ms']} ms | {result['p99_ms']} ms | {result['max_ms']} ms | "
-        f"≤ {result['target_p99_ms']:.0f} ms: {'met' if result['met'] else '**missed**'} |",
+        f"≤ {result['target_p99_ms']:.0f} ms: {'met' if result['met'] else '**missed**'} | {_writes(result)} |",
+        "",
+        "DynamoDB writes per command: the write requests the currency functions sent (PutItem, UpdateItem, "
+        "TransactWriteItems, …, counted by an SDK interceptor and reported as the EMF count `DynamoDBWrites`) "
+        "divided by the commands accepted at this rate, warm-up included.",
     ]
     sweep = result.get("sweep") or []
     if sweep:

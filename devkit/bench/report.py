@@ -20,10 +20,10 @@ from devkit import paths
 DEFAULT_THRESHOLD = 0.25
 # Absolute noise floors: a 0.1 ms wobble on a 0.3 ms p50 is +33 % but not a regression. Tails and cold starts
 # (one process spawn on a shared machine) wobble by milliseconds, so they get a wider floor.
-FLOORS = {"ms": 0.25, "rps": 0.0, "MB": 1.0, "bytes": 4096.0, "us": 20.0}
+FLOORS = {"ms": 0.25, "rps": 0.0, "MB": 1.0, "bytes": 4096.0, "us": 20.0, "writes": 0.1}
 P99_FLOOR_MS = 2.0
 COLD_FLOOR_MS = 5.0  # one process spawn on a shared 2-core machine wobbles by several ms
-LOWER_IS_BETTER = {"ms": True, "rps": False, "MB": True, "bytes": True, "us": True}
+LOWER_IS_BETTER = {"ms": True, "rps": False, "MB": True, "bytes": True, "us": True, "writes": True}
 
 
 def floor_for(metric: str, unit: str) -> float:
@@ -87,6 +87,7 @@ def metrics(report: dict[str, Any]) -> dict[str, tuple[float, str]]:
     currency = report.get("currency") or {}
     put("currency.write_to_readable.p50_ms", currency.get("p50_ms"), "ms")
     put("currency.write_to_readable.p99_ms", currency.get("p99_ms"), "ms")
+    put("currency.dynamodb_writes_per_command", currency.get("dynamodb_writes_per_command"), "writes")
     return out
 
 
@@ -142,6 +143,8 @@ def _fmt(value: Any, unit: str = "") -> str:
         return f"{value / 1024 / 1024:.2f} MiB" if value >= 1024 * 1024 else f"{value / 1024:.1f} KiB"
     if unit == "us":
         return f"{value:.0f} µs"
+    if unit == "writes":
+        return f"{value:.2f} writes"
     if unit == "x":
         return f"{value:.1f}x"
     return str(value)

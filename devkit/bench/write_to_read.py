@@ -60,6 +60,7 @@ class _Run:
     errors: list[str] = field(default_factory=list)
     sent: int = 0  # measured commands sent
     warmup_sent: int = 0
+    accepted_all: int = 0  # 202s, warm-up included
     writes_done: bool = False
 
 
@@ -75,6 +76,7 @@ async def _write(
             if reply.status != 202:
                 run.errors.append(f"{reply.status}: {payload}")
                 return
+            run.accepted_all += 1
             if measured:
                 run.pending.setdefault(code, []).append((int(payload["sequence"]), t0))
     except (TimeoutError, aiohttp.ClientError, ValueError, KeyError) as err:
@@ -180,6 +182,7 @@ def write_to_readable(
         "sent": run.sent,
         "warmup_sent": run.warmup_sent,
         "accepted": len(latencies_ms) + unreadable,
+        "accepted_with_warmup": run.accepted_all,
         "readable": len(latencies_ms),
         "unreadable": unreadable,
         "errors": len(run.errors),

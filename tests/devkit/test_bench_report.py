@@ -224,3 +224,15 @@ def test_runner_cpu_per_request_is_compared_too() -> None:
             "warning: regression overhead.http-probe.c1.runner_cpu_us_per_request: 150 µs → 300 µs (+100 %)",
         )
     ]
+
+
+def test_currency_writes_per_command_is_a_figure_that_regresses_upwards() -> None:
+    before, after = sample(), sample()
+    before["currency"] = {"p50_ms": 50.0, "p99_ms": 200.0, "dynamodb_writes_per_command": 2.0}
+    after["currency"] = {"p50_ms": 50.0, "p99_ms": 200.0, "dynamodb_writes_per_command": 4.0}
+    assert report.metrics(after)["currency.dynamodb_writes_per_command"] == (4.0, "writes")
+    found = report.compare(before, after)
+    assert [r.line() for r in found] == [
+        "warning: regression currency.dynamodb_writes_per_command: 2.00 writes → 4.00 writes (+100 %)"
+    ]
+    assert report.compare(after, before) == []  # fewer writes: better
