@@ -42,6 +42,7 @@ from devkit.localcloud import (
     provision,
 )
 from devkit.localcloud import run as run_loop
+from devkit.progress import Phases, format_seconds
 
 CONTROL_FILE = "control.json"
 
@@ -228,7 +229,7 @@ def bootstraps_for(stack: StackSpec, profile: str, *, build_first: bool, task_ro
         raise build.BuildError(f"function(s) {', '.join(missing)} lack Metadata.BuildProperties.Binary in the template")
     binaries = sorted({fn.binary for fn in stack.functions.values() if fn.binary})
     if build_first and binaries:
-        build.build_bootstraps(binaries, profile=profile, quiet=True)
+        build.build_bootstraps(binaries, profile=profile)  # cargo's own progress: a first build takes minutes
     staged: dict[str, Path] = {}
     for fn in stack.functions.values():
         source = build.bootstrap_path(fn.binary or "", profile=profile)
@@ -258,7 +259,7 @@ def describe(stack: StackSpec, urls: dict[str, str]) -> str:
 
 
 async def serve(options: StackOptions) -> None:
-    started = time.monotonic()
+    phases = Phases("up", say=lambda text: print(text, flush=True))
     options.state_dir.mkdir(parents=True, exist_ok=True)
     backend = create_backend(
         options.backend,  # type: ignore[arg-type]
@@ -273,22 +274,24 @@ async def serve(options: StackOptions) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    print(f"up: starting the {options.backend} backend…", flush=True)
-    await asyncio.to_thread(backend.start)
+    with phases.phase("backend", options.backend):
+        await asyncio.to_thread(backend.start)
     try:
         stack, port = _load(options, backend)
-        print(f"up: building bootstraps (cargo-lambda, profile {options.profile})…", flush=True)
-        bootstraps = await asyncio.to_thread(
-            bootstraps_for,
-            stack,
-            options.profile,
-            build_first=options.build,
-            task_root=options.state_dir / "functions",
-        )
-        if options.backend != "aws":
-            await asyncio.to_thread(provision, stack, backend)
-        for seed in options.seeders:
-            await asyncio.to_thread(seed, stack, backend)
+        build_detail = f"cargo-lambda, profile {options.profile}" if options.build else "--no-build: as built"
+        with phases.phase("bootstraps", build_detail):
+            bootstraps = await asyncio.to_thread(
+                bootstraps_for,
+                stack,
+                options.profile,
+                build_first=options.build,
+                task_root=options.state_dir / "functions",
+            )
+        with phases.phase("provision", f"{len(stack.tables)} tables, {len(stack.queues)} queues"):
+            if options.backend != "aws":
+                await asyncio.to_thread(provision, stack, backend)
+            for seed in options.seeders:
+                await asyncio.to_thread(seed, stack, backend)
         cloud = LocalCloud(
             stack,
             bootstraps,
@@ -299,7 +302,9 @@ async def serve(options: StackOptions) -> None:
             state_dir=options.state_dir,
             console=None if options.quiet else sys.stderr,
         )
-        async with cloud:
+        async with contextlib.AsyncExitStack() as running:
+            with phases.phase("local cloud", f"{len(stack.functions)} functions, {len(stack.http_apis)} APIs"):
+                await running.enter_async_context(cloud)
             control = {
                 "pid": os.getpid(),  # `./inv down` sends it SIGTERM
                 "lambda_endpoint": cloud.control.url if cloud.control else None,  # Lambda Invoke API + status
@@ -313,7 +318,8 @@ async def serve(options: StackOptions) -> None:
             }
             control_path(options.state_dir).write_text(json.dumps(control, indent=2) + "\n")
             print(describe(stack, cloud.urls), flush=True)
-            print(f"up: ready in {time.monotonic() - started:.1f} s — Ctrl-C (or ./inv down) stops", flush=True)
+            print(f"up: ready in {format_seconds(phases.elapsed())}: {phases.summary()}", flush=True)
+            print("up: Ctrl-C (or ./inv down) stops", flush=True)
             watcher = _watcher(options, stack, cloud, bootstraps) if options.watch else None
             watching = asyncio.create_task(watcher.run(stop)) if watcher else None
             try:

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from devkit.progress import format_seconds, format_summary
+
 # Closing lines of the test runners we drive, e.g. cargo's "test result: ok. 12 passed; 0 failed; ..." and
 # pytest's "==== 40 passed, 1 failed, 2 skipped in 3.1s ====".
 _COUNTS = re.compile(r"(\d+) (passed|failed|skipped|errors?)\b")
@@ -38,9 +40,10 @@ def _count_tests(line: str, counts: dict[str, int]) -> None:
 @dataclass
 class Steps:
     results: list[StepResult] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
 
     def run(self, name: str, cmd: Sequence[str] | Callable[[], str | None], *, env: dict | None = None) -> bool:
-        print(f"\n━━ {name} ━━", flush=True)
+        print(f"\n━━ {name} ━━ (step {len(self.results) + 1}, +{format_seconds(self.elapsed())})", flush=True)
         started = time.monotonic()
         detail = ""
         counts: dict[str, int] = {}
@@ -56,7 +59,11 @@ class Steps:
         if counts:
             detail = ", ".join(f"{n} {k}" for k, n in counts.items())
         self.results.append(StepResult(name, ok, time.monotonic() - started, detail, counts))
+        print(f"━━ {name}: {'ok' if ok else 'FAILED'} in {format_seconds(self.results[-1].seconds)}", flush=True)
         return ok
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
 
     def test_counts(self) -> dict[str, int]:
         total: dict[str, int] = {"passed": 0, "failed": 0, "skipped": 0}
@@ -76,6 +83,7 @@ class Steps:
             mark = "ok  " if r.ok else "FAIL"
             lines.append(f"{mark}  {r.name.ljust(width)}  {r.seconds:7.1f} s  {r.detail}".rstrip())
         passed = sum(r.ok for r in self.results)
+        lines.append("time: " + format_summary([(r.name, r.seconds) for r in self.results], self.elapsed()))
         lines.append(f"steps: {passed} of {len(self.results)} ok")
         tests = self.test_counts()
         failed = tests["failed"] + (len(self.results) - passed if not tests["failed"] else 0)

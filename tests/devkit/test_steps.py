@@ -35,3 +35,13 @@ def test_a_raising_callable_is_a_failed_step() -> None:
 
     assert steps.run("callable", boom) is False
     assert "RuntimeError: nope" in steps.results[0].detail
+
+
+def test_the_summary_says_where_the_time_went() -> None:
+    steps = Steps()
+    steps.run("fast", lambda: "done")
+    steps.run("also fast", lambda: None)
+    lines = steps.summary().splitlines()
+    time_line = next(line for line in lines if line.startswith("time: "))
+    assert time_line.startswith("time: fast 0.0 s, also fast 0.0 s (total ")
+    assert lines.index(time_line) == len(lines) - 3  # before "steps:" and the closing "tests:" line
