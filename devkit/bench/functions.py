@@ -39,6 +39,7 @@ from typing import Any
 import aiohttp
 
 from devkit import build, paths
+from devkit.bench import peer as python_peer
 from devkit.bench.load import load_in_subprocess
 from devkit.bench.overhead import probe_function
 from devkit.bench.stats import median
@@ -105,10 +106,11 @@ def bench_stack(template_stack: StackSpec) -> StackSpec:
     functions = {k: replace(fn, min_environments=0) for k, fn in template_stack.functions.items()}
     functions[PROBE] = probe_function()
     functions[PYTHON] = python_function()
-    api = HttpApiSpec(
-        logical_id=BENCH_API,
-        routes=(RouteSpec("GET", "/echo", PROBE), RouteSpec("GET", "/health/python-baseline", PYTHON)),
-    )
+    routes = [RouteSpec("GET", "/echo", PROBE), RouteSpec("GET", "/health/python-baseline", PYTHON)]
+    if python_peer.RUST in template_stack.functions and python_peer.TABLE in template_stack.tables:
+        functions[python_peer.PEER] = python_peer.peer_function(template_stack)
+        routes.append(python_peer.ROUTE)
+    api = HttpApiSpec(logical_id=BENCH_API, routes=tuple(routes))
     return replace(
         template_stack,
         functions=functions,
@@ -282,6 +284,7 @@ async def functions_async(
     resolve = resolve or (lambda binary: build.bootstrap_path(binary, profile=profile))
     rows: list[dict[str, Any]] = []
     paired: dict[str, Any] = {}
+    peer: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-functions-") as tmp:
         backend = create_backend("moto", state_dir=Path(tmp), cache_dir=paths.cache_dir(), region="us-east-1")
         await asyncio.to_thread(backend.start)
@@ -290,10 +293,8 @@ async def functions_async(
             stack = bench_stack(template)
             await asyncio.to_thread(provision, stack, backend, say=lambda *_: None)
             await asyncio.to_thread(seed.signing_keys, stack, backend)
-            bootstraps = {
-                k: (PYTHON_DIR / "bootstrap" if k == PYTHON else resolve(fn.binary or k))
-                for k, fn in stack.functions.items()
-            }
+            python_bootstraps = {PYTHON: PYTHON_DIR / "bootstrap", python_peer.PEER: python_peer.PEER_DIR / "bootstrap"}
+            bootstraps = {k: python_bootstraps.get(k) or resolve(fn.binary or k) for k, fn in stack.functions.items()}
             cloud = LocalCloud(
                 stack,
                 bootstraps,
@@ -306,6 +307,8 @@ async def functions_async(
             )
             async with cloud, aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
                 for target in targets_for(stack):
+                    if target.function == python_peer.PEER:
+                        continue  # measured below, beside its Rust counterpart on the same post
                     fn = stack.functions[target.function]
                     try:
                         row = await _measure(cloud, session, target, settings)
@@ -325,6 +328,9 @@ async def functions_async(
                     paired = await interleaved_cold(cloud, session, pair, settings.paired_rounds)
                 except Exception as exc:
                     paired = {"error": str(exc)[:500]}
+                if python_peer.PEER in stack.functions:
+                    endpoint = backend.env().get("AWS_ENDPOINT_URL", "")
+                    peer = await _measure_peer(cloud, session, stack, endpoint, settings)
         finally:
             await asyncio.to_thread(backend.stop)
     return {
@@ -332,7 +338,34 @@ async def functions_async(
         "profile": profile,
         "functions": rows,
         "language": language_ratios(rows, paired),
+        "python_peer": peer,
     }
+
+
+async def _measure_peer(
+    cloud: Any, session: aiohttp.ClientSession, stack: StackSpec, endpoint_url: str, settings: Settings
+) -> dict[str, Any]:
+    """The Rust blog function and its Python peer on one seeded post: each measured alike, then cold starts in
+    turns (devkit/bench/peer.py)."""
+    post_id = await asyncio.to_thread(python_peer.seed_post, stack, endpoint_url)
+    targets = [
+        Target(python_peer.RUST, "http", python_peer.RUST_API, "GET", f"/posts/{post_id}"),
+        Target(python_peer.PEER, "http", BENCH_API, "GET", f"/posts/{post_id}"),
+    ]
+    rows: list[dict[str, Any]] = []
+    for target in targets:
+        try:
+            rows.append(await _measure(cloud, session, target, settings))
+        except Exception as exc:
+            rows.append({"function": target.function, "request": target.label, "error": str(exc)[:500]})
+        finally:
+            await cloud.pools[target.function].reap_idle()
+    try:
+        paired: dict[str, Any] | None = await interleaved_cold(cloud, session, targets, settings.paired_rounds)
+    except Exception as exc:
+        paired = None
+        rows[0].setdefault("paired_error", str(exc)[:500])
+    return python_peer.compare(rows[0], rows[1], paired)
 
 
 def language_ratios(rows: list[dict[str, Any]], paired: dict[str, Any] | None = None) -> dict[str, Any]:

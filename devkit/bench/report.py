@@ -84,6 +84,10 @@ def metrics(report: dict[str, Any]) -> dict[str, tuple[float, str]]:
         put(f"{name}.rss.peak_mb", row["rss"].get("peak_mb"), "MB")
         put(f"{name}.size.bootstrap_bytes", row["size"].get("bootstrap_bytes"), "bytes")
         put(f"{name}.size.zip_bytes", row["size"].get("zip_bytes"), "bytes")
+    from devkit.bench import peer
+
+    for name, (value, unit) in peer.metrics((report.get("functions") or {}).get("python_peer") or {}).items():
+        put(name, value, unit)
     currency = report.get("currency") or {}
     put("currency.write_to_readable.p50_ms", currency.get("p50_ms"), "ms")
     put("currency.write_to_readable.p99_ms", currency.get("p99_ms"), "ms")
@@ -368,6 +372,9 @@ def _render_functions(functions: dict[str, Any]) -> list[str]:
                 + (f"; ratio of the minimum Init Durations: **{_fmt(minimum, 'x')}**." if minimum else ".")
             )
         lines.append("\nPython ÷ Rust: how many times longer the cold start and how many times more memory.")
+    from devkit.bench import peer
+
+    lines += peer.render(functions.get("python_peer") or {}, _fmt)
     return lines
 
 
