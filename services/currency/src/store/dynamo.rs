@@ -54,6 +54,36 @@ fn failed_conditions<R>(err: &SdkError<TransactWriteItemsError, R>) -> Option<Ve
         .then_some(failed)
 }
 
+/// Whether a transaction lost to another one on the same item (DynamoDB cancels rather than waits):
+/// trying again, soon, is the remedy.
+fn is_conflict<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
+    let SdkError::ServiceError(service) = err else {
+        return false;
+    };
+    match service.err() {
+        TransactWriteItemsError::TransactionCanceledException(cancelled) => cancelled
+            .cancellation_reasons()
+            .iter()
+            .any(|r| r.code() == Some("TransactionConflict")),
+        TransactWriteItemsError::TransactionInProgressException(_) => true,
+        other => other.code() == Some("TransactionConflictException"),
+    }
+}
+
+/// Attempts of a transaction that keeps losing to concurrent ones before it answers `Unavailable`.
+const CONFLICT_ATTEMPTS: u32 = 4;
+
+/// A short pause before trying a conflicted transaction again: 2, 4, 8 ms, plus up to as much jitter.
+async fn back_off(attempt: u32) {
+    let base = 1_u64 << attempt.min(6);
+    let jitter = u64::from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos()),
+    ) % base.max(1);
+    tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
+}
+
 fn built<T, E: std::fmt::Display>(part: Result<T, E>) -> Result<T, StoreError> {
     part.map_err(|e| StoreError::Internal(format!("building a DynamoDB request: {e}")))
 }
@@ -191,13 +221,24 @@ impl CurrencyWriter for DynamoCurrencies {
             Outcome::Written,
             &money::record::format_time(at),
         );
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(built(put)?).build())
-            .transact_items(TransactWriteItem::builder().update(built(mark)?).build())
-            .send()
-            .await;
+        let (put, mark) = (built(put)?, built(mark)?);
+        let mut attempt = 1;
+        let result = loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().put(put.clone()).build())
+                .transact_items(TransactWriteItem::builder().update(mark.clone()).build())
+                .send()
+                .await;
+            match result {
+                Err(e) if is_conflict(&e) && attempt < CONFLICT_ATTEMPTS => {
+                    back_off(attempt).await;
+                    attempt += 1;
+                }
+                other => break other,
+            }
+        };
         match result {
             Ok(_) => Ok((ApplyOutcome::Written, true)),
             Err(e) => match failed_conditions(&e).as_deref() {
@@ -421,6 +462,8 @@ impl CommandStore for DynamoCommandStore {
                     Some([true, false]) => {
                         tracing::debug!(%code, attempt, "sequence taken concurrently; retrying");
                     }
+                    // A concurrent transaction on the counter: try again shortly.
+                    _ if is_conflict(&e) => back_off(attempt).await,
                     _ => return Err(sdk_error(e)),
                 },
             }
