@@ -236,12 +236,28 @@ def bootstraps_for(stack: StackSpec, profile: str, *, build_first: bool, task_ro
         if not source.is_file():
             raise build.BuildError(f"{fn.logical_id}: no bootstrap at {source}; run without --no-build")
         target = task_root / fn.logical_id / "bootstrap"
+        staged[fn.logical_id] = target
+        if _same_file(source, target):
+            continue  # staged by an earlier run from the same build (copy2 keeps size and mtime)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".new")
         shutil.copy2(source, tmp)
         tmp.replace(target)  # atomic: a running environment keeps its (unlinked) old file
-        staged[fn.logical_id] = target
     return staged
+
+
+def _same_file(source: Path, copy: Path) -> bool:
+    try:
+        a, b = source.stat(), copy.stat()
+    except OSError:
+        return False
+    return (a.st_size, a.st_mtime_ns) == (b.st_size, b.st_mtime_ns)
+
+
+def template_binaries(options: StackOptions) -> list[str]:
+    """The binaries the template's functions run (the expansion is cached: loading again later is cheap)."""
+    stack = load_stack(options.template, parameters=paths.LOCAL_PARAMETERS | options.parameters)
+    return sorted({fn.binary for fn in stack.functions.values() if fn.binary})
 
 
 def describe(stack: StackSpec, urls: dict[str, str]) -> str:
@@ -274,18 +290,19 @@ async def serve(options: StackOptions) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    with phases.phase("backend", options.backend):
-        await asyncio.to_thread(backend.start)
+    # The backend starts while cargo checks the bootstraps: neither needs the other.
+    build_detail = f"cargo-lambda, profile {options.profile}" if options.build else "--no-build"
     try:
+        with phases.phase("backend and bootstraps", f"{options.backend}; {build_detail}"):
+            building = asyncio.create_task(asyncio.to_thread(_build, options))
+            try:
+                await asyncio.to_thread(backend.start)
+            finally:
+                await building  # never leave cargo running behind a failed backend
         stack, port = _load(options, backend)
-        build_detail = f"cargo-lambda, profile {options.profile}" if options.build else "--no-build: as built"
-        with phases.phase("bootstraps", build_detail):
+        with phases.phase("staging", "each function's bootstrap, as Lambda unpacks its zip"):
             bootstraps = await asyncio.to_thread(
-                bootstraps_for,
-                stack,
-                options.profile,
-                build_first=options.build,
-                task_root=options.state_dir / "functions",
+                bootstraps_for, stack, options.profile, build_first=False, task_root=options.state_dir / "functions"
             )
         with phases.phase("provision", f"{len(stack.tables)} tables, {len(stack.queues)} queues"):
             if options.backend != "aws":
@@ -332,6 +349,13 @@ async def serve(options: StackOptions) -> None:
     finally:
         await asyncio.to_thread(backend.stop)
     print("up: stopped", flush=True)
+
+
+def _build(options: StackOptions) -> None:
+    if options.build:
+        binaries = template_binaries(options)
+        if binaries:
+            build.build_bootstraps(binaries, profile=options.profile)  # cargo's own progress on a first build
 
 
 def _watcher(options: StackOptions, stack: StackSpec, cloud: LocalCloud, staged: dict[str, Path]) -> Watcher:

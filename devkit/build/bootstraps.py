@@ -90,6 +90,71 @@ def cargo_lambda() -> list[str]:
     return [str(exe), "lambda"]
 
 
+# What a bootstrap is built from, beyond the environment and the tools: the workspace's crates (every file, as
+# build scripts and include_bytes! read more than .rs files) and the workspace-wide files.
+INPUT_DIRS = ("services", "shared", "tests/fixtures")
+INPUT_FILES = (
+    "Cargo.toml",
+    "Cargo.lock",
+    "rust-toolchain",
+    "rust-toolchain.toml",
+    ".cargo/config.toml",
+    ".cargo/config",
+)
+SKIPPED_DIRS = frozenset({"target", "__pycache__", "node_modules", ".pytest_cache"})
+
+
+def inputs_digest(profile: str, arch: str, binaries: list[str], root: Path = paths.ROOT) -> str:
+    """A digest of what the build of `binaries` depends on, from metadata alone (a few ms): every input file's path,
+    size and mtime, the CARGO*/RUST* environment, cargo-lambda and the installed toolchains (a toolchain update
+    replaces its directory). Equal digests and untouched bootstraps mean cargo would do nothing."""
+    digest = hashlib.sha256(f"{profile}|{arch}|{','.join(sorted(binaries))}|{root}".encode())
+    files = [root / name for name in INPUT_FILES]
+    for directory in INPUT_DIRS:
+        for base, dirs, names in os.walk(root / directory):
+            dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+            files += [Path(base, name) for name in sorted(names)]
+    rustup = Path(os.environ.get("RUSTUP_HOME") or Path.home() / ".rustup") / "toolchains"
+    tools = [Path(cargo_lambda()[0]), *(sorted(rustup.iterdir()) if rustup.is_dir() else [])]
+    for path in [*files, *tools]:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    for name in sorted(os.environ):
+        if name.startswith(("CARGO", "RUST")):
+            digest.update(f"{name}={os.environ[name]}\n".encode())
+    return digest.hexdigest()
+
+
+def _stamp_path(out_dir: Path, binaries: list[str]) -> Path:
+    names = hashlib.sha256(",".join(sorted(binaries)).encode()).hexdigest()[:16]
+    return out_dir / f".build-stamp-{names}.json"
+
+
+def _outputs(out_dir: Path, binaries: list[str]) -> dict[str, list[int]]:
+    """Size and mtime of each bootstrap and its zip: another build into the same directory changes them."""
+    found: dict[str, list[int]] = {}
+    for name in binaries:
+        for path in (out_dir / name / "bootstrap", out_dir / name / "bootstrap.zip"):
+            stat = path.stat()
+            found[str(path)] = [stat.st_size, stat.st_mtime_ns]
+    return found
+
+
+def _artifact(out_dir: Path, name: str) -> Artifact:
+    return Artifact(name, out_dir / name / "bootstrap", out_dir / name / "bootstrap.zip")
+
+
+def _up_to_date(stamp: Path, digest: str, out_dir: Path, binaries: list[str]) -> bool:
+    try:
+        recorded = json.loads(stamp.read_text())
+        return bool(recorded.get("inputs") == digest and recorded.get("outputs") == _outputs(out_dir, binaries))
+    except (OSError, ValueError):
+        return False
+
+
 def build_bootstraps(
     binaries: list[str] | None = None,
     *,
@@ -97,10 +162,17 @@ def build_bootstraps(
     arch: str = "x86_64",
     quiet: bool = False,
 ) -> dict[str, Artifact]:
-    """Builds the given binaries (default: every service binary) and zips each bootstrap."""
+    """Builds the given binaries (default: every service binary) and zips each bootstrap.
+
+    Nothing runs when the inputs (`inputs_digest`) and the bootstraps are those of the last build of the same
+    binaries: a no-op `cargo lambda build` still costs one to two seconds of cargo and cargo-lambda start-up."""
     check_arch_available(arch)
     binaries = binaries or workspace_binaries()
     out_dir = paths.lambda_dir(profile, arch)
+    digest, stamp = inputs_digest(profile, arch, binaries), _stamp_path(out_dir, binaries)
+    if _up_to_date(stamp, digest, out_dir, binaries):
+        return {name: _artifact(out_dir, name) for name in binaries}
+    stamp.unlink(missing_ok=True)
     cmd = [
         *cargo_lambda(),
         "build",
@@ -118,7 +190,10 @@ def build_bootstraps(
     result = subprocess.run(cmd, cwd=paths.ROOT, env=_tool_env(), check=False)
     if result.returncode != 0:
         raise BuildError(f"cargo lambda build failed (exit {result.returncode}); the compiler output is above")
-    return {name: _zip(name, out_dir / name / "bootstrap") for name in binaries}
+    artifacts = {name: _zip(name, out_dir / name / "bootstrap") for name in binaries}
+    # Inputs as they were when cargo started: an edit during the build leaves a digest no later run matches.
+    stamp.write_text(json.dumps({"inputs": digest, "outputs": _outputs(out_dir, binaries)}) + "\n")
+    return artifacts
 
 
 def bootstrap_path(binary: str, *, profile: str = "ci", arch: str = "x86_64") -> Path:

@@ -66,3 +66,77 @@ def test_fixtures_are_not_service_binaries() -> None:
     everything = build.workspace_binaries(include_fixtures=True)
     assert "auth-lambda" in services
     assert "probe" not in services and "probe" in everything
+
+
+def _fake_cargo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, state: dict) -> list[list[str]]:
+    """cargo-lambda replaced by a function that writes each asked bootstrap; returns the calls it got."""
+    import subprocess
+
+    calls: list[list[str]] = []
+
+    def run(cmd: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        calls.append(cmd)
+        out_dir = Path(cmd[cmd.index("--lambda-dir") + 1])
+        for name in [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "--bin"]:
+            (out_dir / name).mkdir(parents=True, exist_ok=True)
+            (out_dir / name / "bootstrap").write_bytes(b"\x7fELF " + name.encode())
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(build.subprocess, "run", run)
+    monkeypatch.setattr(build, "check_arch_available", lambda arch: None)
+    monkeypatch.setattr(build, "cargo_lambda", lambda: ["cargo-lambda", "lambda"])
+    monkeypatch.setattr(build.paths, "lambda_dir", lambda profile, arch: tmp_path / profile / arch)
+    monkeypatch.setattr(build, "inputs_digest", lambda *args, **kwargs: state["inputs"])
+    return calls
+
+
+def test_a_build_with_nothing_changed_runs_no_cargo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    state = {"inputs": "a"}
+    calls = _fake_cargo(monkeypatch, tmp_path, state)
+    first = build.build_bootstraps(["one", "two"], profile="ci")
+    again = build.build_bootstraps(["one", "two"], profile="ci")
+    assert len(calls) == 1, "same inputs, same bootstraps: cargo is not run again"
+    assert again == first
+    build.build_bootstraps(["one"], profile="ci")
+    assert len(calls) == 2, "another set of binaries has its own stamp"
+    state["inputs"] = "b"  # a source edited
+    build.build_bootstraps(["one", "two"], profile="ci")
+    assert len(calls) == 3
+    build.build_bootstraps(["one", "two"], profile="ci")
+    assert len(calls) == 3
+    (tmp_path / "ci" / "x86_64" / "two" / "bootstrap").write_bytes(b"\x7fELF from another checkout")
+    build.build_bootstraps(["one", "two"], profile="ci")
+    assert len(calls) == 4, "a bootstrap changed by another build: cargo decides again"
+
+
+def test_the_inputs_digest_follows_sources_manifests_and_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import os
+
+    monkeypatch.setattr(build, "cargo_lambda", lambda: [str(tmp_path / "cargo-lambda"), "lambda"])
+    source = tmp_path / "services" / "svc" / "src" / "lib.rs"
+    source.parent.mkdir(parents=True)
+    source.write_text("pub fn a() {}")
+    (tmp_path / "Cargo.lock").write_text("v1")
+    built = tmp_path / "services" / "svc" / "target" / "debug" / "out"
+    built.parent.mkdir(parents=True)
+
+    def digest() -> str:
+        return build.inputs_digest("ci", "x86_64", ["svc"], root=tmp_path)
+
+    before = digest()
+    built.write_text("build output is not an input")
+    assert digest() == before
+    assert build.inputs_digest("release", "x86_64", ["svc"], root=tmp_path) != before
+    source.write_text("pub fn b() {}")
+    edited = digest()
+    assert edited != before
+    os.utime(source, ns=(1, 1))  # same size, other mtime (a checkout)
+    assert digest() != edited
+    touched = digest()
+    (tmp_path / "Cargo.lock").write_text("v2")
+    assert digest() != touched
+    locked = digest()
+    monkeypatch.setenv("RUSTFLAGS", "-C target-cpu=native")
+    assert digest() != locked
