@@ -106,12 +106,19 @@ fn add_edge_401(operation: &mut Operation) {
 /// `instance`) plus the extension members that service adds, documented for utoipa. Give the example first,
 /// then the extensions (all optional):
 ///
-/// ```ignore
+/// ```
+/// use serde_json::json;
+/// use utoipa::PartialSchema;
+///
 /// platform::problem_doc! {
 ///     #[schema(example = json!({"type": "about:blank", "title": "Not Found", "status": 404}))]
 ///     /// On 422: the invalid fields.
 ///     errors: Option<Vec<platform::openapi::FieldError>>,
 /// }
+///
+/// let schema = serde_json::to_value(ProblemDoc::schema()).unwrap_or_default();
+/// assert!(schema["properties"]["errors"].is_object());
+/// assert_eq!(schema["properties"]["type"]["type"], "string");
 /// ```
 #[macro_export]
 macro_rules! problem_doc {
