@@ -137,6 +137,14 @@ pub enum Restart {
     WindowBefore(i64),
 }
 
+/// One failed attempt to count: when, when the count starts over, and when the counter expires (epoch seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failure {
+    pub at: i64,
+    pub restart: Restart,
+    pub expires_at: i64,
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("login attempt store: {0}")]
 pub struct AttemptStoreError(pub String);
@@ -146,14 +154,8 @@ pub struct AttemptStoreError(pub String);
 pub trait AttemptStore: Send + Sync + 'static {
     /// The counter (`None` when absent or expired at `now`).
     async fn load(&self, key: &str, now: i64) -> Result<Option<Counter>, AttemptStoreError>;
-    /// Adds one failure at `now` atomically (restarting the count as `restart` says); returns the result.
-    async fn add_failure(
-        &self,
-        key: &str,
-        now: i64,
-        restart: Restart,
-        expires_at: i64,
-    ) -> Result<Counter, AttemptStoreError>;
+    /// Adds one failure atomically (restarting the count as its `restart` says); returns the result.
+    async fn add_failure(&self, key: &str, failure: Failure) -> Result<Counter, AttemptStoreError>;
     /// Resets the count to zero.
     async fn clear(&self, key: &str, now: i64) -> Result<(), AttemptStoreError>;
 }
@@ -210,9 +212,11 @@ impl LoginLimits {
             .store
             .add_failure(
                 &ip_key(ip),
-                now,
-                Restart::WindowBefore(now - window),
-                now + window,
+                Failure {
+                    at: now,
+                    restart: Restart::WindowBefore(now - window),
+                    expires_at: now + window,
+                },
             )
             .await
         {
@@ -264,9 +268,11 @@ impl LoginThrottle for LoginLimits {
             .store
             .add_failure(
                 &account_key(&attempt.email),
-                now,
-                Restart::AfterQuietSince(now - memory),
-                now + memory,
+                Failure {
+                    at: now,
+                    restart: Restart::AfterQuietSince(now - memory),
+                    expires_at: now + memory,
+                },
             )
             .await
         {
@@ -326,13 +332,12 @@ impl AttemptStore for InMemoryAttemptStore {
             .map(|(c, _)| *c))
     }
 
-    async fn add_failure(
-        &self,
-        key: &str,
-        now: i64,
-        restart: Restart,
-        expires_at: i64,
-    ) -> Result<Counter, AttemptStoreError> {
+    async fn add_failure(&self, key: &str, failure: Failure) -> Result<Counter, AttemptStoreError> {
+        let Failure {
+            at: now,
+            restart,
+            expires_at,
+        } = failure;
         let mut items = self.items()?;
         let current = items
             .get(key)
@@ -441,13 +446,12 @@ impl AttemptStore for DynamoAttemptStore {
             .map(|item| counter_of(&item)))
     }
 
-    async fn add_failure(
-        &self,
-        key: &str,
-        now: i64,
-        restart: Restart,
-        expires_at: i64,
-    ) -> Result<Counter, AttemptStoreError> {
+    async fn add_failure(&self, key: &str, failure: Failure) -> Result<Counter, AttemptStoreError> {
+        let Failure {
+            at: now,
+            restart,
+            expires_at,
+        } = failure;
         let (since, floor) = match restart {
             Restart::AfterQuietSince(floor) => ("last_failure", floor),
             Restart::WindowBefore(floor) => ("window_start", floor),
