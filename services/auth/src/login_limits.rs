@@ -145,6 +145,26 @@ pub struct Failure {
     pub expires_at: i64,
 }
 
+impl Failure {
+    /// A failure in fixed windows of `window` seconds (source IPs).
+    pub fn in_window(at: i64, window: i64) -> Self {
+        Self {
+            at,
+            restart: Restart::WindowBefore(at - window),
+            expires_at: at + window,
+        }
+    }
+
+    /// A consecutive failure, forgotten after `memory` quiet seconds (accounts).
+    pub fn consecutive(at: i64, memory: i64) -> Self {
+        Self {
+            at,
+            restart: Restart::AfterQuietSince(at - memory),
+            expires_at: at + memory,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("login attempt store: {0}")]
 pub struct AttemptStoreError(pub String);
@@ -207,20 +227,15 @@ impl LoginLimits {
 
     async fn ip_failure(&self, ip: Option<&str>, now: i64) {
         let Some(ip) = ip else { return };
-        let window = self.settings.ip_window;
-        if let Err(err) = self
-            .store
-            .add_failure(
-                &ip_key(ip),
-                Failure {
-                    at: now,
-                    restart: Restart::WindowBefore(now - window),
-                    expires_at: now + window,
-                },
-            )
-            .await
-        {
-            tracing::error!(error = %err, "could not count a failure of a source IP");
+        let failure = Failure::in_window(now, self.settings.ip_window);
+        self.count(&ip_key(ip), failure, "a failure of a source IP")
+            .await;
+    }
+
+    /// Counts one failure; a store that cannot be written is logged (the attempt's answer stands).
+    async fn count(&self, key: &str, failure: Failure, what: &str) {
+        if let Err(err) = self.store.add_failure(key, failure).await {
+            tracing::error!(error = %err, "could not count {what}");
         }
     }
 }
@@ -263,21 +278,9 @@ impl LoginThrottle for LoginLimits {
 
     async fn record_failure(&self, attempt: &LoginAttempt) {
         let now = (self.clock)();
-        let memory = self.settings.failure_memory;
-        if let Err(err) = self
-            .store
-            .add_failure(
-                &account_key(&attempt.email),
-                Failure {
-                    at: now,
-                    restart: Restart::AfterQuietSince(now - memory),
-                    expires_at: now + memory,
-                },
-            )
-            .await
-        {
-            tracing::error!(error = %err, "could not count a failed login");
-        }
+        let failure = Failure::consecutive(now, self.settings.failure_memory);
+        self.count(&account_key(&attempt.email), failure, "a failed login")
+            .await;
         self.ip_failure(attempt.source_ip.as_deref(), now).await;
     }
 
