@@ -336,17 +336,13 @@ impl AttemptStore for InMemoryAttemptStore {
     }
 
     async fn add_failure(&self, key: &str, failure: Failure) -> Result<Counter, AttemptStoreError> {
-        let Failure {
-            at: now,
-            restart,
-            expires_at,
-        } = failure;
+        let now = failure.at;
         let mut items = self.items()?;
         let current = items
             .get(key)
             .filter(|(_, e)| *e > now)
             .map(|(c, _)| *c)
-            .filter(|c| !starts_over(c, restart));
+            .filter(|c| !starts_over(c, failure.restart));
         let counter = match current {
             Some(c) => Counter {
                 failures: c.failures.saturating_add(1),
@@ -359,7 +355,7 @@ impl AttemptStore for InMemoryAttemptStore {
                 last_failure: now,
             },
         };
-        items.insert(key.to_owned(), (counter, expires_at));
+        items.insert(key.to_owned(), (counter, failure.expires_at));
         Ok(counter)
     }
 
