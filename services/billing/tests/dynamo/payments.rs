@@ -3,22 +3,23 @@
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{fixture, new_invoice};
+use testkit::{Reply, TestClient};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn dynamo_concurrent_duplicates_make_exactly_one_payment() {
-    let f = fixture().await;
-    let app = f.app();
-    let invoice = new_invoice(&app, "EUR", 1_000).await;
-    let body = json!({"invoice_id": invoice, "amount": 100, "currency": "EUR"});
+use crate::helpers::{fixture, new_invoice, stored_invoice};
+
+/// Alice's eight `POST /payments` at once: request `i` with the key and body `payment(i)` gives.
+async fn pay_concurrently(
+    app: &TestClient,
+    payment: impl Fn(usize) -> (String, Value),
+) -> Vec<Reply> {
     let tasks: Vec<_> = (0..8)
-        .map(|_| {
+        .map(|i| {
             let app = app.clone();
-            let body = body.clone();
+            let (key, body) = payment(i);
             tokio::spawn(async move {
                 app.post("/payments")
                     .as_user("alice")
-                    .header("idempotency-key", "dup")
+                    .header("idempotency-key", &key)
                     .json(&body)
                     .send()
                     .await
@@ -29,6 +30,16 @@ async fn dynamo_concurrent_duplicates_make_exactly_one_payment() {
     for task in tasks {
         replies.push(task.await.unwrap_or_else(|e| panic!("{e}")));
     }
+    replies
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dynamo_concurrent_duplicates_make_exactly_one_payment() {
+    let f = fixture().await;
+    let app = f.app();
+    let invoice = new_invoice(&app, "EUR", 1_000).await;
+    let body = json!({"invoice_id": invoice, "amount": 100, "currency": "EUR"});
+    let replies = pay_concurrently(&app, |_| ("dup".to_owned(), body.clone())).await;
     let statuses: Vec<StatusCode> = replies.iter().map(|r| r.status).collect();
     assert!(
         statuses
@@ -37,12 +48,7 @@ async fn dynamo_concurrent_duplicates_make_exactly_one_payment() {
         "{statuses:?}"
     );
     assert_eq!(f.count_with_prefix("PAYMENT#").await, 1, "{statuses:?}");
-    let stored = app
-        .get(format!("/invoices/{invoice}"))
-        .as_user("alice")
-        .send()
-        .await
-        .body;
+    let stored = stored_invoice(&app, &invoice).await;
     assert_eq!(stored["amount_paid"], 100);
     // After the race, the key replays the one payment.
     let reply = app
@@ -66,24 +72,11 @@ async fn dynamo_concurrent_payments_never_overpay_and_the_last_marks_paid() {
     let f = fixture().await;
     let app = f.app();
     let invoice = new_invoice(&app, "EUR", 1_000).await;
-    let tasks: Vec<_> = (0..8)
-        .map(|i| {
-            let app = app.clone();
-            let body = json!({"invoice_id": invoice, "amount": 250, "currency": "EUR"});
-            tokio::spawn(async move {
-                app.post("/payments")
-                    .as_user("alice")
-                    .header("idempotency-key", &format!("k{i}"))
-                    .json(&body)
-                    .send()
-                    .await
-            })
-        })
-        .collect();
-    let mut replies = Vec::new();
-    for task in tasks {
-        replies.push(task.await.unwrap_or_else(|e| panic!("{e}")));
-    }
+    let replies = pay_concurrently(&app, |i| {
+        let body = json!({"invoice_id": invoice, "amount": 250, "currency": "EUR"});
+        (format!("k{i}"), body)
+    })
+    .await;
     let created = replies
         .iter()
         .filter(|r| r.status == StatusCode::CREATED)
@@ -100,12 +93,7 @@ async fn dynamo_concurrent_payments_never_overpay_and_the_last_marks_paid() {
             || b["status"] == 409),
         "{refused:?}"
     );
-    let stored = app
-        .get(format!("/invoices/{invoice}"))
-        .as_user("alice")
-        .send()
-        .await
-        .body;
+    let stored = stored_invoice(&app, &invoice).await;
     assert_eq!(
         (stored["amount_paid"].as_i64(), stored["status"].as_str()),
         (Some(1_000), Some("paid"))
