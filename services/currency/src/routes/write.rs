@@ -130,8 +130,8 @@ async fn submit(
     let (id, _client_chosen) = domain::command_id(idempotency_key(headers)?, body_command_id)
         .map_err(CurrencyError::Validation)?;
     let fingerprint = intent.fingerprint();
-    // No read of the id first: a new id (the common case) costs one write (sequence and command together);
-    // a known id is found by that write's condition and replayed below.
+    // No read first: a new id (the common case) costs a sequence bump and one conditional put; a retry of a
+    // known id burns a sequence number (gaps are harmless: the projector only compares) and replays below.
     let now = time::OffsetDateTime::now_utc();
     let at = money::record::format_time(now);
     let draft = |sequence| CommandRecord {

@@ -83,8 +83,8 @@ pub trait CommandStore: Send + Sync {
 
     /// Stores a new command under the next sequence of `code`: `draft(sequence)` is the record.
     /// Returns the record drafted and whether it was stored (`Existing`: the id is taken, nothing
-    /// stored). One write where the store can (DynamoDB: the counter and the command in one
-    /// transaction); the default takes a sequence, then inserts.
+    /// stored). The default takes a sequence, then inserts (two writes); a store that can do both in
+    /// one write overrides it.
     async fn insert_next(
         &self,
         code: CurrencyCode,
