@@ -127,17 +127,7 @@ def convert_stack(
     missing = keep - set(stack.functions)
     if missing:
         raise ValueError(f"{template} has no function(s) {', '.join(sorted(missing))}")
-    apis = {}
-    for logical_id, api in stack.http_apis.items():
-        routes = tuple(r for r in api.routes if r.function in keep)
-        if routes:
-            apis[logical_id] = replace(api, routes=routes)
-    return replace(
-        stack,
-        functions={k: v for k, v in stack.functions.items() if k in keep},
-        http_apis=apis,
-        event_source_mappings=(),
-    )
+    return stack.only(keep)
 
 
 def _parameters(template: Path) -> dict[str, str]:

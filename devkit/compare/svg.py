@@ -221,6 +221,23 @@ class Series:
     points: Sequence[tuple[float, float]]
 
 
+def _end_labels(frame: Frame, sy: Scale, series: Sequence[Series], value: str) -> list[str]:
+    """Each line's name and last value (formatted by `value`) right of the plot, moved apart to stay legible."""
+    ends = [(sy(s.points[-1][1]), s) for s in series if s.points]
+    return [
+        _text(
+            frame.x1 + 4,
+            y + 4,
+            f"{s.name} {value.format(s.points[-1][1])}",
+            anchor="start",
+            size=10,
+            fill=colour(s.name),
+            weight="600",
+        )
+        for y, (_, s) in zip(spread([y for y, _ in ends], 12), ends, strict=True)
+    ]
+
+
 def step_lines(series: Sequence[Series], title: str, x_caption: str, y_caption: str) -> str:
     """Cumulative step lines (e.g. environments started against requests completed), linear axes."""
     frame = Frame(width=560, height=230, left=40, right=80)
@@ -241,19 +258,7 @@ def step_lines(series: Sequence[Series], title: str, x_caption: str, y_caption: 
             path.append(f"{'M' if not n else 'L'}{sx(x):.1f},{sy(y):.1f}")
             previous_y = y
         out.append(f"<path d='{' '.join(path)}' fill='none' stroke='{c}' stroke-width='2'/>")
-    ends = [(sy(s.points[-1][1]), s) for s in series if s.points]
-    for y, (_, s) in zip(spread([y for y, _ in ends], 12), ends, strict=True):
-        out.append(
-            _text(
-                frame.x1 + 4,
-                y + 4,
-                f"{s.name} {s.points[-1][1]:.0f}",
-                anchor="start",
-                size=10,
-                fill=colour(s.name),
-                weight="600",
-            )
-        )
+    out += _end_labels(frame, sy, series, "{:.0f}")
     out.append("</svg>")
     return "\n".join(out)
 
@@ -341,19 +346,7 @@ def cost_lines(series: Sequence[Series], marks: Sequence[Mark], chosen: float, t
     for s in unit:
         path = " ".join(f"{'M' if not n else 'L'}{sx(x):.1f},{sy(y):.1f}" for n, (x, y) in enumerate(s.points))
         out.append(f"<path d='{path}' fill='none' stroke='{colour(s.name)}' stroke-width='2.2'/>")
-    ends = [(sy(s.points[-1][1]), s) for s in unit if s.points]
-    for y, (_, s) in zip(spread([y for y, _ in ends], 12), ends, strict=True):
-        out.append(
-            _text(
-                frame.x1 + 4,
-                y + 4,
-                f"{s.name} ${s.points[-1][1]:.2f}",
-                anchor="start",
-                size=10,
-                fill=colour(s.name),
-                weight="600",
-            )
-        )
+    out += _end_labels(frame, sy, unit, "${:.2f}")
     for n, mark in enumerate(marks):
         x, y = sx(mark.x), sy(mark.y / (mark.x / 1e6))
         label_y = frame.y1 + 28 + 13 * n
