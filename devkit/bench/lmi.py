@@ -28,6 +28,7 @@ import aiohttp
 from aiohttp import web
 
 from devkit import paths
+from devkit.bench.loopback import serve
 from devkit.bench.stats import percentile
 from devkit.localcloud import StackSpec
 
@@ -72,12 +73,7 @@ class RatesBackend:
         self.gate.set()
         app = web.Application()
         app.router.add_post("/", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
+        self._runner, self.url = await serve(app)
         return self.url
 
     async def stop(self) -> None:

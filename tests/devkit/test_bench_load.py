@@ -8,6 +8,7 @@ import pytest
 from aiohttp import web
 
 from devkit.bench.load import LoadError, check_loopback, load_in_subprocess, run_load
+from devkit.bench.loopback import serve
 from devkit.localcloud import run
 
 
@@ -27,11 +28,7 @@ class Server:
 
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", handle)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}"
+        self.runner, self.url = await serve(app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

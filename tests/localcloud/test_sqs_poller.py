@@ -4,29 +4,20 @@ ReportBatchItemFailures, redelivery after the visibility timeout and redrive to 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from devkit.localcloud.awslambda.runtime_api import RuntimeOutcome
 from devkit.localcloud.model import EventSourceMappingSpec, InvokeResult, QueueSpec
 from devkit.localcloud.sqs.poller import SqsPoller, ids_to_delete, sqs_client
 from tests.localcloud.support import REGION, function_spec, make_pool, run, wait_until
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def _queues(endpoint: str, *, fifo: bool = False, max_receive: int = 2, visibility: int = 1) -> tuple[QueueSpec, str]:
@@ -71,13 +62,18 @@ class Recorder:
         return await self.inner(function, payload)
 
 
-async def _poller(
-    endpoint: str, queue: QueueSpec, invoker: Any, executor: ThreadPoolExecutor, **mapping: Any
-) -> SqsPoller:
+@contextlib.asynccontextmanager
+async def _polling(endpoint: str, queue: QueueSpec, invoker: Any, **mapping: Any) -> AsyncIterator[SqsPoller]:
+    """A started poller of `queue` for the function Probe (the mapping's settings from `mapping`), stopped after."""
     spec = EventSourceMappingSpec(function="Probe", queue="Queue", **mapping)
+    executor = ThreadPoolExecutor(4)
     poller = SqsPoller(spec, queue, invoker=invoker, region=REGION, endpoint_url=endpoint, executor=executor)
     await poller.start()
-    return poller
+    try:
+        yield poller
+    finally:
+        await poller.stop()
+        executor.shutdown()
 
 
 def _receive_all(endpoint: str, url: str) -> list[dict[str, Any]]:
@@ -96,44 +92,40 @@ def test_partial_batch_failure_redelivers_only_failed_messages_until_the_dlq(
         pool, _ = make_pool(probe_bootstrap, function_spec(), tmp_path)
         await pool.start()
         recorder = Recorder(lambda fn, payload: pool.invoke(payload))
-        executor = ThreadPoolExecutor(4)
-        poller = await _poller(
-            moto_endpoint,
-            queue,
-            recorder,
-            executor,
-            batch_size=10,
-            maximum_batching_window_s=0,
-            report_batch_item_failures=True,
-        )
         try:
-            client.send_message_batch(
-                QueueUrl=poller.queue_url,
-                Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(["ok-1", "fail", "ok-2"])],
-            )
-            dlq: list[dict[str, Any]] = []
+            async with _polling(
+                moto_endpoint,
+                queue,
+                recorder,
+                batch_size=10,
+                maximum_batching_window_s=0,
+                report_batch_item_failures=True,
+            ) as poller:
+                client.send_message_batch(
+                    QueueUrl=poller.queue_url,
+                    Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(["ok-1", "fail", "ok-2"])],
+                )
+                dlq: list[dict[str, Any]] = []
 
-            def in_dlq() -> bool:
-                dlq.extend(_receive_all(moto_endpoint, dlq_url))
-                return bool(dlq)
+                def in_dlq() -> bool:
+                    dlq.extend(_receive_all(moto_endpoint, dlq_url))
+                    return bool(dlq)
 
-            await wait_until(lambda: poller.stats.deleted == 2, 15, "the two good messages to be deleted")
-            await wait_until(in_dlq, 20, "the failing message to reach the DLQ")
-            await wait_until(lambda: poller.stats.batches == 2, 10, "the second (redelivery) batch to finish")
-            assert [m["Body"] for m in dlq] == ["fail"]
-            assert dlq[0]["Attributes"]["ApproximateReceiveCount"] in ("2", "3")
-            bodies = [[r["body"] for r in e["Records"]] for e in recorder.events]
-            assert sorted(bodies[0]) == ["fail", "ok-1", "ok-2"]
-            assert all(b == ["fail"] for b in bodies[1:]), f"only the failed message comes back: {bodies}"
-            assert len(bodies) == 2, "received maxReceiveCount (2) times, then redriven"
-            assert recorder.events[1]["Records"][0]["attributes"]["ApproximateReceiveCount"] == "2"
-            assert recorder.attempts == [1, 2], "the delivery attempt is the batch's highest receive count"
-            assert poller.stats.partial_batches == 1
-            assert await poller.depth() == {"visible": 0, "in_flight": 0}
+                await wait_until(lambda: poller.stats.deleted == 2, 15, "the two good messages to be deleted")
+                await wait_until(in_dlq, 20, "the failing message to reach the DLQ")
+                await wait_until(lambda: poller.stats.batches == 2, 10, "the second (redelivery) batch to finish")
+                assert [m["Body"] for m in dlq] == ["fail"]
+                assert dlq[0]["Attributes"]["ApproximateReceiveCount"] in ("2", "3")
+                bodies = [[r["body"] for r in e["Records"]] for e in recorder.events]
+                assert sorted(bodies[0]) == ["fail", "ok-1", "ok-2"]
+                assert all(b == ["fail"] for b in bodies[1:]), f"only the failed message comes back: {bodies}"
+                assert len(bodies) == 2, "received maxReceiveCount (2) times, then redriven"
+                assert recorder.events[1]["Records"][0]["attributes"]["ApproximateReceiveCount"] == "2"
+                assert recorder.attempts == [1, 2], "the delivery attempt is the batch's highest receive count"
+                assert poller.stats.partial_batches == 1
+                assert await poller.depth() == {"visible": 0, "in_flight": 0}
         finally:
-            await poller.stop()
             await pool.stop()
-            executor.shutdown()
 
     run(body())
 
@@ -154,26 +146,15 @@ def test_malformed_batch_response_fails_the_whole_batch(moto_endpoint: str) -> N
 
     async def body() -> None:
         recorder = Recorder(respond)
-        executor = ThreadPoolExecutor(4)
-        poller = await _poller(
-            moto_endpoint,
-            queue,
-            recorder,
-            executor,
-            batch_size=10,
-            maximum_batching_window_s=0,
-            report_batch_item_failures=True,
-        )
-        try:
+        async with _polling(
+            moto_endpoint, queue, recorder, batch_size=10, maximum_batching_window_s=0, report_batch_item_failures=True
+        ) as poller:
             client.send_message_batch(
                 QueueUrl=poller.queue_url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(3)]
             )
             await wait_until(lambda: poller.stats.deleted == 3, 20, "the batch to succeed on the third delivery")
             assert [sorted(r["body"] for r in e["Records"]) for e in recorder.events] == [["m0", "m1", "m2"]] * 3
             assert poller.stats.failed_batches == 2
-        finally:
-            await poller.stop()
-            executor.shutdown()
 
     run(body())
 
@@ -193,17 +174,12 @@ def test_function_error_without_report_failures_retries_everything(moto_endpoint
 
     async def body() -> None:
         recorder = Recorder(respond)
-        executor = ThreadPoolExecutor(4)
-        poller = await _poller(moto_endpoint, queue, recorder, executor, batch_size=10)
-        try:
+        async with _polling(moto_endpoint, queue, recorder, batch_size=10) as poller:
             client.send_message(QueueUrl=poller.queue_url, MessageBody="only")
             await wait_until(lambda: poller.stats.deleted == 1, 20, "success on the second delivery")
             assert len(recorder.events) == 2, (
                 "an error keeps the message; without ReportBatchItemFailures a body is ignored"
             )
-        finally:
-            await poller.stop()
-            executor.shutdown()
 
     run(body())
 
@@ -217,9 +193,7 @@ def test_sqs_event_shape_and_batch_limits(moto_endpoint: str) -> None:
 
     async def body() -> None:
         recorder = Recorder(respond)
-        executor = ThreadPoolExecutor(4)
-        poller = await _poller(moto_endpoint, queue, recorder, executor, batch_size=4)
-        try:
+        async with _polling(moto_endpoint, queue, recorder, batch_size=4) as poller:
             client.send_message(
                 QueueUrl=poller.queue_url,
                 MessageBody='{"hello":"world"}',
@@ -263,9 +237,6 @@ def test_sqs_event_shape_and_batch_limits(moto_endpoint: str) -> None:
                 "Count": {"stringValue": "3", "stringListValues": [], "binaryListValues": [], "dataType": "Number"},
                 "Blob": {"binaryValue": "AAE=", "stringListValues": [], "binaryListValues": [], "dataType": "Binary"},
             }
-        finally:
-            await poller.stop()
-            executor.shutdown()
 
     run(body())
 
@@ -279,9 +250,7 @@ def test_batching_window_collects_messages_into_one_batch(moto_endpoint: str) ->
 
     async def body() -> None:
         recorder = Recorder(respond)
-        executor = ThreadPoolExecutor(4)
-        poller = await _poller(moto_endpoint, queue, recorder, executor, batch_size=3, maximum_batching_window_s=5)
-        try:
+        async with _polling(moto_endpoint, queue, recorder, batch_size=3, maximum_batching_window_s=5) as poller:
             loop = asyncio.get_running_loop()
             for i in range(3):  # one at a time, each a separate SendMessage well inside the 5 s window
                 await loop.run_in_executor(
@@ -289,9 +258,6 @@ def test_batching_window_collects_messages_into_one_batch(moto_endpoint: str) ->
                 )
             await wait_until(lambda: poller.stats.deleted == 3, 20, "the batch")
             assert poller.stats.batch_sizes == [3], "BatchSize reached inside the window → one invocation"
-        finally:
-            await poller.stop()
-            executor.shutdown()
 
     run(body())
 
@@ -305,9 +271,7 @@ def test_fifo_records_carry_group_sequence_and_dedup_ids(moto_endpoint: str) -> 
 
     async def body() -> None:
         recorder = Recorder(respond)
-        executor = ThreadPoolExecutor(4)
-        poller = await _poller(moto_endpoint, queue, recorder, executor, batch_size=10)
-        try:
+        async with _polling(moto_endpoint, queue, recorder, batch_size=10) as poller:
             client.send_message(
                 QueueUrl=poller.queue_url, MessageBody="f1", MessageGroupId="g1", MessageDeduplicationId="d1"
             )
@@ -316,9 +280,6 @@ def test_fifo_records_carry_group_sequence_and_dedup_ids(moto_endpoint: str) -> 
             assert attributes["MessageGroupId"] == "g1"
             assert attributes["MessageDeduplicationId"] == "d1"
             assert attributes["SequenceNumber"]
-        finally:
-            await poller.stop()
-            executor.shutdown()
 
     run(body())
 
@@ -376,28 +337,25 @@ def test_a_message_deleted_from_the_queue_stays_in_hand_until_the_mapping_counts
         return InvokeResult("rid", RuntimeOutcome(True, b"{}"), "success")
 
     async def body() -> None:
-        executor = ThreadPoolExecutor(4)
-        poller = await _poller(moto_endpoint, queue, respond, executor, batch_size=10)
-        real_delete = poller._client.delete_message_batch
+        async with _polling(moto_endpoint, queue, respond, batch_size=10) as poller:
+            real_delete = poller._client.delete_message_batch
 
-        def delete_then_hold(**kwargs: Any) -> Any:
-            answer = real_delete(**kwargs)
-            deleted_in_queue.set()
-            release.wait(10)
-            return answer
+            def delete_then_hold(**kwargs: Any) -> Any:
+                answer = real_delete(**kwargs)
+                deleted_in_queue.set()
+                release.wait(10)
+                return answer
 
-        poller._client.delete_message_batch = delete_then_hold
-        try:
-            client.send_message(QueueUrl=poller.queue_url, MessageBody="one")
-            await wait_until(deleted_in_queue.is_set, 15, "the delete to reach the queue")
-            assert await poller.depth() == {"visible": 0, "in_flight": 0}
-            assert (poller.stats.deleted, poller.stats.in_hand) == (0, 1)
-            release.set()
-            await wait_until(lambda: poller.stats.deleted == 1, 10, "the mapping to count the delete")
-            assert poller.stats.in_hand == 0
-        finally:
-            release.set()
-            await poller.stop()
-            executor.shutdown()
+            poller._client.delete_message_batch = delete_then_hold
+            try:
+                client.send_message(QueueUrl=poller.queue_url, MessageBody="one")
+                await wait_until(deleted_in_queue.is_set, 15, "the delete to reach the queue")
+                assert await poller.depth() == {"visible": 0, "in_flight": 0}
+                assert (poller.stats.deleted, poller.stats.in_hand) == (0, 1)
+                release.set()
+                await wait_until(lambda: poller.stats.deleted == 1, 10, "the mapping to count the delete")
+                assert poller.stats.in_hand == 0
+            finally:
+                release.set()
 
     run(body())
