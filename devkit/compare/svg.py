@@ -118,6 +118,11 @@ def _open(frame: Frame, title: str, label: str) -> list[str]:
     ]
 
 
+def _close(out: list[str]) -> str:
+    """The chart opened by `_open` with the elements of `out`, as one SVG document."""
+    return "\n".join([*out, "</svg>"])
+
+
 def _text(
     x: float, y: float, text: str, *, anchor: str = "middle", size: int = 10, fill: str = "#555", weight: str = "normal"
 ) -> str:
@@ -211,8 +216,7 @@ def latency_boxes(boxes: Sequence[Box], low: float, high: float, title: str = "l
             fill="#333",
         )
     )
-    out.append("</svg>")
-    return "\n".join(out)
+    return _close(out)
 
 
 @dataclass(frozen=True)
@@ -259,8 +263,7 @@ def step_lines(series: Sequence[Series], title: str, x_caption: str, y_caption: 
             previous_y = y
         out.append(f"<path d='{' '.join(path)}' fill='none' stroke='{c}' stroke-width='2'/>")
     out += _end_labels(frame, sy, series, "{:.0f}")
-    out.append("</svg>")
-    return "\n".join(out)
+    return _close(out)
 
 
 @dataclass(frozen=True)
@@ -303,8 +306,7 @@ def bars(items: Sequence[Bar], title: str, caption: str = "") -> str:
             )
     if caption:
         out.append(_text((frame.x0 + frame.x1) / 2, frame.height - 6, caption, size=10, fill="#333"))
-    out.append("</svg>")
-    return "\n".join(out)
+    return _close(out)
 
 
 @dataclass(frozen=True)
@@ -367,5 +369,4 @@ def cost_lines(series: Sequence[Series], marks: Sequence[Mark], chosen: float, t
                 weight="600",
             )
         )
-    out.append("</svg>")
-    return "\n".join(out)
+    return _close(out)

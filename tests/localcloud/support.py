@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from devkit.localcloud.apigw.gateway import Gateway
+    from devkit.localcloud.awslambda.pool import FunctionPool
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -137,3 +138,23 @@ def make_pool(bootstrap: Path, fn: FunctionSpec, tmp: Path, **settings: Any) -> 
         settings=PoolSettings(**settings),
     )
     return pool, captured
+
+
+def with_pool(
+    bootstrap: Path,
+    fn: FunctionSpec,
+    tmp: Path,
+    body: Callable[[FunctionPool, CapturedLogs], Awaitable[None]],
+    **settings: Any,
+) -> None:
+    """`body(pool, logs)` against a started pool of `fn` (see `make_pool`), stopped after, in a fresh event loop."""
+
+    async def main() -> None:
+        pool, logs = make_pool(bootstrap, fn, tmp, **settings)
+        await pool.start()
+        try:
+            await body(pool, logs)
+        finally:
+            await pool.stop()
+
+    run(main())

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import aiohttp
 
+from devkit.localcloud.awslambda.pool import FunctionPool
 from devkit.localcloud.awslambda.runtime_api import MAX_PAYLOAD_BYTES, Invocation, RuntimeApi, new_trace_id
-from tests.localcloud.support import REGION, function_spec, make_pool, run
+from tests.localcloud.support import REGION, CapturedLogs, function_spec, run, with_pool
 
 ARN = "arn:aws:lambda:eu-west-1:123456789012:function:localtest-Probe"
 TRACE = re.compile(r"^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$")
@@ -139,29 +140,24 @@ def test_error_body_and_type_are_passed_on_and_init_error_is_recorded() -> None:
 def test_function_sees_real_headers_deadline_arn_and_environment(probe_bootstrap: Path, tmp_path: Path) -> None:
     fn = function_spec(timeout_s=7.0, memory_mb=256, environment={"FROM_TEMPLATE": "yes"})
 
-    async def body() -> None:
-        pool, _ = make_pool(probe_bootstrap, fn, tmp_path)
-        await pool.start()
-        try:
-            before = time.time() * 1000
-            result = await pool.invoke(b'{"action":"env"}', client_context='{"custom":{"k":"v"}}')
-            assert result.ok, result.outcome
-            seen = json.loads(json.loads(result.outcome.body)["body"])
-            assert seen["arn"] == pool.arn
-            assert seen["function_name"] == "localtest-Probe"
-            assert seen["memory"] == "256"
-            assert seen["region"] == REGION
-            assert seen["endpoint"] == "http://127.0.0.1:9"
-            assert seen["max_concurrency"] is None
-            assert seen["request_id"] == result.request_id
-            assert seen["client_context"] is True
-            assert TRACE.match(seen["trace_id"])
-            # The deadline is epoch ms, Timeout seconds after the invocation started.
-            assert before + 6000 < seen["deadline_ms"] < time.time() * 1000 + 7000
-        finally:
-            await pool.stop()
+    async def body(pool: FunctionPool, _logs: CapturedLogs) -> None:
+        before = time.time() * 1000
+        result = await pool.invoke(b'{"action":"env"}', client_context='{"custom":{"k":"v"}}')
+        assert result.ok, result.outcome
+        seen = json.loads(json.loads(result.outcome.body)["body"])
+        assert seen["arn"] == pool.arn
+        assert seen["function_name"] == "localtest-Probe"
+        assert seen["memory"] == "256"
+        assert seen["region"] == REGION
+        assert seen["endpoint"] == "http://127.0.0.1:9"
+        assert seen["max_concurrency"] is None
+        assert seen["request_id"] == result.request_id
+        assert seen["client_context"] is True
+        assert TRACE.match(seen["trace_id"])
+        # The deadline is epoch ms, Timeout seconds after the invocation started.
+        assert before + 6000 < seen["deadline_ms"] < time.time() * 1000 + 7000
 
-    run(body())
+    with_pool(probe_bootstrap, fn, tmp_path, body)
 
 
 def test_standard_environment_variables(probe_bootstrap: Path, tmp_path: Path) -> None:
