@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from invoke import Exit
 
@@ -10,14 +12,19 @@ from devkit.errors import TaskFailure
 from devkit.tasks import exits
 
 
+def _exit_of(task: Callable[[object], None]) -> tuple[str, int]:
+    """The message and code of the `Exit` the task raises."""
+    with pytest.raises(Exit) as caught:
+        task(None)
+    return caught.value.message, caught.value.code
+
+
 def test_an_expected_failure_is_one_line_named_after_the_task_with_its_code() -> None:
     @exits()
     def bench_fat(c: object) -> None:
         raise TaskFailure("thresholds broken", code=3)
 
-    with pytest.raises(Exit) as caught:
-        bench_fat(None)
-    assert (caught.value.message, caught.value.code) == ("bench-fat: thresholds broken", 3)
+    assert _exit_of(bench_fat) == ("bench-fat: thresholds broken", 3)
 
 
 def test_a_devkit_error_counts_as_expected_and_exits_with_1() -> None:
@@ -25,9 +32,7 @@ def test_a_devkit_error_counts_as_expected_and_exits_with_1() -> None:
     def build(c: object) -> None:
         raise BuildError("cargo-lambda not found")
 
-    with pytest.raises(Exit) as caught:
-        build(None)
-    assert (caught.value.message, caught.value.code) == ("build: cargo-lambda not found", 1)
+    assert _exit_of(build) == ("build: cargo-lambda not found", 1)
 
 
 def test_other_errors_keep_their_traceback_unless_the_task_expects_them() -> None:

@@ -28,6 +28,7 @@ from devkit import paths
 from devkit.bench.lmi import LMI_FUNCTION, STANDARD_FUNCTION, RatesBackend, convert_stack
 from devkit.build import build_bootstraps
 from devkit.localcloud import process_alive
+from devkit.localcloud.awslambda.pool import FunctionPool
 from devkit.localcloud.cloud import LocalCloud
 from devkit.localcloud.model import PoolSettings, StackSpec
 from tests.localcloud.support import CapturedLogs, run, wait_until
@@ -129,6 +130,16 @@ def test_fixture_and_infra_template_agree_on_the_convert_functions() -> None:
     assert ("ConvertStandardApi", "GET", "/convert", STANDARD_FUNCTION) in routes
 
 
+async def _held(
+    session: aiohttp.ClientSession, pool: FunctionPool, backend: RatesBackend, url: str, n: int
+) -> list[asyncio.Task[tuple[int, Any]]]:
+    """`n` requests sent with the rates backend's gate closed, once all `n` are in flight at `pool`."""
+    backend.gate.clear()
+    tasks = _fire(session, url, n)
+    await wait_until(lambda: pool.status()["in_flight"] == n, 15, f"{n} requests in flight")
+    return tasks
+
+
 # ---- concurrency -----------------------------------------------------------------------------------------------
 
 
@@ -136,10 +147,8 @@ def test_lmi_serves_64_in_flight_requests_in_one_environment(bootstraps: dict[st
     async def body(cloud: LocalCloud, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
         pool = cloud.pools[LMI_FUNCTION]
         assert pool.status()["environments"] == 1, "MinExecutionEnvironments: 1 pre-started"
-        backend.gate.clear()
         async with _session() as session:
-            tasks = _fire(session, url, 64)
-            await wait_until(lambda: pool.status()["in_flight"] == 64, 15, "64 requests in flight")
+            tasks = await _held(session, pool, backend, url, 64)
             env = pool.envs[0]
             await wait_until(lambda: len(env.api.in_flight) == 64, 10, "64 invocations taken by the runtime")
             status = pool.status()
@@ -161,10 +170,8 @@ def test_standard_variant_scales_out_one_environment_per_request(bootstraps: dic
     async def body(cloud: LocalCloud, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
         pool = cloud.pools[STANDARD_FUNCTION]
         assert pool.status()["environments"] == 0, "standard functions start on demand"
-        backend.gate.clear()
         async with _session() as session:
-            tasks = _fire(session, url, 8)
-            await wait_until(lambda: pool.status()["in_flight"] == 8, 15, "8 requests in flight")
+            tasks = await _held(session, pool, backend, url, 8)
             await wait_until(lambda: backend.waiting == 16, 15, "every environment reading both rates")
             status = pool.status()
             assert status["environments"] == 8 and status["cold_starts"] == 8, status
@@ -184,10 +191,8 @@ async def _sigterm_with_requests_in_flight(
     cloud: LocalCloud, backend: RatesBackend, logs: CapturedLogs, url: str, function: str, n: int
 ) -> None:
     pool = cloud.pools[function]
-    backend.gate.clear()
     async with _session() as session:
-        tasks = _fire(session, url, n)  # standard: n = 1 (more would start more environments)
-        await wait_until(lambda: pool.status()["in_flight"] == len(tasks), 15, "requests in flight")
+        tasks = await _held(session, pool, backend, url, n)  # standard: n = 1 (more would start more environments)
         env = pool.envs[0]
         await wait_until(lambda: len(env.api.in_flight) == len(tasks), 10, "invocations taken by the runtime")
         await wait_until(lambda: backend.waiting >= 1, 10, "rate reads held at the gate")

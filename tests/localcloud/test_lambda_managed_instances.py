@@ -8,6 +8,8 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from devkit.localcloud import process_alive
 from devkit.localcloud.awslambda.pool import FunctionPool
 from tests.localcloud.support import CapturedLogs, function_spec, make_pool, run, wait_until, with_pool
@@ -58,11 +60,28 @@ def test_lmi_scales_out_when_an_environment_is_full_and_prestarts_minimum(
     with_pool(probe_bootstrap, fn, tmp_path, body)
 
 
-def test_shutdown_sends_sigterm_and_waits_for_the_grace_period(probe_bootstrap: Path, tmp_path: Path) -> None:
-    fn = function_spec(max_concurrency_per_env=4, min_environments=1, environment={"PROBE_SIGTERM_DELAY_MS": "300"})
+@pytest.mark.parametrize(
+    ("sigterm_delay_ms", "grace_s", "exits_itself", "within_s", "why"),
+    [
+        ("300", 3.0, True, (0.25, 2.5), "the runtime's own 300 ms shutdown, within the grace period"),
+        ("30000", 0.5, False, (0.45, 3.0), "SIGKILL once the 0.5 s grace period ran out"),
+    ],
+    ids=["sigterm-then-the-runtime-exits-within-the-grace-period", "sigkill-after-the-grace-period"],
+)
+def test_shutdown_sends_sigterm_then_sigkill_after_the_grace_period(
+    probe_bootstrap: Path,
+    tmp_path: Path,
+    sigterm_delay_ms: str,
+    grace_s: float,
+    exits_itself: bool,
+    within_s: tuple[float, float],
+    why: str,
+) -> None:
+    environment = {"PROBE_SIGTERM_DELAY_MS": sigterm_delay_ms}
+    fn = function_spec(max_concurrency_per_env=4, min_environments=1, environment=environment)
 
     async def body() -> None:
-        pool, logs = make_pool(probe_bootstrap, fn, tmp_path, shutdown_grace_s=3.0)
+        pool, logs = make_pool(probe_bootstrap, fn, tmp_path, shutdown_grace_s=grace_s)
         await pool.start()
         pid = pool.envs[0].pid
         assert pid is not None
@@ -71,27 +90,9 @@ def test_shutdown_sends_sigterm_and_waits_for_the_grace_period(probe_bootstrap: 
         elapsed = time.monotonic() - started
         assert not process_alive(pid)
         texts = logs.texts("probe:")
-        assert "probe: SIGTERM" in texts and "probe: exiting after SIGTERM" in texts, texts
-        assert 0.25 < elapsed < 2.5, f"the runtime's own 300 ms shutdown, within the grace period ({elapsed:.2f}s)"
-
-    run(body())
-
-
-def test_sigkill_after_the_grace_period(probe_bootstrap: Path, tmp_path: Path) -> None:
-    fn = function_spec(max_concurrency_per_env=4, min_environments=1, environment={"PROBE_SIGTERM_DELAY_MS": "30000"})
-
-    async def body() -> None:
-        pool, logs = make_pool(probe_bootstrap, fn, tmp_path, shutdown_grace_s=0.5)
-        await pool.start()
-        pid = pool.envs[0].pid
-        assert pid is not None
-        started = time.monotonic()
-        await pool.stop()
-        elapsed = time.monotonic() - started
-        assert not process_alive(pid)
-        assert "probe: SIGTERM" in logs.texts("probe:")
-        assert "probe: exiting after SIGTERM" not in logs.texts("probe:")
-        assert 0.45 < elapsed < 3.0, f"SIGKILL once the 0.5 s grace period ran out ({elapsed:.2f}s)"
+        assert "probe: SIGTERM" in texts, texts
+        assert ("probe: exiting after SIGTERM" in texts) is exits_itself, texts
+        assert within_s[0] < elapsed < within_s[1], f"{why} ({elapsed:.2f}s)"
 
     run(body())
 

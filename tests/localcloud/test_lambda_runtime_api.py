@@ -39,6 +39,14 @@ async def _with_api(body):  # noqa: ANN001
         await api.stop()
 
 
+async def _taken(api: RuntimeApi, http: aiohttp.ClientSession, request_id: str) -> Invocation:
+    """An invocation delivered to `api` and taken by the runtime's `/next`."""
+    inv = _invocation(request_id)
+    api.deliver(inv)
+    await (await http.get("/2018-06-01/runtime/invocation/next")).read()
+    return inv
+
+
 def test_next_long_polls_and_carries_aws_headers() -> None:
     async def body(api: RuntimeApi, http: aiohttp.ClientSession) -> None:
         poll = asyncio.create_task(http.get("/2018-06-01/runtime/invocation/next"))
@@ -74,8 +82,7 @@ def test_unknown_and_repeated_ids_are_rejected_like_rie() -> None:
         assert nothing.status == 403
         assert (await nothing.json())["errorType"] == "InvalidStateTransition"
 
-        api.deliver(_invocation("req-2"))
-        await (await http.get("/2018-06-01/runtime/invocation/next")).read()
+        await _taken(api, http, "req-2")
         unknown = await http.post("/2018-06-01/runtime/invocation/other/response", data=b"{}")
         assert unknown.status == 400
         assert await unknown.json() == {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"}
@@ -91,9 +98,7 @@ def test_unknown_and_repeated_ids_are_rejected_like_rie() -> None:
 
 def test_response_over_6mb_is_413_and_the_invocation_fails() -> None:
     async def body(api: RuntimeApi, http: aiohttp.ClientSession) -> None:
-        inv = _invocation("big")
-        api.deliver(inv)
-        await (await http.get("/2018-06-01/runtime/invocation/next")).read()
+        inv = await _taken(api, http, "big")
         big = b"x" * (MAX_PAYLOAD_BYTES + 1)
         response = await http.post("/2018-06-01/runtime/invocation/big/response", data=big)
         assert response.status == 413
@@ -112,9 +117,7 @@ def test_response_over_6mb_is_413_and_the_invocation_fails() -> None:
 
 def test_error_body_and_type_are_passed_on_and_init_error_is_recorded() -> None:
     async def body(api: RuntimeApi, http: aiohttp.ClientSession) -> None:
-        inv = _invocation("err")
-        api.deliver(inv)
-        await (await http.get("/2018-06-01/runtime/invocation/next")).read()
+        inv = await _taken(api, http, "err")
         error = b'{"errorType":"MyError","errorMessage":"boom"}'
         response = await http.post(
             "/2018-06-01/runtime/invocation/err/error",
