@@ -84,16 +84,8 @@ def logs(
     (.localcloud/logs) or a deployed stage's (--stage)."""
     from devkit.observe import logs as logview
 
-    logview.show_logs(
-        follow=follow,
-        function=function,
-        request_id=request_id,
-        trace_id=trace_id,
-        level=level,
-        as_json=json,
-        stage=stage,
-        since_minutes=since,
-    )
+    query = logview.LogQuery(function, request_id, trace_id, level)
+    logview.show_logs(query, follow=follow, as_json=json, stage=stage, since_minutes=since)
 
 
 @task(
