@@ -28,7 +28,7 @@ import aiohttp
 from aiohttp import web
 
 from devkit import paths
-from devkit.bench.loopback import serve
+from devkit.bench.loopback import Started, serve
 from devkit.bench.stats import percentile
 from devkit.localcloud import StackSpec
 
@@ -58,7 +58,7 @@ DEFAULT_ITEMS = {
 
 
 @dataclass
-class RatesBackend:
+class RatesBackend(Started):
     """A loopback stand-in for DynamoDB's `GetItem` on the currencies table."""
 
     items: dict[str, dict] = field(default_factory=lambda: dict(DEFAULT_ITEMS))
@@ -81,13 +81,6 @@ class RatesBackend:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    async def __aenter__(self) -> RatesBackend:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     async def _handle(self, request: web.Request) -> web.Response:
         target = request.headers.get("X-Amz-Target", "")

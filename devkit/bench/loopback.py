@@ -1,8 +1,27 @@
-"""An aiohttp application served on a random loopback port: the stand-in backends of the benchmarks."""
+"""Stand-ins the benchmarks start and stop: an aiohttp application on a random loopback port, `async with`."""
 
 from __future__ import annotations
 
+from typing import Self
+
 from aiohttp import web
+
+
+class Started:
+    """`async with` for a stand-in with async `start()` and `stop()`: started on entry, stopped on exit."""
+
+    async def start(self) -> object:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
 
 
 async def serve(app: web.Application) -> tuple[web.AppRunner, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from invoke import Context, task
 
-from devkit.tasks import compiled, exits
+from devkit.tasks import calls, compiled, exits
 
 
 @task(
@@ -38,13 +38,7 @@ def up(
     control.start(args + (["--watch"] if watch else []))
 
 
-@task
-@exits()
-def down(c: Context) -> None:
-    """Stop the local cloud started by `./inv up` (from another terminal)."""
-    from devkit import control
-
-    control.stop()
+down = calls("down", "devkit.control:stop", "Stop the local cloud started by `./inv up` (from another terminal).")
 
 
 @task(help={"json": "raw JSON instead of tables"})

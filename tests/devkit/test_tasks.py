@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Callable
 
 import pytest
@@ -9,7 +11,7 @@ from invoke import Exit
 
 from devkit.build import BuildError
 from devkit.errors import TaskFailure
-from devkit.tasks import exits
+from devkit.tasks import calls, exits
 
 
 def _exit_of(task: Callable[[object], None]) -> tuple[str, int]:
@@ -48,3 +50,23 @@ def test_other_errors_keep_their_traceback_unless_the_task_expects_them() -> Non
         status(None)
     with pytest.raises(Exit, match="compare: unknown traffic profile"):
         compare(None)
+
+
+def test_a_task_that_only_calls_one_function_imports_it_when_run_and_exits_on_its_expected_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    target = types.ModuleType("stand_in_target")
+    calls_made: list[str] = []
+    target.ok = lambda: calls_made.append("ok")  # type: ignore[attr-defined]
+
+    def refuse() -> None:
+        raise TaskFailure("nothing is running", code=2)
+
+    target.refuse = refuse  # type: ignore[attr-defined]
+    stop = calls("stop_all", "stand_in_target:refuse", "Stop everything.")
+    fine = calls("fine", "stand_in_target:ok", "Fine.")
+    assert (stop.name, stop.__doc__) == ("stop_all", "Stop everything.")
+    monkeypatch.setitem(sys.modules, "stand_in_target", target)  # imported when the task runs, not before
+    fine.body(None)
+    assert calls_made == ["ok"]
+    assert _exit_of(stop.body) == ("stop-all: nothing is running", 2)

@@ -353,7 +353,7 @@ def test_cors_preflight_is_answered_by_the_gateway_and_responses_carry_headers()
 # JWT authorizer ----------------------------------------------------------------------------------------------
 
 
-class Issuer:
+class Issuer(loopback.Started):
     """An OpenID issuer on loopback with an EC, an RSA and an Ed25519 signing key."""
 
     def __init__(self) -> None:
@@ -392,13 +392,6 @@ class Issuer:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
-
-    async def __aenter__(self) -> Issuer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     def token(self, kid: str = "ec", **claims: Any) -> str:
         now = int(time.time())
