@@ -56,7 +56,7 @@ def _stack(function: str, **env: str) -> StackSpec:
 async def _with_cloud(
     function: str,
     bootstraps: dict[str, Path],
-    body: Callable[[LocalCloud, RatesBackend, CapturedLogs, str], Awaitable[None]],
+    body: Callable[[FunctionPool, RatesBackend, CapturedLogs, str], Awaitable[None]],
     **env: str,
 ) -> None:
     async with RatesBackend() as backend:
@@ -73,7 +73,7 @@ async def _with_cloud(
         await cloud.start()
         try:
             url = next(iter(cloud.urls.values()))
-            await body(cloud, backend, logs, url)
+            await body(cloud.pools[function], backend, logs, url)
         finally:
             backend.gate.set()
             await cloud.stop()
@@ -144,8 +144,7 @@ async def _held(
 
 
 def test_lmi_serves_64_in_flight_requests_in_one_environment(bootstraps: dict[str, Path]) -> None:
-    async def body(cloud: LocalCloud, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
-        pool = cloud.pools[LMI_FUNCTION]
+    async def body(pool: FunctionPool, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
         assert pool.status()["environments"] == 1, "MinExecutionEnvironments: 1 pre-started"
         async with _session() as session:
             tasks = await _held(session, pool, backend, url, 64)
@@ -167,8 +166,7 @@ def test_lmi_serves_64_in_flight_requests_in_one_environment(bootstraps: dict[st
 
 
 def test_standard_variant_scales_out_one_environment_per_request(bootstraps: dict[str, Path]) -> None:
-    async def body(cloud: LocalCloud, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
-        pool = cloud.pools[STANDARD_FUNCTION]
+    async def body(pool: FunctionPool, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
         assert pool.status()["environments"] == 0, "standard functions start on demand"
         async with _session() as session:
             tasks = await _held(session, pool, backend, url, 8)
@@ -188,9 +186,8 @@ def test_standard_variant_scales_out_one_environment_per_request(bootstraps: dic
 
 
 async def _sigterm_with_requests_in_flight(
-    cloud: LocalCloud, backend: RatesBackend, logs: CapturedLogs, url: str, function: str, n: int
+    pool: FunctionPool, backend: RatesBackend, logs: CapturedLogs, url: str, n: int
 ) -> None:
-    pool = cloud.pools[function]
     async with _session() as session:
         tasks = await _held(session, pool, backend, url, n)  # standard: n = 1 (more would start more environments)
         env = pool.envs[0]
@@ -216,26 +213,25 @@ async def _sigterm_with_requests_in_flight(
 
 
 def test_lmi_sigterm_finishes_every_in_flight_request_then_exits_0(bootstraps: dict[str, Path]) -> None:
-    async def body(cloud: LocalCloud, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
-        await _sigterm_with_requests_in_flight(cloud, backend, logs, url, LMI_FUNCTION, 48)
+    async def body(pool: FunctionPool, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
+        await _sigterm_with_requests_in_flight(pool, backend, logs, url, 48)
 
     run(_with_cloud(LMI_FUNCTION, bootstraps, body))
 
 
 def test_standard_sigterm_finishes_the_in_flight_request_then_exits_0(bootstraps: dict[str, Path]) -> None:
-    async def body(cloud: LocalCloud, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
+    async def body(pool: FunctionPool, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
         async with _session() as session:  # start the one environment first
             assert (await asyncio.gather(*_fire(session, url, 1)))[0][0] == 200
         backend.reads.clear()
-        await _sigterm_with_requests_in_flight(cloud, backend, logs, url, STANDARD_FUNCTION, 1)
+        await _sigterm_with_requests_in_flight(pool, backend, logs, url, 1)
 
     # A zero TTL makes the second request read the rates again, so it can be held at the gate.
     run(_with_cloud(STANDARD_FUNCTION, bootstraps, body, RATE_CACHE_TTL_MS="0"))
 
 
 def test_drain_deadline_bounds_shutdown_when_a_request_is_stuck(bootstraps: dict[str, Path]) -> None:
-    async def body(cloud: LocalCloud, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
-        pool = cloud.pools[LMI_FUNCTION]
+    async def body(pool: FunctionPool, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
         backend.gate.clear()
         async with _session() as session:
             tasks = _fire(session, url, 4)
