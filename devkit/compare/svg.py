@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from html import escape
 
 # One colour per topology, the same in every chart and profile (colour-blind-safe Okabe-Ito hues).
@@ -32,6 +32,7 @@ class Frame:
 
     width: int = 360
     height: int = 220
+    _: KW_ONLY  # the margins around the plot area
     left: int = 56
     right: int = 14
     top: int = 26
@@ -52,6 +53,24 @@ class Frame:
     @property
     def y1(self) -> float:
         return self.top
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a bar chart: its name, length and the label printed at its end."""
+
+    name: str
+    value: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A labelled point on a cost chart (a break-even)."""
+
+    x: float
+    y: float
+    label: str
 
 
 class Scale:
@@ -266,13 +285,6 @@ def step_lines(series: Sequence[Series], title: str, x_caption: str, y_caption: 
     return _close(out)
 
 
-@dataclass(frozen=True)
-class Bar:
-    name: str
-    value: float
-    label: str
-
-
 def bars(items: Sequence[Bar], title: str, caption: str = "") -> str:
     """Horizontal bars, one per topology, each labelled with its value."""
     frame = Frame(height=max(96, 40 + 24 * len(items)), left=64, right=20, bottom=16 if not caption else 28)
@@ -307,15 +319,6 @@ def bars(items: Sequence[Bar], title: str, caption: str = "") -> str:
     if caption:
         out.append(_text((frame.x0 + frame.x1) / 2, frame.height - 6, caption, size=10, fill="#333"))
     return _close(out)
-
-
-@dataclass(frozen=True)
-class Mark:
-    """A labelled point on a cost chart (a break-even)."""
-
-    x: float
-    y: float
-    label: str
 
 
 def cost_lines(series: Sequence[Series], marks: Sequence[Mark], chosen: float, title: str) -> str:
