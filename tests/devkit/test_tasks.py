@@ -7,7 +7,7 @@ import types
 from collections.abc import Callable
 
 import pytest
-from invoke import Exit
+from invoke import Context, Exit
 
 from devkit.build import BuildError
 from devkit.errors import TaskFailure
@@ -70,3 +70,21 @@ def test_a_task_that_only_calls_one_function_imports_it_when_run_and_exits_on_it
     fine.body(None)
     assert calls_made == ["ok"]
     assert _exit_of(stop.body) == ("stop-all: nothing is running", 2)
+
+
+def test_a_target_task_gets_the_five_target_options_as_one_choice_and_keeps_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from devkit.contract import run as contract_run
+    from devkit.targets.endpoints import TargetChoice
+    from devkit.tasks import verify
+
+    seen: list[tuple[object, object]] = []
+    monkeypatch.setattr("devkit.quality.suite.native_local_cloud", lambda: None)
+    monkeypatch.setattr(contract_run, "contract_task", lambda options, target: seen.append((options, target)))
+    names = [a.name for a in verify.contract.get_arguments()]
+    assert names == ["base_url", "auth_url", "stage", "topology", "examples", "seed", "i_know", "backend"]
+    verify.contract.body(Context(), base_url="http://127.0.0.1:1", examples=5, i_know=True, backend="dynamodb-local")
+    ((options, target),) = seen
+    assert target == TargetChoice("http://127.0.0.1:1", "", "", True, "dynamodb-local")
+    assert (options.topology, options.examples, options.seed) == ("lith", 5, None)  # type: ignore[attr-defined]

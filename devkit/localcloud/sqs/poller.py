@@ -190,6 +190,9 @@ class SqsPoller:
         executor: ThreadPoolExecutor,
         wait_time_s: int = 1,
     ) -> None:
+        self.stats = PollerStats()
+        self.queue_url = ""  # known once started
+        self.queue_arn = ""
         self.mapping = mapping
         self.queue = queue
         self.invoker = invoker
@@ -197,9 +200,6 @@ class SqsPoller:
         self._client: Any = sqs_client(region, endpoint_url)  # its calls run on `executor`, from start() on
         self.executor = executor
         self.wait_time_s = wait_time_s
-        self.stats = PollerStats()
-        self.queue_url = ""
-        self.queue_arn = ""
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
 
