@@ -41,15 +41,6 @@ def up(
 down = calls("down", "devkit.control:stop", "Stop the local cloud started by `./inv up` (from another terminal).")
 
 
-@task(help={"json": "raw JSON instead of tables"})
-@exits()
-def status(c: Context, json: bool = False) -> None:
-    """Environments per function (warm/busy), requests per API, queue depths of the running local cloud."""
-    from devkit import control
-
-    control.show_status(as_json=json)
-
-
 @task(
     help={
         "follow": "keep printing new lines",
@@ -97,6 +88,15 @@ def metrics(c: Context, stage: str = "", function: str = "", hours: float = 3.0,
     from devkit.observe import metrics as emf
 
     emf.show_metrics(stage=stage, function=function, hours=hours, as_json=json)
+
+
+@task(help={"json": "raw JSON instead of tables"})
+@exits()
+def status(c: Context, json: bool = False) -> None:
+    """Environments per function (warm/busy), requests per API, queue depths of the running local cloud."""
+    from devkit import control
+
+    control.show_status(as_json=json)
 
 
 @task(help={"function": "logical id of the function (as in the template)", "event": "JSON file with the event"})
