@@ -3,6 +3,7 @@
 A task is a typed, documented function whose body calls one function of the package. `@exits` turns the expected
 failures into a one-line `Exit` ("<task>: what went wrong and what to do"); anything else keeps its traceback.
 `@compiled` first builds (or finds) the mypyc build of the local cloud, before the task imports it.
+A task without options that only calls one function is declared in one line with `calls(name, target, doc)`.
 """
 
 from __future__ import annotations
