@@ -27,7 +27,6 @@ import io
 import json
 import re
 import statistics
-import sys
 import tempfile
 import time
 import zipfile
@@ -42,11 +41,10 @@ from devkit import build, paths
 from devkit.bench import peer as python_peer
 from devkit.bench.load import load_in_subprocess
 from devkit.bench.overhead import probe_function
+from devkit.bench.python_functions import PYTHON, PYTHON_DIR, python_function
 from devkit.bench.stats import median
 from devkit.localcloud import FunctionSpec, HttpApiSpec, RouteSpec, StackSpec
 
-PYTHON_DIR = paths.ROOT / "tests" / "fixtures" / "python-baseline"
-PYTHON = "PythonBaseline"
 PROBE = "Probe"
 BENCH_API = "BenchApi"
 SQS_EMPTY_BATCH = b'{"Records":[]}'
@@ -82,23 +80,6 @@ class Target:
         if self.kind == "http":
             return f"{self.method} {self.path}"
         return f"invoke {self.route_key} (v2 event)" if self.route_key else 'invoke {"Records": []} (SQS-shaped)'
-
-
-def python_function() -> FunctionSpec:
-    return FunctionSpec(
-        logical_id=PYTHON,
-        physical_name=f"bench-{PYTHON}",
-        code_uri=PYTHON_DIR,
-        binary=None,
-        handler="handler.health",
-        runtime="python3.11",
-        architecture="x86_64",
-        memory_mb=128,
-        timeout_s=30.0,
-        # PYTHONPATH names the handler's directory, as AWS's python runtimes put /var/task on it: the local cloud
-        # runs a private copy of the bootstrap file alone, so the handler is not beside it.
-        environment={"LAMBDA_PYTHON": sys.executable, "PYTHONPATH": str(PYTHON_DIR)},
-    )
 
 
 def bench_stack(template_stack: StackSpec) -> StackSpec:

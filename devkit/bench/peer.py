@@ -9,11 +9,11 @@ turns so other load hits both alike), warm p50/p99 at concurrency 1, idle and pe
 
 from __future__ import annotations
 
-import sys
 import uuid
 from typing import Any
 
 from devkit import paths
+from devkit.bench.python_functions import python_function
 from devkit.localcloud import FunctionSpec, RouteSpec, StackSpec
 
 PEER_DIR = paths.ROOT / "tests" / "fixtures" / "python-blog-peer"
@@ -34,23 +34,9 @@ FIGURES = (
 
 def peer_function(stack: StackSpec) -> FunctionSpec:
     """The Python peer, reading the template's blog table (its physical name in this stack)."""
-    return FunctionSpec(
-        logical_id=PEER,
-        physical_name=f"bench-{PEER}",
-        code_uri=PEER_DIR,
-        binary=None,
-        handler="handler.get_post",
-        runtime="python3.11",
-        architecture="x86_64",
-        memory_mb=stack.functions[RUST].memory_mb if RUST in stack.functions else 128,
-        timeout_s=30.0,
-        # As for the baseline: PYTHONPATH names the handler's directory (AWS puts /var/task on it).
-        environment={
-            "LAMBDA_PYTHON": sys.executable,
-            "PYTHONPATH": str(PEER_DIR),
-            "BLOG_TABLE": stack.tables[TABLE].physical_name,
-        },
-    )
+    memory_mb = stack.functions[RUST].memory_mb if RUST in stack.functions else 128
+    table = stack.tables[TABLE].physical_name
+    return python_function(PEER, PEER_DIR, "handler.get_post", memory_mb, {"BLOG_TABLE": table})
 
 
 def post_item(post_id: str) -> dict[str, Any]:
