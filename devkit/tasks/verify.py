@@ -39,7 +39,8 @@ def contract(
     from devkit.targets.endpoints import TargetChoice
 
     options = run.ContractOptions(topology=topology, examples=examples, seed=seed)
-    run.contract_task(options, TargetChoice(base_url, auth_url, stage, i_know, backend))
+    # A private local cloud starts as `./inv up` does, with the demo currencies, so conversions can succeed.
+    run.contract_task(options, TargetChoice(base_url, auth_url, stage, i_know, backend, demo_data=True))
 
 
 @task(
