@@ -112,6 +112,22 @@ def body_rules(root: dict[str, Any], operation: dict[str, Any]) -> dict[str, tup
     return found
 
 
+def all_rules(root: dict[str, Any], node: Any, seen: frozenset[str] = frozenset()) -> set[str]:
+    """Every rule named anywhere in a schema (nested objects and array items included)."""
+    if isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        if node["$ref"] in seen:
+            return set()
+        return all_rules(root, deref(root, node), seen | {node["$ref"]})
+    if isinstance(node, dict):
+        found = set(node.get(RULES, []))
+        for value in node.values():
+            found |= all_rules(root, value, seen)
+        return found
+    if isinstance(node, list):
+        return set().union(*(all_rules(root, v, seen) for v in node)) if node else set()
+    return set()
+
+
 def query_rules(root: dict[str, Any], operation: dict[str, Any]) -> dict[str, list[str]]:
     """Query parameter name → rule names."""
     found = {}
@@ -167,6 +183,8 @@ def apply_rules(root: dict[str, Any], case: Any) -> None:
     body = case.body
     if not isinstance(body, dict):
         return
+    if "totals-at-most-2^53-1" in all_rules(root, operation.get("requestBody", {})):
+        _fit_totals(body)
     for name, (rules, _schema) in body_rules(root, operation).items():
         for rule in rules:
             if rule == "password-policy" and name in body:
@@ -182,7 +200,5 @@ def apply_rules(root: dict[str, Any], case: Any) -> None:
                 key = _header(case, "Idempotency-Key")
                 if key is not None and body.get(name) is not None:
                     body[name] = key
-            elif rule == "totals-at-most-2^53-1":
-                _fit_totals(body)
             elif rule.startswith("max-utf8-bytes:") and isinstance(body.get(name), str):
                 body[name] = _truncate_utf8(body[name], int(rule.split(":", 1)[1]))
