@@ -33,20 +33,14 @@ pub use openapi::openapi;
 /// Largest request body read (an invoice of 100 long lines fits comfortably).
 pub const REQUEST_MAX_BYTES: usize = 256 * 1024;
 
-/// Shared, cheaply cloneable state for every handler.
-#[derive(Clone)]
+/// Shared, cheaply cloneable state for every handler (each part extractable with `State<Part>`).
+#[derive(Clone, FromRef)]
 pub struct AppState {
     pub store: Arc<dyn store::BillingStore>,
     pub rates: Arc<dyn store::CurrencyRates>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub pages: PageCodec,
     pub verifier: Verifier,
-}
-
-impl FromRef<AppState> for Verifier {
-    fn from_ref(state: &AppState) -> Self {
-        state.verifier.clone()
-    }
 }
 
 impl AppState {

@@ -27,18 +27,12 @@ use platform::pagination::PageCodec;
 pub use openapi::openapi;
 pub use routes::operation::{Operation, UnknownOperation};
 
-/// Shared, cheaply cloneable state for every handler.
-#[derive(Clone)]
+/// Shared, cheaply cloneable state for every handler (each part extractable with `State<Part>`).
+#[derive(Clone, FromRef)]
 pub struct AppState {
     pub store: Arc<dyn store::BlogStore>,
     pub pages: PageCodec,
     pub verifier: Verifier,
-}
-
-impl FromRef<AppState> for Verifier {
-    fn from_ref(state: &AppState) -> Self {
-        state.verifier.clone()
-    }
 }
 
 impl AppState {

@@ -75,9 +75,24 @@ where
 pub type Item = HashMap<String, AttributeValue>;
 
 /// A string attribute.
-/// A string attribute.
 pub fn s(value: impl Into<String>) -> aws_sdk_dynamodb::types::AttributeValue {
     aws_sdk_dynamodb::types::AttributeValue::S(value.into())
+}
+
+/// A transaction item that writes `item` only where its key is free (`attribute_not_exists(pk)`), so the
+/// whole transaction is refused when any such item exists.
+pub fn put_new(
+    table: &str,
+    item: Item,
+) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, aws_sdk_dynamodb::error::BuildError> {
+    let put = aws_sdk_dynamodb::types::Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()?;
+    Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder()
+        .put(put)
+        .build())
 }
 
 /// A number attribute.

@@ -53,7 +53,26 @@ mod tests {
     use super::*;
     use axum::body::Body;
     use axum::routing::get;
+    use serde_json::Value;
     use tower::ServiceExt;
+
+    /// Serves `request` with the JSON log layer capturing, and returns the response and the log lines.
+    async fn serve_logged(app: Router, request: http::Request<Body>) -> (Response, Vec<Value>) {
+        let buffer = crate::telemetry::testing::Buffer::default();
+        let _guard =
+            tracing::subscriber::set_default(tracing_subscriber::layer::SubscriberExt::with(
+                tracing_subscriber::registry::Registry::default(),
+                crate::telemetry::JsonLayer::new(buffer.clone(), None),
+            ));
+        let response = app.oneshot(request).await;
+        let response = response.unwrap_or_else(|never| match never {});
+        (response, buffer.lines())
+    }
+
+    fn request_line(lines: &[Value]) -> Value {
+        let line = lines.iter().find(|l| l["message"] == "request");
+        line.cloned().unwrap_or_default()
+    }
 
     #[tokio::test]
     async fn logs_route_method_status_latency_and_no_secrets() {
@@ -63,20 +82,9 @@ mod tests {
             .header("idempotency-key", "idem-secret")
             .body(Body::empty())
             .unwrap_or_default();
-        let buffer = crate::telemetry::testing::Buffer::default();
-        let _guard =
-            tracing::subscriber::set_default(tracing_subscriber::layer::SubscriberExt::with(
-                tracing_subscriber::registry::Registry::default(),
-                crate::telemetry::JsonLayer::new(buffer.clone(), None),
-            ));
-        let response = app.oneshot(request).await;
-        assert_eq!(response.map(|r| r.status().as_u16()).ok(), Some(200));
-        let lines = buffer.lines();
-        let line = lines
-            .iter()
-            .find(|l| l["message"] == "request")
-            .cloned()
-            .unwrap_or_default();
+        let (response, lines) = serve_logged(app, request).await;
+        assert_eq!(response.status().as_u16(), 200);
+        let line = request_line(&lines);
         assert_eq!(line["route"], "/posts/{id}");
         assert_eq!(line["method"], "GET");
         assert_eq!(line["status"], 200);
@@ -104,24 +112,12 @@ mod tests {
         let request = http::Request::get("/fail")
             .body(Body::empty())
             .unwrap_or_default();
-        let buffer = crate::telemetry::testing::Buffer::default();
-        let _guard =
-            tracing::subscriber::set_default(tracing_subscriber::layer::SubscriberExt::with(
-                tracing_subscriber::registry::Registry::default(),
-                crate::telemetry::JsonLayer::new(buffer.clone(), None),
-            ));
-        let response = app.oneshot(request).await;
-        let response = response.unwrap_or_else(|never| match never {});
+        let (response, lines) = serve_logged(app, request).await;
         assert_eq!(response.status().as_u16(), 500);
         assert!(response.extensions().get::<ErrorCause>().is_none());
-        let lines = buffer.lines();
         let all = serde_json::to_string(&lines).unwrap_or_default();
         assert_eq!(all.matches("table missing").count(), 1, "{all}");
-        let line = lines
-            .iter()
-            .find(|l| l["message"] == "request")
-            .cloned()
-            .unwrap_or_default();
+        let line = request_line(&lines);
         assert_eq!(line["status"], 500);
         assert!(
             line["error"]

@@ -1,10 +1,12 @@
 //! OpenAPI pieces every service fragment shares, so the fat Lambda's merged document has one definition of each.
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
-use utoipa::{Modify, PartialSchema, ToSchema};
+
+use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::{IntoResponses, Modify, PartialSchema, ToSchema};
 
 /// Adds the `bearer` security scheme (a JWT access token from the identity API) to a fragment.
 pub struct BearerAuth;
@@ -104,12 +106,19 @@ fn add_edge_401(operation: &mut Operation) {
 /// `instance`) plus the extension members that service adds, documented for utoipa. Give the example first,
 /// then the extensions (all optional):
 ///
-/// ```ignore
+/// ```
+/// use serde_json::json;
+/// use utoipa::PartialSchema;
+///
 /// platform::problem_doc! {
 ///     #[schema(example = json!({"type": "about:blank", "title": "Not Found", "status": 404}))]
 ///     /// On 422: the invalid fields.
 ///     errors: Option<Vec<platform::openapi::FieldError>>,
 /// }
+///
+/// let schema = serde_json::to_value(ProblemDoc::schema()).unwrap_or_default();
+/// assert!(schema["properties"]["errors"].is_object());
+/// assert_eq!(schema["properties"]["type"]["type"], "string");
 /// ```
 #[macro_export]
 macro_rules! problem_doc {
@@ -128,6 +137,60 @@ macro_rules! problem_doc {
         }
     };
 }
+
+/// The problem+json responses many operations share, for `#[utoipa::path(responses(...))]` beside the
+/// operation's own tuples: `responses((status = 200, body = Post), Unauthorized, StorageUnavailable)`. Each
+/// refers to the fragment's own `ProblemDoc` schema by name (every fragment registers one; the fat Lambda's
+/// merge renames it per fragment and follows the reference).
+macro_rules! standard_problem {
+    ($(#[$doc:meta])* $name:ident, $status:literal, $description:literal) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                problem_response($status, $description)
+            }
+        }
+    };
+}
+
+standard_problem!(
+    /// 400: the JSON body does not parse.
+    MalformedJson, "400", "Malformed JSON"
+);
+standard_problem!(
+    /// 400: a listing's `limit` or `next_token` is refused.
+    BadPage, "400", "Bad `limit`, or a tampered/foreign `next_token`"
+);
+standard_problem!(
+    /// 401: the service's own refusal of the bearer token.
+    Unauthorized, "401", "Missing, invalid, expired or revoked token"
+);
+standard_problem!(
+    /// 403: an admin-only operation called without the role.
+    NotAdmin, "403", "The token lacks the `admin` role"
+);
+standard_problem!(
+    /// 415: a body that is not `application/json`.
+    NotJson, "415", "Not `application/json`"
+);
+standard_problem!(
+    /// 503: the service's store is throttled or unreachable (retryable).
+    StorageUnavailable, "503", "Storage temporarily unavailable"
+);
+
+/// One problem+json response whose body is the fragment's `ProblemDoc`.
+fn problem_response(status: &str, description: &str) -> BTreeMap<String, RefOr<Response>> {
+    let content = Content::new(Some(Ref::from_schema_name("ProblemDoc")));
+    let response = ResponseBuilder::new()
+        .description(description)
+        .content(PROBLEM_JSON, content)
+        .build();
+    BTreeMap::from([(status.to_owned(), RefOr::T(response))])
+}
+
+const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One invalid input field (in a validation problem's `errors` member).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -148,6 +211,29 @@ impl FieldError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn standard_problems_are_problem_json_referring_to_the_fragments_problem_doc() {
+        let all = [
+            (MalformedJson::responses(), "400"),
+            (BadPage::responses(), "400"),
+            (Unauthorized::responses(), "401"),
+            (NotAdmin::responses(), "403"),
+            (NotJson::responses(), "415"),
+            (StorageUnavailable::responses(), "503"),
+        ];
+        for (responses, status) in all {
+            let doc = serde_json::to_value(&responses).unwrap_or_default();
+            assert_eq!(doc.as_object().map(|o| o.len()), Some(1), "{doc}");
+            let schema = &doc[status]["content"]["application/problem+json"]["schema"];
+            assert_eq!(schema["$ref"], "#/components/schemas/ProblemDoc", "{doc}");
+            assert!(
+                doc[status]["description"]
+                    .as_str()
+                    .is_some_and(|d| !d.is_empty())
+            );
+        }
+    }
 
     #[test]
     fn bearer_scheme_is_added_once_under_its_name() {

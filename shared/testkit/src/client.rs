@@ -116,26 +116,7 @@ impl TestClient {
             .oneshot(request)
             .await
             .unwrap_or_else(|never| match never {});
-        let status = response.status();
-        let headers = response.headers().clone();
-        let raw = response
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        let body = if raw.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&raw)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw).into()))
-        };
-        Reply {
-            status,
-            headers,
-            body,
-            raw,
-        }
+        Reply::read(response).await
     }
 }
 
@@ -236,6 +217,30 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Reads any service's response (for services the client does not call itself, e.g. a buffered one).
+    pub async fn read<B: axum::body::HttpBody>(response: http::Response<B>) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let raw = response
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let body = if raw.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&raw)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw).into()))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+            raw,
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }

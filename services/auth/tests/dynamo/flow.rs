@@ -6,7 +6,21 @@ use platform::auth::{DynamoRevocationStore, RevocationStore, SigningKey};
 use platform::config::Env;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, client, fixture, state_over, unique};
+use crate::helpers::{Fixture, PASSWORD, client, fixture, state_over, unique};
+
+/// The production state's variables over the fixture's tables, its signing key read from `secret_arn`.
+fn production_env(f: &Fixture, secret_arn: &str) -> Env {
+    Env::from_pairs([
+        ("USERS_TABLE", f.users.as_str()),
+        ("REVOKED_TOKENS_TABLE", f.revoked.as_str()),
+        ("SIGNING_KEY_SECRET_ARN", secret_arn),
+        ("JWT_AUDIENCE", "api"),
+        ("JWT_ISSUER", "https://api.test.invalid"),
+        ("LOGIN_ATTEMPTS_TABLE", "login-attempts"),
+        ("ARGON2_MEMORY_KIB", "64"),
+        ("ARGON2_ITERATIONS", "1"),
+    ])
+}
 
 #[tokio::test]
 async fn full_flow_over_dynamodb_and_revocation_with_ttl() {
@@ -89,16 +103,7 @@ async fn from_env_loads_the_signing_key_from_secrets_manager() {
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
-    let env = Env::from_pairs([
-        ("USERS_TABLE", f.users.as_str()),
-        ("REVOKED_TOKENS_TABLE", f.revoked.as_str()),
-        ("SIGNING_KEY_SECRET_ARN", secret.arn().unwrap_or_default()),
-        ("JWT_AUDIENCE", "api"),
-        ("JWT_ISSUER", "https://api.test.invalid"),
-        ("LOGIN_ATTEMPTS_TABLE", "login-attempts"),
-        ("ARGON2_MEMORY_KIB", "64"),
-        ("ARGON2_ITERATIONS", "1"),
-    ]);
+    let env = production_env(&f, secret.arn().unwrap_or_default());
     let state = AppState::from_env(&env, &f.sdk)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -115,14 +120,7 @@ async fn from_env_loads_the_signing_key_from_secrets_manager() {
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
-    let env = Env::from_pairs([
-        ("USERS_TABLE", f.users.as_str()),
-        ("REVOKED_TOKENS_TABLE", f.revoked.as_str()),
-        ("SIGNING_KEY_SECRET_ARN", empty.arn().unwrap_or_default()),
-        ("JWT_AUDIENCE", "api"),
-        ("JWT_ISSUER", "https://api.test.invalid"),
-        ("LOGIN_ATTEMPTS_TABLE", "login-attempts"),
-    ]);
+    let env = production_env(&f, empty.arn().unwrap_or_default());
     let err = AppState::from_env(&env, &f.sdk)
         .await
         .err()

@@ -45,11 +45,11 @@ pub(crate) fn query_rejection(rejection: QueryRejection) -> BillingError {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created; `Location` set", body = Invoice, headers(("Location" = String))),
-        (status = 400, description = "Malformed JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::MalformedJson,
+        platform::openapi::Unauthorized,
+        platform::openapi::NotJson,
         (status = 422, description = "Invalid fields (`code` = `validation`, with `errors`) or an amount overflow (`code` = `overflow`)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::StorageUnavailable,
     )
 )]
 pub async fn create_invoice(
@@ -81,9 +81,9 @@ pub async fn create_invoice(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of invoices (may be short or empty while `next_token` is set)", body = InvoicePage),
-        (status = 400, description = "Bad `limit`, or a tampered/foreign `next_token`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::BadPage,
+        platform::openapi::Unauthorized,
+        platform::openapi::StorageUnavailable,
     )
 )]
 pub async fn list_invoices(
@@ -115,9 +115,9 @@ pub async fn list_invoices(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The invoice", body = Invoice),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::Unauthorized,
         (status = 404, description = "No such invoice of yours", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::StorageUnavailable,
     )
 )]
 pub async fn get_invoice(

@@ -63,12 +63,12 @@ pub struct PaymentPage {
         (status = 201, description = "Recorded (or replayed: `Idempotent-Replayed: true`)", body = Payment,
          headers(("Location" = String), ("Idempotent-Replayed" = String, description = "`true` on a replay"))),
         (status = 400, description = "Missing or malformed `Idempotency-Key`, or malformed JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::Unauthorized,
         (status = 404, description = "No such invoice of yours", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 409, description = "A request with this key is still in progress, or the invoice is too busy; retry", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::NotJson,
         (status = 422, description = "Key reused with another body; invalid fields; `code` = `overpayment`, `invoice_paid`, `currency_not_supported`, `amount_too_small` or `overflow`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::StorageUnavailable,
     )
 )]
 pub async fn create_payment(
@@ -343,9 +343,9 @@ async fn process(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of payments (may be short or empty while `next_token` is set)", body = PaymentPage),
-        (status = 400, description = "Bad `limit`, or a tampered/foreign `next_token`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::BadPage,
+        platform::openapi::Unauthorized,
+        platform::openapi::StorageUnavailable,
     )
 )]
 pub async fn list_payments(
@@ -376,9 +376,9 @@ pub async fn list_payments(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The payment", body = Payment),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::Unauthorized,
         (status = 404, description = "No such payment of yours", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::StorageUnavailable,
     )
 )]
 pub async fn get_payment(

@@ -22,8 +22,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
-use platform::dynamo::s;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use platform::dynamo::{put_new, s};
 use platform::pagination::{Cursor, Page, cursor_from_key, key_from_cursor};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -245,14 +245,6 @@ impl BillingStore for DynamoBillingStore {
             )
             .build()
             .map_err(build_err)?;
-        let put = |item: Item| {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map_err(build_err)
-        };
         let payment_item = to_item(
             self::key(&payment.owner_id, "PAYMENT", &payment.id),
             payment,
@@ -265,8 +257,8 @@ impl BillingStore for DynamoBillingStore {
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().update(update).build())
-            .transact_items(TransactWriteItem::builder().put(put(payment_item)?).build())
-            .transact_items(TransactWriteItem::builder().put(put(marker)?).build())
+            .transact_items(put_new(&self.table, payment_item).map_err(build_err)?)
+            .transact_items(put_new(&self.table, marker).map_err(build_err)?)
             .send()
             .await;
         let codes: Vec<String> = match result {

@@ -3,22 +3,23 @@
 use http::StatusCode;
 use serde_json::{Value, json};
 
+use testkit::{Reply, TestClient};
+
 use crate::helpers::{fixture, new_invoice};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn dynamo_concurrent_duplicates_make_exactly_one_payment() {
-    let f = fixture().await;
-    let app = f.app();
-    let invoice = new_invoice(&app, "EUR", 1_000).await;
-    let body = json!({"invoice_id": invoice, "amount": 100, "currency": "EUR"});
+/// Alice's eight `POST /payments` at once: request `i` with the key and body `payment(i)` gives.
+async fn pay_concurrently(
+    app: &TestClient,
+    payment: impl Fn(usize) -> (String, Value),
+) -> Vec<Reply> {
     let tasks: Vec<_> = (0..8)
-        .map(|_| {
+        .map(|i| {
             let app = app.clone();
-            let body = body.clone();
+            let (key, body) = payment(i);
             tokio::spawn(async move {
                 app.post("/payments")
                     .as_user("alice")
-                    .header("idempotency-key", "dup")
+                    .header("idempotency-key", &key)
                     .json(&body)
                     .send()
                     .await
@@ -29,6 +30,16 @@ async fn dynamo_concurrent_duplicates_make_exactly_one_payment() {
     for task in tasks {
         replies.push(task.await.unwrap_or_else(|e| panic!("{e}")));
     }
+    replies
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dynamo_concurrent_duplicates_make_exactly_one_payment() {
+    let f = fixture().await;
+    let app = f.app();
+    let invoice = new_invoice(&app, "EUR", 1_000).await;
+    let body = json!({"invoice_id": invoice, "amount": 100, "currency": "EUR"});
+    let replies = pay_concurrently(&app, |_| ("dup".to_owned(), body.clone())).await;
     let statuses: Vec<StatusCode> = replies.iter().map(|r| r.status).collect();
     assert!(
         statuses
@@ -66,24 +77,11 @@ async fn dynamo_concurrent_payments_never_overpay_and_the_last_marks_paid() {
     let f = fixture().await;
     let app = f.app();
     let invoice = new_invoice(&app, "EUR", 1_000).await;
-    let tasks: Vec<_> = (0..8)
-        .map(|i| {
-            let app = app.clone();
-            let body = json!({"invoice_id": invoice, "amount": 250, "currency": "EUR"});
-            tokio::spawn(async move {
-                app.post("/payments")
-                    .as_user("alice")
-                    .header("idempotency-key", &format!("k{i}"))
-                    .json(&body)
-                    .send()
-                    .await
-            })
-        })
-        .collect();
-    let mut replies = Vec::new();
-    for task in tasks {
-        replies.push(task.await.unwrap_or_else(|e| panic!("{e}")));
-    }
+    let replies = pay_concurrently(&app, |i| {
+        let body = json!({"invoice_id": invoice, "amount": 250, "currency": "EUR"});
+        (format!("k{i}"), body)
+    })
+    .await;
     let created = replies
         .iter()
         .filter(|r| r.status == StatusCode::CREATED)

@@ -46,13 +46,13 @@ pub struct ListCommentsQuery {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = Comment),
-        (status = 400, description = "Malformed JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::MalformedJson,
+        platform::openapi::Unauthorized,
         (status = 404, description = "No such post", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 413, description = "Request body too large", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::NotJson,
         (status = 422, description = "Invalid fields", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::StorageUnavailable,
     )
 )]
 pub async fn create_comment(
@@ -88,9 +88,9 @@ pub async fn create_comment(
     params(("id" = String, Path, description = "Post id (UUID)"), ListCommentsQuery),
     responses(
         (status = 200, description = "A page of comments (may be short or empty while `next_token` is set)", body = CommentPage),
-        (status = 400, description = "Bad `limit`, or a tampered/foreign `next_token`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::BadPage,
         (status = 404, description = "No such post", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::StorageUnavailable,
     )
 )]
 pub async fn list_comments(
@@ -125,10 +125,10 @@ pub async fn list_comments(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::Unauthorized,
         (status = 403, description = "Neither the comment's nor the post's author", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "No such comment (or its post is gone)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::StorageUnavailable,
     )
 )]
 pub async fn delete_comment(

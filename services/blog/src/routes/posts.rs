@@ -105,12 +105,12 @@ fn with_etag(status: StatusCode, post: Post, location: bool) -> Response {
     responses(
         (status = 201, description = "Created; `Location` and `ETag` headers set.", body = Post,
          headers(("ETag" = String, description = "The post's version"), ("Location" = String))),
-        (status = 400, description = "Malformed JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::MalformedJson,
+        platform::openapi::Unauthorized,
         (status = 413, description = "`body` over 64 KiB", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::NotJson,
         (status = 422, description = "Invalid fields (`errors` lists them)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::StorageUnavailable,
     )
 )]
 pub async fn create_post(
@@ -139,8 +139,8 @@ pub async fn create_post(
     params(ListPostsQuery),
     responses(
         (status = 200, description = "A page of posts. A page may hold fewer than `limit` items (even none) while `next_token` is set; stop when it is null.", body = PostPage),
-        (status = 400, description = "Bad `limit`, or a tampered/foreign `next_token`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::BadPage,
+        platform::openapi::StorageUnavailable,
     )
 )]
 pub async fn list_posts(
@@ -179,7 +179,7 @@ pub async fn list_posts(
     responses(
         (status = 200, description = "The post", body = Post, headers(("ETag" = String))),
         (status = 404, description = "No such post", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::StorageUnavailable,
     )
 )]
 pub async fn get_post(
@@ -208,16 +208,16 @@ pub async fn get_post(
     responses(
         (status = 200, description = "Updated; new `ETag`", body = Post, headers(("ETag" = String))),
         (status = 400, description = "Malformed JSON or header", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::Unauthorized,
         (status = 403, description = "Not the author", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "No such post", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 409, description = "Body `version` is stale (`current_version` tells the current one)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` is stale", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 413, description = "`body` over 64 KiB", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::NotJson,
         (status = 422, description = "Invalid fields", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 428, description = "Neither `If-Match` nor `version` given", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::StorageUnavailable,
     )
 )]
 pub async fn update_post(
@@ -294,10 +294,10 @@ pub async fn update_post(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted, with its comments"),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::Unauthorized,
         (status = 403, description = "Not the author", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "No such post", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::StorageUnavailable,
     )
 )]
 pub async fn delete_post(

@@ -31,9 +31,9 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, DeleteRequest, Put, TransactWriteItem, WriteRequest,
+    AttributeValue, ConditionCheck, Delete, DeleteRequest, TransactWriteItem, WriteRequest,
 };
-use platform::dynamo::{n, s};
+use platform::dynamo::{n, put_new, s};
 use platform::pagination::{Cursor, Page, cursor_from_key, key_from_cursor};
 
 use super::{BlogStore, CommentRecord, StoreError};
@@ -371,20 +371,12 @@ impl BlogStore for DynamoBlogStore {
             .condition_expression("attribute_exists(pk)")
             .build()
             .map_err(build_err)?;
-        let put = |item: Item| {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map_err(build_err)
-        };
         let result = self
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().condition_check(check).build())
-            .transact_items(TransactWriteItem::builder().put(put(item)?).build())
-            .transact_items(TransactWriteItem::builder().put(put(pointer)?).build())
+            .transact_items(put_new(&self.table, item).map_err(build_err)?)
+            .transact_items(put_new(&self.table, pointer).map_err(build_err)?)
             .send()
             .await;
         match result {

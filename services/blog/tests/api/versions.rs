@@ -2,43 +2,44 @@
 
 use axum::body::Body;
 use http::{Request, StatusCode, header};
-use serde_json::json;
+use serde_json::{Value, json};
+use testkit::Reply;
 use tower::ServiceExt;
 
-use crate::helpers::{id, spawn_app};
+use crate::helpers::{TestApp, id, spawn_app};
+
+/// Alice's `PUT` of `body` to `uri`, with `If-Match` when given.
+async fn edit(app: &TestApp, uri: &str, body: Value, if_match: Option<&str>) -> Reply {
+    let request = app.put(uri).as_user("alice").json(&body);
+    match if_match {
+        Some(tag) => request.header("if-match", tag),
+        None => request,
+    }
+    .send()
+    .await
+}
 
 #[tokio::test]
 async fn update_with_if_match_bumps_the_version_and_stale_if_match_is_412() {
     let app = spawn_app();
     let post = app.create_post("alice", "v1").await;
     let uri = format!("/posts/{}", id(&post));
-    let ok = app
-        .put(&uri)
-        .as_user("alice")
-        .json(&json!({"title": "v2", "body": "b2"}))
-        .header("if-match", "\"1\"")
-        .send()
-        .await;
+    let v3 = json!({"title": "v3", "body": "b3"});
+    let ok = edit(
+        &app,
+        &uri,
+        json!({"title": "v2", "body": "b2"}),
+        Some("\"1\""),
+    )
+    .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     assert_eq!(ok.body["version"], 2);
     assert_eq!(ok.etag(), "\"2\"");
     assert_eq!(ok.body["created_at"], post["created_at"]);
-    let stale = app
-        .put(&uri)
-        .as_user("alice")
-        .json(&json!({"title": "v3", "body": "b3"}))
-        .header("if-match", "\"1\"")
-        .send()
-        .await;
+    let stale = edit(&app, &uri, v3.clone(), Some("\"1\"")).await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(stale.body["current_version"], 2);
-    let weak = app
-        .put(&uri)
-        .as_user("alice")
-        .json(&json!({"title": "v3", "body": "b3"}))
-        .header("if-match", "W/\"2\"")
-        .send()
-        .await;
+    let weak = edit(&app, &uri, v3, Some("W/\"2\"")).await;
     assert_eq!(
         weak.status,
         StatusCode::PRECONDITION_FAILED,
@@ -53,35 +54,31 @@ async fn update_with_body_version_and_stale_version_is_409_and_none_is_428() {
     let app = spawn_app();
     let post = app.create_post("alice", "v1").await;
     let uri = format!("/posts/{}", id(&post));
-    let ok = app
-        .put(&uri)
-        .as_user("alice")
-        .json(&json!({"title": "v2", "body": "b", "version": 1}))
-        .send()
-        .await;
-    assert_eq!(ok.status, StatusCode::OK);
-    let stale = app
-        .put(&uri)
-        .as_user("alice")
-        .json(&json!({"title": "v3", "body": "b", "version": 1}))
-        .send()
-        .await;
-    assert_eq!(stale.status, StatusCode::CONFLICT);
-    assert_eq!(stale.body["current_version"], 2);
-    let none = app
-        .put(&uri)
-        .as_user("alice")
-        .json(&json!({"title": "v3", "body": "b"}))
-        .send()
-        .await;
-    assert_eq!(none.status, StatusCode::PRECONDITION_REQUIRED);
-    let invalid = app
-        .put(&uri)
-        .as_user("alice")
-        .json(&json!({"title": "", "body": "b", "version": 2}))
-        .send()
-        .await;
-    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let cases = [
+        (
+            json!({"title": "v2", "body": "b", "version": 1}),
+            StatusCode::OK,
+        ),
+        (
+            json!({"title": "v3", "body": "b", "version": 1}),
+            StatusCode::CONFLICT,
+        ),
+        (
+            json!({"title": "v3", "body": "b"}),
+            StatusCode::PRECONDITION_REQUIRED,
+        ),
+        (
+            json!({"title": "", "body": "b", "version": 2}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ];
+    for (body, expected) in cases {
+        let reply = edit(&app, &uri, body.clone(), None).await;
+        assert_eq!(reply.status, expected, "{body}: {}", reply.body);
+        if expected == StatusCode::CONFLICT {
+            assert_eq!(reply.body["current_version"], 2);
+        }
+    }
     let read = app.get(&uri).send().await;
     assert_eq!(read.body["title"], "v2");
     assert_eq!(read.body["version"], 2);

@@ -2,8 +2,7 @@
 
 use axum::body::Body;
 use http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use serde_json::Value;
+use testkit::Reply;
 use tower::ServiceExt;
 
 use crate::helpers::spawn_app;
@@ -48,13 +47,7 @@ async fn buffered_service_answers_like_the_router() {
         .oneshot(request)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(response.status(), StatusCode::OK);
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    assert_eq!(body["converted"], 10_000);
+    let reply = Reply::read(response).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body["converted"], 10_000);
 }

@@ -190,10 +190,10 @@ fn upsert_intent(
         (status = 202, description = "Accepted and queued; poll `Location`.", body = CommandView,
          headers(("Location" = String, description = "`/commands/{id}`"))),
         (status = 400, description = "Malformed JSON or header", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks the `admin` role", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::Unauthorized,
+        platform::openapi::NotAdmin,
         (status = 413, description = "Body over 4 KiB", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::NotJson,
         (status = 422, description = "Invalid command (`errors` lists the fields; nothing queued), or a command id reused with a different body", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 503, description = "Storage or queue temporarily unavailable; retry with the same command id (`command_id` member)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
     )
@@ -229,9 +229,9 @@ pub async fn create_currency(
         (status = 202, description = "Accepted and queued; poll `Location`.", body = CommandView,
          headers(("Location" = String, description = "`/commands/{id}`"))),
         (status = 400, description = "Malformed JSON or header", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks the `admin` role", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::Unauthorized,
+        platform::openapi::NotAdmin,
+        platform::openapi::NotJson,
         (status = 422, description = "Invalid command (nothing queued), or a reused command id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 503, description = "Storage or queue temporarily unavailable; retry with the same command id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
     )
@@ -267,8 +267,8 @@ pub async fn replace_currency(
         (status = 202, description = "Accepted and queued; poll `Location`.", body = CommandView,
          headers(("Location" = String, description = "`/commands/{id}`"))),
         (status = 400, description = "Malformed JSON body or header", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks the `admin` role", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::Unauthorized,
+        platform::openapi::NotAdmin,
         (status = 422, description = "Not an ISO 4217 code (nothing queued), or a reused command id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 503, description = "Storage or queue temporarily unavailable; retry with the same command id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
     )
@@ -310,10 +310,10 @@ pub async fn delete_currency(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The command's status.", body = CommandView),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks the `admin` role", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::Unauthorized,
+        platform::openapi::NotAdmin,
         (status = 404, description = "No such command (or expired)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 503, description = "Storage temporarily unavailable", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        platform::openapi::StorageUnavailable,
     )
 )]
 pub async fn get_command(

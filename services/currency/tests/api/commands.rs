@@ -35,35 +35,12 @@ async fn create_answers_202_with_location_and_queues_the_command() {
 #[tokio::test]
 async fn put_and_delete_get_increasing_sequences_per_currency() {
     let h = harness();
-    let admin = h.admin();
     let put = |rate: &str| json!({"name": "Euro", "minor_units": 2, "rate_to_base": rate});
-    let a = h
-        .write
-        .put("/currencies/eur")
-        .bearer(&admin)
-        .json(&put("1.1"))
-        .send()
-        .await;
-    let b = h
-        .write
-        .put("/currencies/EUR")
-        .bearer(&admin)
-        .json(&put("1.2"))
-        .send()
-        .await;
-    let usd = h
-        .write
-        .put("/currencies/USD")
-        .bearer(&admin)
-        .json(&json!({"name": "US Dollar", "minor_units": 2, "rate_to_base": "1"}))
-        .send()
-        .await;
-    let c = h
-        .write
-        .delete("/currencies/EUR")
-        .bearer(&admin)
-        .send()
-        .await;
+    let a = h.admin_put("eur", &put("1.1")).await;
+    let b = h.admin_put("EUR", &put("1.2")).await;
+    let usd_body = json!({"name": "US Dollar", "minor_units": 2, "rate_to_base": "1"});
+    let usd = h.admin_put("USD", &usd_body).await;
+    let c = h.admin_delete("EUR", None).await;
     for (reply, operation, sequence) in [
         (&a, "replace", 1),
         (&b, "replace", 2),
@@ -80,28 +57,13 @@ async fn put_and_delete_get_increasing_sequences_per_currency() {
 #[tokio::test]
 async fn same_command_id_and_body_gives_the_same_202() {
     let h = harness();
-    let admin = h.admin();
-    let key = [("idempotency-key", "eur-2026-11-24")];
-    let first = h
-        .write
-        .post("/currencies")
-        .bearer(&admin)
-        .headers(&key)
-        .json(&eur())
-        .send()
-        .await;
+    let key = "eur-2026-11-24";
+    let first = h.admin_post_keyed(key, &eur()).await;
     assert_eq!(first.status, StatusCode::ACCEPTED);
     assert_eq!(first.body["id"], "eur-2026-11-24");
     // Same request spelled differently (code case, rate trailing zero): still the same command.
     let same = json!({"code": "eur", "name": "Euro", "minor_units": 2, "rate_to_base": "1.08250"});
-    let again = h
-        .write
-        .post("/currencies")
-        .bearer(&admin)
-        .headers(&key)
-        .json(&same)
-        .send()
-        .await;
+    let again = h.admin_post_keyed(key, &same).await;
     assert_eq!(again.status, StatusCode::ACCEPTED);
     assert_eq!(
         again.header_or_empty("location"),
@@ -121,14 +83,7 @@ async fn same_command_id_and_body_gives_the_same_202() {
 
     // Once applied, a retry answers with the current status and queues nothing.
     h.project_queue().await;
-    let later = h
-        .write
-        .post("/currencies")
-        .bearer(&admin)
-        .headers(&key)
-        .json(&eur())
-        .send()
-        .await;
+    let later = h.admin_post_keyed(key, &eur()).await;
     assert_eq!(later.status, StatusCode::ACCEPTED);
     assert_eq!(later.body["status"], "applied");
     assert!(h.queue.sent().is_empty());
@@ -138,37 +93,14 @@ async fn same_command_id_and_body_gives_the_same_202() {
 async fn same_command_id_with_another_body_is_422() {
     let h = harness();
     let admin = h.admin();
-    let key = [("idempotency-key", "k-1")];
-    assert_eq!(
-        h.write
-            .post("/currencies")
-            .bearer(&admin)
-            .headers(&key)
-            .json(&eur())
-            .send()
-            .await
-            .status,
-        StatusCode::ACCEPTED
-    );
+    let first = h.admin_post_keyed("k-1", &eur()).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED);
     let mut changed = eur();
     changed["rate_to_base"] = json!("1.09");
-    let reply = h
-        .write
-        .post("/currencies")
-        .bearer(&admin)
-        .headers(&key)
-        .json(&changed)
-        .send()
-        .await;
+    let reply = h.admin_post_keyed("k-1", &changed).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(reply.body["command_id"], "k-1");
-    let delete = h
-        .write
-        .delete("/currencies/EUR")
-        .bearer(&admin)
-        .headers(&key)
-        .send()
-        .await;
+    let delete = h.admin_delete("EUR", Some("k-1")).await;
     assert_eq!(
         delete.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -193,7 +125,6 @@ async fn same_command_id_with_another_body_is_422() {
 #[tokio::test]
 async fn queue_outage_is_503_with_the_command_id_and_a_retry_queues_it() {
     let h = harness();
-    let admin = h.admin();
     h.queue.fail_sends(true);
     let reply = h.admin_post(&eur()).await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
@@ -207,14 +138,7 @@ async fn queue_outage_is_503_with_the_command_id_and_a_retry_queues_it() {
         .to_owned();
     assert!(!id.is_empty());
     h.queue.fail_sends(false);
-    let retry = h
-        .write
-        .post("/currencies")
-        .bearer(&admin)
-        .header("idempotency-key", &id)
-        .json(&eur())
-        .send()
-        .await;
+    let retry = h.admin_post_keyed(&id, &eur()).await;
     assert_eq!(retry.status, StatusCode::ACCEPTED);
     assert_eq!(retry.body["id"], id.as_str());
     assert_eq!(

@@ -86,6 +86,41 @@ impl Harness {
             .await
     }
 
+    /// An admin's `POST /currencies` with an `Idempotency-Key` (the command id).
+    pub async fn admin_post_keyed(&self, key: &str, body: &Value) -> Reply {
+        self.write
+            .post("/currencies")
+            .bearer(&self.admin())
+            .header("idempotency-key", key)
+            .json(body)
+            .send()
+            .await
+    }
+
+    /// An admin's `PUT /currencies/{code}`.
+    pub async fn admin_put(&self, code: &str, body: &Value) -> Reply {
+        self.write
+            .put(format!("/currencies/{code}"))
+            .bearer(&self.admin())
+            .json(body)
+            .send()
+            .await
+    }
+
+    /// An admin's `DELETE /currencies/{code}`, with an `Idempotency-Key` when given.
+    pub async fn admin_delete(&self, code: &str, key: Option<&str>) -> Reply {
+        let request = self
+            .write
+            .delete(format!("/currencies/{code}"))
+            .bearer(&self.admin());
+        match key {
+            Some(key) => request.header("idempotency-key", key),
+            None => request,
+        }
+        .send()
+        .await
+    }
+
     pub async fn command(&self, id: &str) -> Reply {
         self.write
             .get(format!("/commands/{id}"))
