@@ -149,7 +149,6 @@ pub fn next_token() -> Object {
         description: "The `next_token` of the previous page of this listing, as it was returned: a \
                       base64url payload, a dot and its HMAC (any other value is a 400).",
         rules: vec![RULE_SIGNED_TOKEN.to_owned()],
-        nullable: true,
         ..Text::default()
     }
     .build()

@@ -201,7 +201,7 @@ pub async fn get_post(
     put, path = "/posts/{id}", tag = "blog",
     params(
         ("id" = String, Path, description = "Post id (UUID)"),
-        ("If-Match" = Option<String>, Header, description = "ETag of the version being replaced, e.g. `\"3\"`, or `*`; without it the body's `version` is required (428 without either)", pattern = "^(\\*|\"[1-9][0-9]{0,15}\")(?![\\s\\S])"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "ETag of the version being replaced, e.g. `\"3\"`, or `*`; without it the body's `version` is required (428 without either)", pattern = "^(\\*|\"[1-9][0-9]{0,15}\")(?![\\s\\S])"),
     ),
     request_body = UpdatePost,
     security(("bearer" = [])),
