@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import requests
 
 from devkit.stack import started
+
+if TYPE_CHECKING:
+    import pytest
 
 START_DEADLINE_S = 300  # the first start may build bootstraps
 PASSWORD = "correct horse battery staple"
@@ -160,3 +164,18 @@ def jwt_claims(token: str) -> dict:
 def _segment(token: str, index: int) -> dict:
     part = token.split(".")[index]
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+@contextmanager
+def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto's in-process AWS with dummy credentials: no profile, session token or endpoint URL from the environment
+    reaches boto3 meanwhile."""
+    from moto import mock_aws
+
+    leaking = [name for name in os.environ if name.startswith("AWS_ENDPOINT_URL")]
+    for name in [*leaking, "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        yield

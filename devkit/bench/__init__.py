@@ -10,6 +10,7 @@ Modules, one concern each:
 - `report`: JSON + Markdown output, comparison with the previous run;
 - `currency`, `write_to_read`: currency write-to-readable latency (the section in the report, the measurement);
 - `cpu`, `chart`: CPU per request, and the report's charts;
+- `cloud`: the local cloud as every benchmark runs it (quiet, reaped by the benchmark);
 - `run`: composes the above for the task.
 
 Beside it, `fat` (`./inv bench-fat`: fat vs lith cold starts) and `lmi` (`./inv bench-lmi`: one LMI environment

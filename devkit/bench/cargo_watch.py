@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from devkit import paths
+from devkit.bench.loopback import Started
 from devkit.build import cargo_lambda
 from devkit.localcloud import free_port
 
@@ -33,7 +34,7 @@ class CargoWatchError(RuntimeError):
     """cargo lambda watch could not start; the message says why."""
 
 
-class CargoWatch:
+class CargoWatch(Started):
     def __init__(self, *, port: int = 0) -> None:
         self.port = port or free_port()
         self.server: asyncio.subprocess.Process | None = None
@@ -121,13 +122,6 @@ class CargoWatch:
         if self.server is not None:
             await _kill(self.server, sig=signal.SIGTERM, grace_s=3.0)
             self.server = None
-
-    async def __aenter__(self) -> CargoWatch:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
 
 async def _port_open(port: int) -> bool:

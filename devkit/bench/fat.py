@@ -16,14 +16,13 @@ import asyncio
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from devkit import build, paths
-from devkit.localcloud import StackSpec
 
 FAT = "Fat"
 # (path, the lith function that serves it on HttpApi): public routes, so no token is needed.
@@ -55,21 +54,6 @@ class ColdStart:
             f"{self.first_request_ms:7.1f} ms  warm p50 {self.warm_p50_ms:5.2f} ms  RSS {self.rss_mb:5.1f} MB  "
             f"bootstrap {self.bootstrap_bytes / 1e6:5.1f} MB (zip {self.zip_bytes / 1e6:4.1f} MB)"
         )
-
-
-def _stack_for(stack: StackSpec, functions: set[str]) -> StackSpec:
-    """Only `functions` and their routes; every table, queue and secret stays (they are provisioned)."""
-    apis = {}
-    for logical_id, api in stack.http_apis.items():
-        routes = tuple(r for r in api.routes if r.function in functions)
-        if routes:
-            apis[logical_id] = replace(api, routes=routes)
-    return replace(
-        stack,
-        functions={k: v for k, v in stack.functions.items() if k in functions},
-        http_apis=apis,
-        event_source_mappings=(),
-    )
 
 
 def binaries() -> list[str]:
@@ -135,7 +119,8 @@ async def _measure(cloud: Any, session: aiohttp.ClientSession, case: _Case, roun
 
 async def fat_vs_lith_async(*, rounds: int = 10, warm: int = 20, profile: str = "release") -> list[ColdStart]:
     from devkit import seed
-    from devkit.localcloud import LocalCloud, PoolSettings, create_backend, load_stack, provision
+    from devkit.bench.cloud import bench_cloud
+    from devkit.localcloud import create_backend, load_stack, provision
 
     results: list[ColdStart] = []
     with tempfile.TemporaryDirectory(prefix="bench-fat-") as tmp:
@@ -143,21 +128,11 @@ async def fat_vs_lith_async(*, rounds: int = 10, warm: int = 20, profile: str = 
         await asyncio.to_thread(backend.start)
         try:
             full = load_stack(paths.TEMPLATE, parameters=paths.LOCAL_PARAMETERS, queue_url=backend.queue_url)
-            stack = _stack_for(full, {FAT, *(fn for _, fn in CASES)})
+            stack = full.only({FAT, *(fn for _, fn in CASES)})
             await asyncio.to_thread(provision, stack, backend)
             await asyncio.to_thread(seed.signing_keys, stack, backend)
             bootstraps = {k: build.bootstrap_path(fn.binary or k, profile=profile) for k, fn in stack.functions.items()}
-            cloud = LocalCloud(
-                stack,
-                bootstraps,
-                endpoint_url=backend.env().get("AWS_ENDPOINT_URL"),
-                extra_env=backend.env(),
-                state_dir=None,
-                console=None,
-                # Reaping is driven by the benchmark (idle timeout 0), never by the background reaper.
-                pool_settings=PoolSettings(idle_timeout_s=0.0, reap_interval_s=3600.0, console_reports=False),
-                control_port=None,
-            )
+            cloud = bench_cloud(stack, bootstraps, backend, control_port=None)
             async with cloud, aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
                 for path, lith in CASES:
                     for api, function in (("HttpApi", lith), ("FatApi", FAT)):

@@ -277,7 +277,8 @@ async def functions_async(
     """Every template function + Probe + PythonBaseline; `resolve` maps a binary to the bootstrap to run
     (default: the `profile` build in target/lambda)."""
     from devkit import seed
-    from devkit.localcloud import LocalCloud, PoolSettings, create_backend, load_stack, provision
+    from devkit.bench.cloud import bench_cloud
+    from devkit.localcloud import create_backend, load_stack, provision
 
     resolve = resolve or (lambda binary: build.bootstrap_path(binary, profile=profile))
     rows: list[dict[str, Any]] = []
@@ -294,16 +295,7 @@ async def functions_async(
                 k: (PYTHON_DIR / "bootstrap" if k == PYTHON else resolve(fn.binary or k))
                 for k, fn in stack.functions.items()
             }
-            cloud = LocalCloud(
-                stack,
-                bootstraps,
-                endpoint_url=backend.env().get("AWS_ENDPOINT_URL"),
-                extra_env=backend.env(),
-                state_dir=None,
-                console=None,
-                pool_settings=PoolSettings(idle_timeout_s=0.0, reap_interval_s=3600.0, console_reports=False),
-                control_port=0,
-            )
+            cloud = bench_cloud(stack, bootstraps, backend, control_port=0)
             async with cloud, aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
                 for target in targets_for(stack):
                     fn = stack.functions[target.function]

@@ -28,6 +28,7 @@ import aiohttp
 from aiohttp import web
 
 from devkit import paths
+from devkit.bench.loopback import Started, serve
 from devkit.bench.stats import percentile
 from devkit.localcloud import StackSpec
 
@@ -57,7 +58,7 @@ DEFAULT_ITEMS = {
 
 
 @dataclass
-class RatesBackend:
+class RatesBackend(Started):
     """A loopback stand-in for DynamoDB's `GetItem` on the currencies table."""
 
     items: dict[str, dict] = field(default_factory=lambda: dict(DEFAULT_ITEMS))
@@ -72,12 +73,7 @@ class RatesBackend:
         self.gate.set()
         app = web.Application()
         app.router.add_post("/", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
+        self._runner, self.url = await serve(app)
         return self.url
 
     async def stop(self) -> None:
@@ -85,13 +81,6 @@ class RatesBackend:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    async def __aenter__(self) -> RatesBackend:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     async def _handle(self, request: web.Request) -> web.Response:
         target = request.headers.get("X-Amz-Target", "")
@@ -127,17 +116,7 @@ def convert_stack(
     missing = keep - set(stack.functions)
     if missing:
         raise ValueError(f"{template} has no function(s) {', '.join(sorted(missing))}")
-    apis = {}
-    for logical_id, api in stack.http_apis.items():
-        routes = tuple(r for r in api.routes if r.function in keep)
-        if routes:
-            apis[logical_id] = replace(api, routes=routes)
-    return replace(
-        stack,
-        functions={k: v for k, v in stack.functions.items() if k in keep},
-        http_apis=apis,
-        event_source_mappings=(),
-    )
+    return stack.only(keep)
 
 
 def _parameters(template: Path) -> dict[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from html import escape
 
 # One colour per topology, the same in every chart and profile (colour-blind-safe Okabe-Ito hues).
@@ -32,6 +32,7 @@ class Frame:
 
     width: int = 360
     height: int = 220
+    _: KW_ONLY  # the margins around the plot area
     left: int = 56
     right: int = 14
     top: int = 26
@@ -52,6 +53,24 @@ class Frame:
     @property
     def y1(self) -> float:
         return self.top
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a bar chart: its name, length and the label printed at its end."""
+
+    name: str
+    value: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A labelled point on a cost chart (a break-even)."""
+
+    x: float
+    y: float
+    label: str
 
 
 class Scale:
@@ -116,6 +135,11 @@ def _open(frame: Frame, title: str, label: str) -> list[str]:
         f"<title>{escape(label or title)}</title>",
         f"<text x='4' y='14' font-size='12' font-weight='600' fill='#222'>{escape(title)}</text>",
     ]
+
+
+def _close(out: list[str]) -> str:
+    """The chart opened by `_open` with the elements of `out`, as one SVG document."""
+    return "\n".join([*out, "</svg>"])
 
 
 def _text(
@@ -211,14 +235,30 @@ def latency_boxes(boxes: Sequence[Box], low: float, high: float, title: str = "l
             fill="#333",
         )
     )
-    out.append("</svg>")
-    return "\n".join(out)
+    return _close(out)
 
 
 @dataclass(frozen=True)
 class Series:
     name: str
     points: Sequence[tuple[float, float]]
+
+
+def _end_labels(frame: Frame, sy: Scale, series: Sequence[Series], value: str) -> list[str]:
+    """Each line's name and last value (formatted by `value`) right of the plot, moved apart to stay legible."""
+    ends = [(sy(s.points[-1][1]), s) for s in series if s.points]
+    return [
+        _text(
+            frame.x1 + 4,
+            y + 4,
+            f"{s.name} {value.format(s.points[-1][1])}",
+            anchor="start",
+            size=10,
+            fill=colour(s.name),
+            weight="600",
+        )
+        for y, (_, s) in zip(spread([y for y, _ in ends], 12), ends, strict=True)
+    ]
 
 
 def step_lines(series: Sequence[Series], title: str, x_caption: str, y_caption: str) -> str:
@@ -241,28 +281,8 @@ def step_lines(series: Sequence[Series], title: str, x_caption: str, y_caption: 
             path.append(f"{'M' if not n else 'L'}{sx(x):.1f},{sy(y):.1f}")
             previous_y = y
         out.append(f"<path d='{' '.join(path)}' fill='none' stroke='{c}' stroke-width='2'/>")
-    ends = [(sy(s.points[-1][1]), s) for s in series if s.points]
-    for y, (_, s) in zip(spread([y for y, _ in ends], 12), ends, strict=True):
-        out.append(
-            _text(
-                frame.x1 + 4,
-                y + 4,
-                f"{s.name} {s.points[-1][1]:.0f}",
-                anchor="start",
-                size=10,
-                fill=colour(s.name),
-                weight="600",
-            )
-        )
-    out.append("</svg>")
-    return "\n".join(out)
-
-
-@dataclass(frozen=True)
-class Bar:
-    name: str
-    value: float
-    label: str
+    out += _end_labels(frame, sy, series, "{:.0f}")
+    return _close(out)
 
 
 def bars(items: Sequence[Bar], title: str, caption: str = "") -> str:
@@ -298,17 +318,7 @@ def bars(items: Sequence[Bar], title: str, caption: str = "") -> str:
             )
     if caption:
         out.append(_text((frame.x0 + frame.x1) / 2, frame.height - 6, caption, size=10, fill="#333"))
-    out.append("</svg>")
-    return "\n".join(out)
-
-
-@dataclass(frozen=True)
-class Mark:
-    """A labelled point on a cost chart (a break-even)."""
-
-    x: float
-    y: float
-    label: str
+    return _close(out)
 
 
 def cost_lines(series: Sequence[Series], marks: Sequence[Mark], chosen: float, title: str) -> str:
@@ -341,19 +351,7 @@ def cost_lines(series: Sequence[Series], marks: Sequence[Mark], chosen: float, t
     for s in unit:
         path = " ".join(f"{'M' if not n else 'L'}{sx(x):.1f},{sy(y):.1f}" for n, (x, y) in enumerate(s.points))
         out.append(f"<path d='{path}' fill='none' stroke='{colour(s.name)}' stroke-width='2.2'/>")
-    ends = [(sy(s.points[-1][1]), s) for s in unit if s.points]
-    for y, (_, s) in zip(spread([y for y, _ in ends], 12), ends, strict=True):
-        out.append(
-            _text(
-                frame.x1 + 4,
-                y + 4,
-                f"{s.name} ${s.points[-1][1]:.2f}",
-                anchor="start",
-                size=10,
-                fill=colour(s.name),
-                weight="600",
-            )
-        )
+    out += _end_labels(frame, sy, unit, "${:.2f}")
     for n, mark in enumerate(marks):
         x, y = sx(mark.x), sy(mark.y / (mark.x / 1e6))
         label_y = frame.y1 + 28 + 13 * n
@@ -374,5 +372,4 @@ def cost_lines(series: Sequence[Series], marks: Sequence[Mark], chosen: float, t
                 weight="600",
             )
         )
-    out.append("</svg>")
-    return "\n".join(out)
+    return _close(out)

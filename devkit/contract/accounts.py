@@ -24,23 +24,23 @@ class Account:
 
 
 def register(auth_url: str, account: Account, session: requests.Session | None = None) -> None:
-    http = session or requests
-    response = http.post(
-        f"{auth_url}/register", json={"email": account.email, "password": account.password}, timeout=TIMEOUT_S
-    )
-    if response.status_code != 201:
-        raise AccountError(f"POST {auth_url}/register → {response.status_code}: {response.text[:300]}")
+    _post_credentials(auth_url, "register", 201, account, session)
 
 
 def login(auth_url: str, account: Account, session: requests.Session | None = None) -> str:
     """A fresh access token for the account."""
-    http = session or requests
-    response = http.post(
-        f"{auth_url}/login", json={"email": account.email, "password": account.password}, timeout=TIMEOUT_S
+    return _post_credentials(auth_url, "login", 200, account, session).json()["access_token"]
+
+
+def _post_credentials(
+    auth_url: str, path: str, expected: int, account: Account, session: requests.Session | None
+) -> requests.Response:
+    response = (session or requests).post(
+        f"{auth_url}/{path}", json={"email": account.email, "password": account.password}, timeout=TIMEOUT_S
     )
-    if response.status_code != 200:
-        raise AccountError(f"POST {auth_url}/login → {response.status_code}: {response.text[:300]}")
-    return response.json()["access_token"]
+    if response.status_code != expected:
+        raise AccountError(f"POST {auth_url}/{path} → {response.status_code}: {response.text[:300]}")
+    return response
 
 
 def create(auth_url: str, tag: str, *, admin_target: Any | None = None) -> Account:

@@ -18,36 +18,24 @@ from typing import Any
 from devkit.scaffold import registry
 
 ID = "$response.body#/id"
+BY_ID = {"path.id": ID}
+IF_MATCH = {**BY_ID, "header.If-Match": "$response.header.ETag"}  # the ETag of the response the link starts from
 
 LINKS: list[tuple[str, str, str, str, dict[str, str], dict[str, Any] | None]] = [
     # blog: create → get → update → comment → delete
-    ("create_post", "201", "GetPost", "get_post", {"path.id": ID}, None),
-    (
-        "create_post",
-        "201",
-        "UpdatePost",
-        "update_post",
-        {"path.id": ID, "header.If-Match": "$response.header.ETag"},
-        None,
-    ),
-    ("create_post", "201", "DeletePost", "delete_post", {"path.id": ID}, None),
-    ("create_post", "201", "CommentOnPost", "create_comment", {"path.id": ID}, None),
-    ("create_post", "201", "ListComments", "list_comments", {"path.id": ID}, None),
-    (
-        "get_post",
-        "200",
-        "UpdateFetchedPost",
-        "update_post",
-        {"path.id": ID, "header.If-Match": "$response.header.ETag"},
-        None,
-    ),
-    ("get_post", "200", "DeleteFetchedPost", "delete_post", {"path.id": ID}, None),
-    ("update_post", "200", "GetUpdatedPost", "get_post", {"path.id": ID}, None),
-    ("update_post", "200", "DeleteUpdatedPost", "delete_post", {"path.id": ID}, None),
-    ("create_comment", "201", "DeleteComment", "delete_comment", {"path.id": ID}, None),
+    ("create_post", "201", "GetPost", "get_post", BY_ID, None),
+    ("create_post", "201", "UpdatePost", "update_post", IF_MATCH, None),
+    ("create_post", "201", "DeletePost", "delete_post", BY_ID, None),
+    ("create_post", "201", "CommentOnPost", "create_comment", BY_ID, None),
+    ("create_post", "201", "ListComments", "list_comments", BY_ID, None),
+    ("get_post", "200", "UpdateFetchedPost", "update_post", IF_MATCH, None),
+    ("get_post", "200", "DeleteFetchedPost", "delete_post", BY_ID, None),
+    ("update_post", "200", "GetUpdatedPost", "get_post", BY_ID, None),
+    ("update_post", "200", "DeleteUpdatedPost", "delete_post", BY_ID, None),
+    ("create_comment", "201", "DeleteComment", "delete_comment", BY_ID, None),
     ("create_comment", "201", "ListSiblingComments", "list_comments", {"path.id": "$response.body#/post_id"}, None),
     # billing: invoice → get → pay → get payment
-    ("create_invoice", "201", "GetInvoice", "get_invoice", {"path.id": ID}, None),
+    ("create_invoice", "201", "GetInvoice", "get_invoice", BY_ID, None),
     (
         "create_invoice",
         "201",
@@ -56,15 +44,15 @@ LINKS: list[tuple[str, str, str, str, dict[str, str], dict[str, Any] | None]] = 
         {},
         {"invoice_id": ID, "currency": "$response.body#/currency", "amount": "$response.body#/amount_due"},
     ),
-    ("create_payment", "201", "GetPayment", "get_payment", {"path.id": ID}, None),
+    ("create_payment", "201", "GetPayment", "get_payment", BY_ID, None),
     ("create_payment", "201", "GetPaidInvoice", "get_invoice", {"path.id": "$response.body#/invoice_id"}, None),
     # currency: command → status, currency read
-    ("create_currency", "202", "GetCommand", "get_command", {"path.id": ID}, None),
+    ("create_currency", "202", "GetCommand", "get_command", BY_ID, None),
     ("create_currency", "202", "GetCreatedCurrency", "get_currency", {"path.code": "$response.body#/code"}, None),
     ("create_currency", "202", "ReplaceCurrency", "replace_currency", {"path.code": "$response.body#/code"}, None),
     ("create_currency", "202", "DeleteCurrency", "delete_currency", {"path.code": "$response.body#/code"}, None),
-    ("replace_currency", "202", "GetReplaceCommand", "get_command", {"path.id": ID}, None),
-    ("delete_currency", "202", "GetDeleteCommand", "get_command", {"path.id": ID}, None),
+    ("replace_currency", "202", "GetReplaceCommand", "get_command", BY_ID, None),
+    ("delete_currency", "202", "GetDeleteCommand", "get_command", BY_ID, None),
 ]
 
 

@@ -9,6 +9,7 @@ data, and return schemathesis' exit code. Reports (JUnit, HTML, NDJSON) land in 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -145,6 +146,7 @@ def contract_task(options: ContractOptions, choice: TargetChoice) -> None:
 
     if options.topology not in ("lith", "fat"):
         raise TaskFailure("--topology is lith or fat")
-    code = run_on_target(run_against, options, choice, topology=options.topology)
+    # A private local cloud starts as `./inv up` does, with the demo currencies, so conversions can succeed.
+    code = run_on_target(run_against, options, dataclasses.replace(choice, demo_data=True), topology=options.topology)
     if code:
         raise TaskFailure("schemathesis found problems (see above and the reports)", code=code)

@@ -120,6 +120,18 @@ def _write(secrets_client: Any, secret_id: str, exists: bool, document: dict[str
         )
 
 
+def _key(document: Any, slot: str) -> Any:
+    return document.get(slot) if isinstance(document, dict) else None
+
+
+def _new_current(secrets_client: Any, secret_id: str, exists: bool, *, previous: Any) -> str:
+    """Write a freshly generated current key beside `previous` (dropped unless it is a usable key); its ``kid``."""
+    current = generate_key()
+    document = {"current": current, "previous": previous if load_private_key(previous) else None}
+    _write(secrets_client, secret_id, exists, document)
+    return current["kid"]
+
+
 def ensure_signing_key(secrets_client: Any, secret_id: str) -> str:
     """Make sure the secret holds a valid signing key; return the current ``kid``.
 
@@ -129,29 +141,13 @@ def ensure_signing_key(secrets_client: Any, secret_id: str) -> str:
     exists, document = _read(secrets_client, secret_id)
     if is_valid_document(document):
         return str(document["current"].get("kid") or thumbprint(public_jwk(load_private_key(document["current"]))))
-    previous = document.get("previous") if isinstance(document, dict) else None
-    current = generate_key()
-    _write(
-        secrets_client,
-        secret_id,
-        exists,
-        {"current": current, "previous": previous if load_private_key(previous) else None},
-    )
-    return current["kid"]
+    return _new_current(secrets_client, secret_id, exists, previous=_key(document, "previous"))
 
 
 def rotate(secrets_client: Any, secret_id: str) -> str:
     """Generate a new current key, keep the old current as ``previous``; return the new ``kid``."""
     exists, document = _read(secrets_client, secret_id)
-    old = document.get("current") if isinstance(document, dict) else None
-    current = generate_key()
-    _write(
-        secrets_client,
-        secret_id,
-        exists,
-        {"current": current, "previous": old if load_private_key(old) else None},
-    )
-    return current["kid"]
+    return _new_current(secrets_client, secret_id, exists, previous=_key(document, "current"))
 
 
 def retire_previous(secrets_client: Any, secret_id: str) -> str | None:

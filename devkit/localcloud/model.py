@@ -8,7 +8,8 @@ credentials functions get are shared by the pools, the gateway, the SQS pollers 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -169,6 +170,17 @@ class StackSpec:
     def function_arn(self, logical_id: str) -> str:
         name = self.functions[logical_id].physical_name
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
+
+    def only(self, functions: Collection[str]) -> StackSpec:
+        """The stack cut down to `functions` and the routes that reach them, without event source mappings;
+        every table, queue and secret stays (they are provisioned all the same)."""
+        apis = {}
+        for logical_id, api in self.http_apis.items():
+            routes = tuple(r for r in api.routes if r.function in functions)
+            if routes:
+                apis[logical_id] = replace(api, routes=routes)
+        kept = {k: v for k, v in self.functions.items() if k in functions}
+        return replace(self, functions=kept, http_apis=apis, event_source_mappings=())
 
 
 DUMMY_CREDENTIALS = {

@@ -239,20 +239,22 @@ def deployed_entries(
     return [entry for _, _, entry in found]
 
 
-def show_logs(
-    *,
-    follow: bool,
-    function: str,
-    request_id: str,
-    trace_id: str,
-    level: str,
-    as_json: bool,
-    stage: str,
-    since_minutes: float,
-) -> None:
+@dataclass(frozen=True)
+class LogQuery:
+    """Which lines `./inv logs` shows: of one function, request or X-Ray trace, at a minimum level (empty: any)."""
+
+    function: str = ""
+    request_id: str = ""
+    trace_id: str = ""
+    level: str = ""
+
+
+def show_logs(query: LogQuery, *, follow: bool, as_json: bool, stage: str, since_minutes: float) -> None:
     """`./inv logs`: the local cloud's function logs (.localcloud/logs) or a deployed stage's (CloudWatch Logs)."""
     from devkit import paths
     from devkit.errors import TaskFailure
+
+    function, request_id, trace_id, level = query.function, query.request_id, query.trace_id, query.level
 
     if level and level.upper() not in LEVELS:
         raise TaskFailure(f"--level must be one of debug, info, warn, error (got {level!r})")

@@ -33,6 +33,11 @@ class ScaffoldError(TaskFailure):
     """A name or a checkout the generator refuses; nothing has been written."""
 
 
+def _derived(template: str) -> property:
+    """A read-only attribute: `template` filled with the name's placeholders (see `ServiceName.placeholders`)."""
+    return property(lambda service: template.format(**service.placeholders()))
+
+
 @dataclass(frozen=True)
 class ServiceName:
     """`stock-levels` → crate `stock-levels`, ident `stock_levels`, `StockLevels`, `STOCK_LEVELS`."""
@@ -51,24 +56,14 @@ class ServiceName:
     def upper(self) -> str:
         return self.crate.upper()
 
-    @property
-    def function(self) -> str:
-        return f"{self.pascal}Manager"
-
-    @property
-    def table(self) -> str:
-        return f"{self.pascal}Table"
-
-    @property
-    def table_env(self) -> str:
-        return f"{self.upper}_TABLE"
-
-    @property
-    def binary(self) -> str:
-        return f"{self.name}-lambda"
-
     def placeholders(self) -> dict[str, str]:
         return {"name": self.name, "crate": self.crate, "Pascal": self.pascal, "UPPER": self.upper}
+
+    # Names made from the placeholders: `StockLevelsManager`, `StockLevelsTable`, `STOCK_LEVELS_TABLE`, ...
+    function = _derived("{Pascal}Manager")
+    table = _derived("{Pascal}Table")
+    table_env = _derived("{UPPER}_TABLE")
+    binary = _derived("{name}-lambda")
 
 
 def check_syntax(name: str) -> ServiceName:

@@ -38,27 +38,14 @@ class Generated:
 
     def contract_links(self) -> list[tuple[str, str, str, str, dict[str, str], None]]:
         """schemathesis links: create → get/update/delete, get → update (operation ids from the fragment)."""
-        c, pascal, item = self.service.crate, self.service.pascal, "$response.body#/id"
-        etag = "$response.header.ETag"
+        c, pascal = self.service.crate, self.service.pascal
+        by_id = {"path.id": "$response.body#/id"}
+        if_match = {**by_id, "header.If-Match": "$response.header.ETag"}
         return [
-            (f"create_{c}_item", "201", f"Get{pascal}Item", f"get_{c}_item", {"path.id": item}, None),
-            (
-                f"create_{c}_item",
-                "201",
-                f"Update{pascal}Item",
-                f"update_{c}_item",
-                {"path.id": item, "header.If-Match": etag},
-                None,
-            ),
-            (f"create_{c}_item", "201", f"Delete{pascal}Item", f"delete_{c}_item", {"path.id": item}, None),
-            (
-                f"get_{c}_item",
-                "200",
-                f"UpdateFetched{pascal}Item",
-                f"update_{c}_item",
-                {"path.id": item, "header.If-Match": etag},
-                None,
-            ),
+            (f"create_{c}_item", "201", f"Get{pascal}Item", f"get_{c}_item", by_id, None),
+            (f"create_{c}_item", "201", f"Update{pascal}Item", f"update_{c}_item", if_match, None),
+            (f"create_{c}_item", "201", f"Delete{pascal}Item", f"delete_{c}_item", by_id, None),
+            (f"get_{c}_item", "200", f"UpdateFetched{pascal}Item", f"update_{c}_item", if_match, None),
         ]
 
 

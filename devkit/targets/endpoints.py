@@ -1,6 +1,6 @@
 """Where contract and load tests send their requests: a deployed stage, explicit URLs, or a local cloud of their own.
 
-`endpoints(...)` resolves the URLs (and, when it can, a `devkit.targets.Target` for admin grants and cleanup),
+`endpoints(choice)` resolves the URLs (and, when it can, a `devkit.targets.Target` for admin grants and cleanup),
 applies the prod guard, and — with neither URLs nor a stage — starts `python -m devkit.stack` on loopback ports
 in a temporary state directory and stops it on exit.
 """
@@ -71,17 +71,10 @@ def local_cloud(
 
 
 @contextmanager
-def endpoints(
-    *,
-    base_url: str = "",
-    auth_url: str = "",
-    fat_url: str = "",
-    stage: str = "",
-    i_know: bool = False,
-    backend: str = "moto",
-    demo_data: bool = False,
-) -> Iterator[Endpoints]:
-    """Resolve where to test; refuse prod-looking targets; start a local cloud when nothing is given."""
+def endpoints(choice: TargetChoice, *, fat_url: str = "") -> Iterator[Endpoints]:
+    """Resolve where to test; refuse prod-looking targets; start a local cloud when nothing is given. `fat_url`:
+    the fat API beside explicit URLs (default: the base URL)."""
+    base_url, auth_url, stage, i_know = choice.base_url, choice.auth_url, choice.stage, choice.i_know
     if base_url and stage:
         raise targets.TargetError("give either --base-url or --stage, not both")
     if stage:
@@ -99,7 +92,7 @@ def endpoints(
         base = base_url.rstrip("/")
         yield Endpoints(base, (auth_url or base).rstrip("/"), (fat_url or base).rstrip("/"), None, base)
         return
-    with local_cloud(backend=backend, demo_data=demo_data) as local:
+    with local_cloud(backend=choice.backend, demo_data=choice.demo_data) as local:
         yield local
 
 
@@ -120,14 +113,5 @@ def run_on_target(
 ) -> int:
     """Resolve the target (or start a private local cloud), then `run_against` it. On the fat topology a bare
     `--base-url` is the fat API."""
-    fat_url = choice.base_url if topology == "fat" else ""
-    with endpoints(
-        base_url=choice.base_url,
-        auth_url=choice.auth_url,
-        fat_url=fat_url,
-        stage=choice.stage,
-        i_know=choice.i_know,
-        backend=choice.backend,
-        demo_data=choice.demo_data,
-    ) as where:
+    with endpoints(choice, fat_url=choice.base_url if topology == "fat" else "") as where:
         return run_against(where, options)

@@ -3,16 +3,18 @@
 A task is a typed, documented function whose body calls one function of the package. `@exits` turns the expected
 failures into a one-line `Exit` ("<task>: what went wrong and what to do"); anything else keeps its traceback.
 `@compiled` first builds (or finds) the mypyc build of the local cloud, before the task imports it.
+A task without options that only calls one function is declared in one line with `calls(name, target, doc)`.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from invoke import Exit
+from invoke import Context, Exit, Task, task
 
 # The failures a task expects, by module: a class whose module is not imported yet cannot have been raised, so the
 # check imports nothing (a task must not import the local cloud before `@compiled` ran).
@@ -64,3 +66,16 @@ def compiled(body: Callable[..., Any]) -> Callable[..., Any]:
         return body(*args, **kwargs)
 
     return run
+
+
+def calls(name: str, target: str, doc: str) -> Task:
+    """A task without options named `name` whose body calls `target` ("module:function", imported when the task
+    runs), its expected errors ending it as `@exits` does."""
+
+    def body(c: Context) -> None:
+        module, function = target.split(":")
+        getattr(importlib.import_module(module), function)()
+
+    body.__name__ = body.__qualname__ = name
+    body.__doc__ = doc
+    return task(exits()(body))

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from invoke import Context, task
 
-from devkit.tasks import exits
+from devkit.tasks import calls, exits
 
-
-@task
-@exits()
-def setup(c: Context) -> None:
-    """Check and install what the build needs: Python deps (done by ./inv), cargo-lambda + zig, rustfmt, clippy."""
-    from devkit.quality import suite
-
-    suite.setup()
+setup = calls(
+    "setup",
+    "devkit.quality.suite:setup",
+    "Check and install what the build needs: Python deps (done by ./inv), cargo-lambda + zig, rustfmt, clippy.",
+)
 
 
 @task(
@@ -35,19 +32,13 @@ def build(
     commands.build_checked(function or None, profile="dev" if debug else profile, arch=arch)
 
 
-@task
-@exits()
-def lock(c: Context) -> None:
-    """Re-resolve pyproject.toml's dependencies into requirements.lock (exact transitive pins)."""
-    from devkit.build import commands
-
-    commands.lock()
-
-
-@task
-@exits()
-def openapi(c: Context) -> None:
-    """Regenerate openapi.json (repository root): the fat Lambda's OpenAPI 3.1 document, generated from the code."""
-    from devkit.build import commands
-
-    commands.openapi()
+lock = calls(
+    "lock",
+    "devkit.build.commands:lock",
+    "Re-resolve pyproject.toml's dependencies into requirements.lock (exact transitive pins).",
+)
+openapi = calls(
+    "openapi",
+    "devkit.build.commands:openapi",
+    "Regenerate openapi.json (repository root): the fat Lambda's OpenAPI 3.1 document, generated from the code.",
+)

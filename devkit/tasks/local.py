@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from invoke import Context, task
 
-from devkit.tasks import compiled, exits
+from devkit.tasks import calls, compiled, exits
 
 
 @task(
@@ -42,22 +42,7 @@ def up(
     control.start(args + (["--watch"] if watch else []))
 
 
-@task
-@exits()
-def down(c: Context) -> None:
-    """Stop the local cloud started by `./inv up` (from another terminal)."""
-    from devkit import control
-
-    control.stop()
-
-
-@task(help={"json": "raw JSON instead of tables"})
-@exits()
-def status(c: Context, json: bool = False) -> None:
-    """Environments per function (warm/busy), requests per API, queue depths of the running local cloud."""
-    from devkit import control
-
-    control.show_status(as_json=json)
+down = calls("down", "devkit.control:stop", "Stop the local cloud started by `./inv up` (from another terminal).")
 
 
 @task(
@@ -88,16 +73,8 @@ def logs(
     (.localcloud/logs) or a deployed stage's (--stage)."""
     from devkit.observe import logs as logview
 
-    logview.show_logs(
-        follow=follow,
-        function=function,
-        request_id=request_id,
-        trace_id=trace_id,
-        level=level,
-        as_json=json,
-        stage=stage,
-        since_minutes=since,
-    )
+    query = logview.LogQuery(function, request_id, trace_id, level)
+    logview.show_logs(query, follow=follow, as_json=json, stage=stage, since_minutes=since)
 
 
 @task(
@@ -115,6 +92,15 @@ def metrics(c: Context, stage: str = "", function: str = "", hours: float = 3.0,
     from devkit.observe import metrics as emf
 
     emf.show_metrics(stage=stage, function=function, hours=hours, as_json=json)
+
+
+@task(help={"json": "raw JSON instead of tables"})
+@exits()
+def status(c: Context, json: bool = False) -> None:
+    """Environments per function (warm/busy), requests per API, queue depths of the running local cloud."""
+    from devkit import control
+
+    control.show_status(as_json=json)
 
 
 @task(help={"function": "logical id of the function (as in the template)", "event": "JSON file with the event"})

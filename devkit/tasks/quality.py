@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from invoke import Context, task
 
-from devkit.tasks import exits
+from devkit.tasks import calls, exits
 
-
-@task
-@exits()
-def lint(c: Context) -> None:
-    """cargo fmt --check, clippy -D warnings, ruff, ruff format --check, cfn-lint on the template."""
-    from devkit.quality import lint as linting
-
-    linting.lint()
+lint = calls(
+    "lint",
+    "devkit.quality.lint:lint",
+    "cargo fmt --check, clippy -D warnings, ruff, ruff format --check, cfn-lint on the template.",
+)
 
 
 @task(

@@ -2,11 +2,47 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from invoke import Context, task
 
 from devkit.tasks import compiled, exits
+
+if TYPE_CHECKING:
+    from devkit.targets.endpoints import TargetChoice
+
+# The options that name a target, as the tasks give them: these three first, the task's own, then the last two (in
+# that order, since invoke hands out short flags by position).
+TARGET_FIRST = (("base_url", ""), ("auth_url", ""), ("stage", ""))
+TARGET_LAST = (("i_know", False), ("backend", "moto"))
+
+
+def on_target(body: Callable[..., None]) -> Callable[..., None]:
+    """A task `body(c, target, **own)` offered as `(c, base_url, auth_url, stage, **own, i_know, backend)`; the body
+    gets the five target options as one TargetChoice."""
+    signature = inspect.signature(body)
+    context, _, *own = signature.parameters.values()
+
+    def option(name: str, default: object) -> inspect.Parameter:
+        return inspect.Parameter(
+            name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=type(default)
+        )
+
+    @functools.wraps(body)
+    def run(c: Context, **options: Any) -> None:
+        from devkit.targets.endpoints import TargetChoice
+
+        named = {name: options.pop(name, default) for name, default in TARGET_FIRST + TARGET_LAST}
+        body(c, TargetChoice(**named), **options)
+
+    first = [option(name, default) for name, default in TARGET_FIRST]
+    last = [option(name, default) for name, default in TARGET_LAST]
+    run.__signature__ = signature.replace(parameters=[context, *first, *own, *last])  # type: ignore[attr-defined]
+    return run
 
 
 @task(
@@ -23,24 +59,14 @@ from devkit.tasks import compiled, exits
 )
 @exits(RuntimeError)
 @compiled
+@on_target
 def contract(
-    c: Context,
-    base_url: str = "",
-    auth_url: str = "",
-    stage: str = "",
-    topology: str = "lith",
-    examples: int = 200,
-    seed: int | None = None,
-    i_know: bool = False,
-    backend: str = "moto",
+    c: Context, target: TargetChoice, topology: str = "lith", examples: int = 200, seed: int | None = None
 ) -> None:
     """schemathesis against the committed openapi.json (all checks, stateful links); JUnit + HTML reports."""
     from devkit.contract import run
-    from devkit.targets.endpoints import TargetChoice
 
-    options = run.ContractOptions(topology=topology, examples=examples, seed=seed)
-    # A private local cloud starts as `./inv up` does, with the demo currencies, so conversions can succeed.
-    run.contract_task(options, TargetChoice(base_url, auth_url, stage, i_know, backend, demo_data=True))
+    run.contract_task(run.ContractOptions(topology=topology, examples=examples, seed=seed), target)
 
 
 @task(
@@ -60,23 +86,19 @@ def contract(
 )
 @exits(RuntimeError)
 @compiled
+@on_target
 def load(
     c: Context,
-    base_url: str = "",
-    auth_url: str = "",
-    stage: str = "",
+    target: TargetChoice,
     scenario: str = "mixed",
     users: int = 20,
     rate: float = 5.0,
     duration: str = "60s",
     topology: str = "lith",
     thresholds: str = "",
-    i_know: bool = False,
-    backend: str = "moto",
 ) -> None:
     """locust headless: per-route p50/p95/p99, rps, error rate vs the scenario's thresholds; CSV + HTML reports."""
     from devkit.load import run
-    from devkit.targets.endpoints import TargetChoice
 
     options = run.LoadOptions(
         scenario=scenario,
@@ -86,7 +108,7 @@ def load(
         topology=topology,
         thresholds=Path(thresholds) if thresholds else run.THRESHOLDS,
     )
-    run.load_task(options, TargetChoice(base_url, auth_url, stage, i_know, backend))
+    run.load_task(options, target)
 
 
 @task(help={"stage": "a deployed stage (default: the running local cloud)", "i_know": "allow a prod-looking stage"})

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 from aiohttp import web
 
 from devkit.bench.load import LoadError, check_loopback, load_in_subprocess, run_load
+from devkit.bench.loopback import serve
 from devkit.localcloud import run
 
 
@@ -27,11 +30,7 @@ class Server:
 
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", handle)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}"
+        self.runner, self.url = await serve(app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -50,13 +49,18 @@ def test_loopback_urls_pass(url: str) -> None:
     check_loopback(url)
 
 
-def test_exact_request_count_at_the_given_concurrency_after_warmup() -> None:
+def _load_ok(load: Callable[..., Awaitable[dict]], **settings: Any) -> tuple[dict, Counter[str]]:
+    """`load` (run_load or load_in_subprocess) against a fresh Server's /ok: its summary and the server's hits."""
+
     async def body() -> tuple[dict, Counter[str]]:
         async with Server() as server:
-            summary = await run_load(server.url + "/ok", requests=30, concurrency=3, warmup=7)
-            return summary, server.hits
+            return await load(server.url + "/ok", **settings), server.hits
 
-    summary, hits = run(body())
+    return run(body())
+
+
+def test_exact_request_count_at_the_given_concurrency_after_warmup() -> None:
+    summary, hits = _load_ok(run_load, requests=30, concurrency=3, warmup=7)
     assert hits["/ok"] == 37  # warm-up requests are sent but not timed
     assert summary["requests"] == 30
     assert summary["errors"] == 0
@@ -85,12 +89,7 @@ def test_bad_counts_are_refused() -> None:
 
 
 def test_the_client_runs_in_its_own_process() -> None:
-    async def body() -> tuple[dict, Counter[str]]:
-        async with Server() as server:
-            summary = await load_in_subprocess(server.url + "/ok", requests=12, concurrency=2, warmup=3)
-            return summary, server.hits
-
-    summary, hits = run(body())
+    summary, hits = _load_ok(load_in_subprocess, requests=12, concurrency=2, warmup=3)
     assert hits["/ok"] == 15
     assert summary["requests"] == 12 and summary["errors"] == 0 and summary["p99_ms"] > 0
 

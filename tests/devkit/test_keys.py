@@ -10,20 +10,16 @@ import boto3
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from moto import mock_aws
 
 from devkit.deploy import keys
+from tests.support import moto_aws
 
 SECRET = "auth-signing-key-test"
 
 
 @pytest.fixture
 def secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
+    with moto_aws(monkeypatch):
         yield boto3.client("secretsmanager", region_name="us-east-1")
 
 

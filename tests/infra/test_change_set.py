@@ -14,10 +14,10 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from devkit.deploy import changes
 from devkit.deploy.changes import Change, ChangeSetRefused
+from tests.support import moto_aws
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PAGES = [
@@ -91,15 +91,14 @@ class RecordedCfn:
 
 
 def _preview(cfn: Any, stage: str, **kwargs: Any) -> list[Change]:
-    return changes.preview_and_execute(
-        cfn,
-        stage=stage,
-        stack=f"lambda-rust-reference-{stage}",
-        template_url="https://bucket.s3.amazonaws.com/t.json",
-        parameters={"Stage": stage},
-        say=lambda _: None,
-        **kwargs,
-    )
+    """preview_and_execute on `stage`'s stack; a fixed template URL, the Stage parameter and a silent `say` unless
+    `kwargs` say otherwise."""
+    defaults = {
+        "template_url": "https://bucket.s3.amazonaws.com/t.json",
+        "parameters": {"Stage": stage},
+        "say": lambda _: None,
+    }
+    return changes.preview_and_execute(cfn, stage=stage, stack=f"lambda-rust-reference-{stage}", **defaults | kwargs)
 
 
 def test_a_refused_change_set_is_deleted_and_never_executed() -> None:
@@ -140,11 +139,7 @@ TEMPLATE = {
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
+    with moto_aws(monkeypatch):
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket="artifacts")
 
@@ -159,16 +154,8 @@ def test_moto_creates_then_updates_through_confirmed_change_sets(
     aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cfn = aws["cfn"]
-    created = changes.preview_and_execute(
-        cfn,
-        stage="pr-7",
-        stack="lambda-rust-reference-pr-7",
-        template_url=aws["upload"](TEMPLATE, "v1.json"),
-        parameters={},
-        yes=True,
-        allow_replacement=False,
-        say=lambda _: None,
-    )
+    v1 = aws["upload"](TEMPLATE, "v1.json")
+    created = _preview(cfn, "pr-7", template_url=v1, parameters={}, yes=True, allow_replacement=False)
     assert {(c.action, c.logical_id) for c in created} == {("Add", "Queue"), ("Add", "Table")}
     assert cfn.describe_stacks(StackName="lambda-rust-reference-pr-7")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
 
@@ -178,10 +165,9 @@ def test_moto_creates_then_updates_through_confirmed_change_sets(
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     shown: list[str] = []
     with pytest.raises(ChangeSetRefused, match="not confirmed"):
-        changes.preview_and_execute(
+        _preview(
             cfn,
-            stage="pr-7",
-            stack="lambda-rust-reference-pr-7",
+            "pr-7",
             template_url=aws["upload"](v2, "v2.json"),
             parameters={},
             yes=False,

@@ -10,10 +10,10 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from devkit.deploy import rollback
 from devkit.deploy.rollback import Moved, RollbackError
+from tests.support import moto_aws
 
 
 def _zip(text: str) -> bytes:
@@ -25,11 +25,7 @@ def _zip(text: str) -> bytes:
 
 @pytest.fixture
 def lam(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
+    with moto_aws(monkeypatch):
         role = boto3.client("iam", region_name="us-east-1").create_role(
             RoleName="fn-role", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}'
         )["Role"]["Arn"]

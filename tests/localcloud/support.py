@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devkit.localcloud.model import FunctionSpec, HttpApiSpec, RouteSpec, StackSpec
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from devkit.localcloud.apigw.gateway import Gateway
+    from devkit.localcloud.awslambda.pool import FunctionPool
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -66,6 +72,31 @@ async def wait_until(condition: Callable[[], Any], timeout_s: float = 10.0, what
         await asyncio.sleep(0.01)
 
 
+async def serve_gateway(
+    api: HttpApiSpec,
+    invoker: Any,
+    body: Callable[[aiohttp.ClientSession, Gateway], Awaitable[None]],
+    **gateway_args: Any,
+) -> None:
+    """`body(http, gateway)` against a started gateway for `api` (a JWT authorizer over a fresh JWKS cache; api id
+    abcde12345 unless `gateway_args` says otherwise); gateway and cache closed after."""
+    import aiohttp
+
+    from devkit.localcloud.apigw.authorizer import JwksCache, JwtAuthorizer
+    from devkit.localcloud.apigw.gateway import Gateway
+
+    cache = JwksCache(ttl_s=60)
+    args = {"api_id": "abcde12345", **gateway_args}
+    gateway = Gateway(api, invoker=invoker, authorizer=JwtAuthorizer(cache), account_id=ACCOUNT, **args)
+    await gateway.start()
+    try:
+        async with aiohttp.ClientSession(gateway.url) as http:
+            await body(http, gateway)
+    finally:
+        await gateway.stop()
+        await cache.close()
+
+
 def run(coro: Any) -> Any:
     """Runs one async test body in a fresh event loop (the suite has no asyncio plugin), the loop `./inv up` uses."""
     from devkit.localcloud.cloud import run as run_loop
@@ -107,3 +138,23 @@ def make_pool(bootstrap: Path, fn: FunctionSpec, tmp: Path, **settings: Any) -> 
         settings=PoolSettings(**settings),
     )
     return pool, captured
+
+
+def with_pool(
+    bootstrap: Path,
+    fn: FunctionSpec,
+    tmp: Path,
+    body: Callable[[FunctionPool, CapturedLogs], Awaitable[None]],
+    **settings: Any,
+) -> None:
+    """`body(pool, logs)` against a started pool of `fn` (see `make_pool`), stopped after, in a fresh event loop."""
+
+    async def main() -> None:
+        pool, logs = make_pool(bootstrap, fn, tmp, **settings)
+        await pool.start()
+        try:
+            await body(pool, logs)
+        finally:
+            await pool.stop()
+
+    run(main())

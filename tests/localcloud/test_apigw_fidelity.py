@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from devkit.localcloud.awslambda.runtime_api import RuntimeOutcome
 from devkit.localcloud.model import AccessLogSpec, HttpApiSpec, InvokeResult, RouteSpec, ThrottleSpec
 from devkit.localcloud.template import load_stack
 from tests.localcloud.support import ACCOUNT, run
+from tests.localcloud.support import serve_gateway as serve
 
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging.html: the JSON example's keys, with
 # the integration error and the latencies (http-api-logging-variables.html) added.
@@ -51,26 +52,6 @@ class Functions:
     async def __call__(self, function: str, payload: bytes) -> InvokeResult:
         self.calls.append(function)
         return self.result(function)
-
-
-async def serve(
-    api: HttpApiSpec,
-    functions: Functions,
-    body: Callable[[aiohttp.ClientSession, Gateway], Awaitable[None]],
-    **gateway_args: Any,
-) -> None:
-    cache = JwksCache(ttl_s=60)
-    gateway = Gateway(
-        api, invoker=functions, authorizer=JwtAuthorizer(cache), account_id=ACCOUNT, api_id="abcde12345",
-        **gateway_args,
-    )  # fmt: skip
-    await gateway.start()
-    try:
-        async with aiohttp.ClientSession(gateway.url) as http:
-            await body(http, gateway)
-    finally:
-        await gateway.stop()
-        await cache.close()
 
 
 # Lambda integration errors ---------------------------------------------------------------------------------------
@@ -270,19 +251,7 @@ def test_domain_prefix_is_the_first_label_of_the_domain_name() -> None:
         await http.get("/", headers={"Host": f"abcde12345.execute-api.eu-west-1.amazonaws.com:{gateway.port}"})
         await http.get("/", headers={"Host": "api.example.com"})
 
-    cache = JwksCache(ttl_s=60)
-
-    async def main() -> None:
-        gateway = Gateway(api, invoker=record, authorizer=JwtAuthorizer(cache), account_id=ACCOUNT, api_id="x")
-        await gateway.start()
-        try:
-            async with aiohttp.ClientSession(gateway.url) as http:
-                await body(http, gateway)
-        finally:
-            await gateway.stop()
-            await cache.close()
-
-    run(main())
+    run(serve(api, record, body, api_id="x"))
     assert [(c["domainName"], c["domainPrefix"]) for c in seen] == [
         ("abcde12345.execute-api.eu-west-1.amazonaws.com", "abcde12345"),
         ("api.example.com", "api"),

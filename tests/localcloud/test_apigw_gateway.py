@@ -19,12 +19,14 @@ import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from devkit.bench import loopback
 from devkit.localcloud.apigw.authorizer import JwksCache, JwtAuthorizer, claim_to_string
 from devkit.localcloud.apigw.gateway import Gateway
 from devkit.localcloud.apigw.routing import Router
 from devkit.localcloud.awslambda.runtime_api import RuntimeOutcome
 from devkit.localcloud.model import CorsSpec, HttpApiSpec, InvokeResult, JwtAuthorizerSpec, RouteSpec
 from tests.localcloud.support import ACCOUNT, function_spec, make_pool, run
+from tests.localcloud.support import serve_gateway as serve
 
 Respond = Callable[[str, dict[str, Any]], Awaitable[InvokeResult] | InvokeResult]
 
@@ -43,18 +45,6 @@ class FakeFunctions:
         self.calls.append((function, event))
         result = self.respond(function, event)
         return await result if asyncio.iscoroutine(result) else result  # type: ignore[return-value]
-
-
-async def serve(api: HttpApiSpec, functions: Any, body: Callable[[aiohttp.ClientSession, Gateway], Awaitable[None]]):  # noqa: ANN201
-    cache = JwksCache(ttl_s=60)
-    gateway = Gateway(api, invoker=functions, authorizer=JwtAuthorizer(cache), account_id=ACCOUNT, api_id="abcde12345")
-    await gateway.start()
-    try:
-        async with aiohttp.ClientSession(gateway.url) as http:
-            await body(http, gateway)
-    finally:
-        await gateway.stop()
-        await cache.close()
 
 
 # routing -----------------------------------------------------------------------------------------------------
@@ -363,7 +353,7 @@ def test_cors_preflight_is_answered_by_the_gateway_and_responses_carry_headers()
 # JWT authorizer ----------------------------------------------------------------------------------------------
 
 
-class Issuer:
+class Issuer(loopback.Started):
     """An OpenID issuer on loopback with an EC, an RSA and an Ed25519 signing key."""
 
     def __init__(self) -> None:
@@ -397,12 +387,7 @@ class Issuer:
             return web.json_response(self.jwks())
 
         app.router.add_get("/jwks.json", jwks)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
+        self._runner, self.url = await loopback.serve(app)
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -428,68 +413,66 @@ def _jwt_api(issuer: Issuer, scopes: tuple[str, ...] = ()) -> HttpApiSpec:
     )
 
 
-def test_jwt_authorizer_rejects_before_the_function() -> None:
+def _with_jwt_gateway(
+    functions: FakeFunctions,
+    body: Callable[[aiohttp.ClientSession, Issuer], Awaitable[None]],
+    scopes: tuple[str, ...] = (),
+) -> Issuer:
+    """`body(http, issuer)` against a gateway whose JWT authorizer trusts a fresh loopback issuer; that issuer."""
     issuer = Issuer()
-    functions = FakeFunctions()
 
     async def main() -> None:
-        await issuer.start()
-        try:
-
-            async def body(http: aiohttp.ClientSession, _: Gateway) -> None:
-                other = Issuer()
-                hmac = jwt.encode({"iss": issuer.url}, "k" * 32, algorithm="HS256", headers={"kid": "zz"})
-                other.url = issuer.url  # same iss, keys the issuer never published
-                bad = {
-                    "missing": None,
-                    "garbage": "Bearer not.a.jwt",
-                    "expired": f"Bearer {issuer.token(exp=int(time.time()) - 10)}",
-                    "not yet": f"Bearer {issuer.token(nbf=int(time.time()) + 600)}",
-                    "no exp": f"Bearer {issuer.token(exp=None)}",
-                    "wrong aud": f"Bearer {issuer.token(aud='someone-else')}",
-                    "wrong iss": f"Bearer {issuer.token(iss='https://evil.example')}",
-                    "forged": f"Bearer {other.token()}",
-                    "unknown kid": f"Bearer {hmac}",
-                }
-                for name, value in bad.items():
-                    headers = {} if value is None else {"Authorization": value}
-                    response = await http.get("/me", headers=headers)
-                    assert response.status == 401, name
-                    assert await response.json() == {"message": "Unauthorized"}, name
-                    assert response.headers["www-authenticate"].startswith("Bearer"), name
-                wrong = await http.get("/me", headers={"Authorization": f"Bearer {issuer.token(aud='x')}"})
-                assert "does not have a valid audience" in wrong.headers["www-authenticate"]
-                assert (await http.get("/public")).status == 200
-
-            await serve(_jwt_api(issuer), functions, body)
-        finally:
-            await issuer.stop()
+        async with issuer:
+            await serve(_jwt_api(issuer, scopes), functions, lambda http, _: body(http, issuer))
 
     run(main())
+    return issuer
+
+
+def test_jwt_authorizer_rejects_before_the_function() -> None:
+    functions = FakeFunctions()
+
+    async def body(http: aiohttp.ClientSession, issuer: Issuer) -> None:
+        other = Issuer()
+        hmac = jwt.encode({"iss": issuer.url}, "k" * 32, algorithm="HS256", headers={"kid": "zz"})
+        other.url = issuer.url  # same iss, keys the issuer never published
+        bad = {
+            "missing": None,
+            "garbage": "Bearer not.a.jwt",
+            "expired": f"Bearer {issuer.token(exp=int(time.time()) - 10)}",
+            "not yet": f"Bearer {issuer.token(nbf=int(time.time()) + 600)}",
+            "no exp": f"Bearer {issuer.token(exp=None)}",
+            "wrong aud": f"Bearer {issuer.token(aud='someone-else')}",
+            "wrong iss": f"Bearer {issuer.token(iss='https://evil.example')}",
+            "forged": f"Bearer {other.token()}",
+            "unknown kid": f"Bearer {hmac}",
+        }
+        for name, value in bad.items():
+            headers = {} if value is None else {"Authorization": value}
+            response = await http.get("/me", headers=headers)
+            assert response.status == 401, name
+            assert await response.json() == {"message": "Unauthorized"}, name
+            assert response.headers["www-authenticate"].startswith("Bearer"), name
+        wrong = await http.get("/me", headers={"Authorization": f"Bearer {issuer.token(aud='x')}"})
+        assert "does not have a valid audience" in wrong.headers["www-authenticate"]
+        assert (await http.get("/public")).status == 200
+
+    _with_jwt_gateway(functions, body)
     assert [e["rawPath"] for _, e in functions.calls] == ["/public"], "no rejected request reached the function"
 
 
 def test_jwt_authorizer_passes_claims_as_strings_for_every_key_type() -> None:
-    issuer = Issuer()
     functions = FakeFunctions()
 
-    async def main() -> None:
-        await issuer.start()
-        try:
+    async def body(http: aiohttp.ClientSession, issuer: Issuer) -> None:
+        for kid in ("ec", "rsa", "ed"):
+            token = issuer.token(kid, groups=["admin", "dev"], email_verified=True, n=3)
+            response = await http.get("/me", headers={"Authorization": f"Bearer {token}"})
+            assert response.status == 200, kid
+        client_id_only = issuer.token(aud=None, client_id="other-client")
+        assert (await http.get("/me", headers={"Authorization": client_id_only})).status == 200
 
-            async def body(http: aiohttp.ClientSession, _: Gateway) -> None:
-                for kid in ("ec", "rsa", "ed"):
-                    token = issuer.token(kid, groups=["admin", "dev"], email_verified=True, n=3)
-                    response = await http.get("/me", headers={"Authorization": f"Bearer {token}"})
-                    assert response.status == 200, kid
-                client_id_only = issuer.token(aud=None, client_id="other-client")
-                assert (await http.get("/me", headers={"Authorization": client_id_only})).status == 200
-
-            await serve(_jwt_api(issuer), functions, body)
-        finally:
-            await issuer.stop()
-
-    run(main())
+    issuer = _with_jwt_gateway(functions, body)
     assert len(functions.calls) == 4
     claims = functions.calls[0][1]["requestContext"]["authorizer"]["jwt"]["claims"]
     assert claims["sub"] == "user-1" and claims["aud"] == "blog-api"
@@ -500,24 +483,15 @@ def test_jwt_authorizer_passes_claims_as_strings_for_every_key_type() -> None:
 
 
 def test_jwt_route_scopes() -> None:
-    issuer = Issuer()
     functions = FakeFunctions()
 
-    async def main() -> None:
-        await issuer.start()
-        try:
+    async def body(http: aiohttp.ClientSession, issuer: Issuer) -> None:
+        denied = await http.get("/me", headers={"Authorization": f"Bearer {issuer.token(scope='read')}"})
+        assert denied.status == 403 and await denied.json() == {"message": "Forbidden"}
+        allowed = await http.get("/me", headers={"Authorization": f"Bearer {issuer.token(scope='read write')}"})
+        assert allowed.status == 200
 
-            async def body(http: aiohttp.ClientSession, _: Gateway) -> None:
-                denied = await http.get("/me", headers={"Authorization": f"Bearer {issuer.token(scope='read')}"})
-                assert denied.status == 403 and await denied.json() == {"message": "Forbidden"}
-                allowed = await http.get("/me", headers={"Authorization": f"Bearer {issuer.token(scope='read write')}"})
-                assert allowed.status == 200
-
-            await serve(_jwt_api(issuer, scopes=("write",)), functions, body)
-        finally:
-            await issuer.stop()
-
-    run(main())
+    _with_jwt_gateway(functions, body, scopes=("write",))
     assert len(functions.calls) == 1
     assert functions.calls[0][1]["requestContext"]["authorizer"]["jwt"]["scopes"] == ["read", "write"]
 

@@ -9,13 +9,11 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from moto.server import ThreadedMotoServer
 
 from devkit.bench.cargo_watch import CargoWatch
 from devkit.bench.load import run_load
@@ -24,15 +22,6 @@ from devkit.localcloud.cloud import LocalCloud, LocalCloudError, new_event_loop
 from devkit.localcloud.model import EventSourceMappingSpec, PoolSettings, QueueSpec
 from devkit.localcloud.sqs.poller import sqs_client
 from tests.localcloud.support import REGION, function_spec, probe_api, run, stack_spec, wait_until
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def test_missing_bootstrap_is_a_clear_error(tmp_path: Path) -> None:

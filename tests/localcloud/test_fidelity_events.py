@@ -26,6 +26,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from devkit import paths
+from devkit.bench.loopback import serve
 from devkit.localcloud.apigw.authorizer import JwksCache, JwtAuthorizer
 from devkit.localcloud.apigw.gateway import Gateway
 from devkit.localcloud.awslambda.runtime_api import RuntimeOutcome
@@ -99,10 +100,7 @@ async def _http_events() -> dict[str, dict[str, Any]]:
 
     app.router.add_get("/.well-known/openid-configuration", discovery)
     app.router.add_get("/jwks.json", jwks)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    issuer_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    runner, issuer_url = await serve(app)
     api = HttpApiSpec(
         "Api",
         routes=(

@@ -28,6 +28,7 @@ from devkit import paths
 from devkit.bench.lmi import LMI_FUNCTION, STANDARD_FUNCTION, RatesBackend, convert_stack
 from devkit.build import build_bootstraps
 from devkit.localcloud import process_alive
+from devkit.localcloud.awslambda.pool import FunctionPool
 from devkit.localcloud.cloud import LocalCloud
 from devkit.localcloud.model import PoolSettings, StackSpec
 from tests.localcloud.support import CapturedLogs, run, wait_until
@@ -55,7 +56,7 @@ def _stack(function: str, **env: str) -> StackSpec:
 async def _with_cloud(
     function: str,
     bootstraps: dict[str, Path],
-    body: Callable[[LocalCloud, RatesBackend, CapturedLogs, str], Awaitable[None]],
+    body: Callable[[FunctionPool, RatesBackend, CapturedLogs, str], Awaitable[None]],
     **env: str,
 ) -> None:
     async with RatesBackend() as backend:
@@ -72,7 +73,7 @@ async def _with_cloud(
         await cloud.start()
         try:
             url = next(iter(cloud.urls.values()))
-            await body(cloud, backend, logs, url)
+            await body(cloud.pools[function], backend, logs, url)
         finally:
             backend.gate.set()
             await cloud.stop()
@@ -129,17 +130,24 @@ def test_fixture_and_infra_template_agree_on_the_convert_functions() -> None:
     assert ("ConvertStandardApi", "GET", "/convert", STANDARD_FUNCTION) in routes
 
 
+async def _held(
+    session: aiohttp.ClientSession, pool: FunctionPool, backend: RatesBackend, url: str, n: int
+) -> list[asyncio.Task[tuple[int, Any]]]:
+    """`n` requests sent with the rates backend's gate closed, once all `n` are in flight at `pool`."""
+    backend.gate.clear()
+    tasks = _fire(session, url, n)
+    await wait_until(lambda: pool.status()["in_flight"] == n, 15, f"{n} requests in flight")
+    return tasks
+
+
 # ---- concurrency -----------------------------------------------------------------------------------------------
 
 
 def test_lmi_serves_64_in_flight_requests_in_one_environment(bootstraps: dict[str, Path]) -> None:
-    async def body(cloud: LocalCloud, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
-        pool = cloud.pools[LMI_FUNCTION]
+    async def body(pool: FunctionPool, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
         assert pool.status()["environments"] == 1, "MinExecutionEnvironments: 1 pre-started"
-        backend.gate.clear()
         async with _session() as session:
-            tasks = _fire(session, url, 64)
-            await wait_until(lambda: pool.status()["in_flight"] == 64, 15, "64 requests in flight")
+            tasks = await _held(session, pool, backend, url, 64)
             env = pool.envs[0]
             await wait_until(lambda: len(env.api.in_flight) == 64, 10, "64 invocations taken by the runtime")
             status = pool.status()
@@ -158,13 +166,10 @@ def test_lmi_serves_64_in_flight_requests_in_one_environment(bootstraps: dict[st
 
 
 def test_standard_variant_scales_out_one_environment_per_request(bootstraps: dict[str, Path]) -> None:
-    async def body(cloud: LocalCloud, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
-        pool = cloud.pools[STANDARD_FUNCTION]
+    async def body(pool: FunctionPool, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
         assert pool.status()["environments"] == 0, "standard functions start on demand"
-        backend.gate.clear()
         async with _session() as session:
-            tasks = _fire(session, url, 8)
-            await wait_until(lambda: pool.status()["in_flight"] == 8, 15, "8 requests in flight")
+            tasks = await _held(session, pool, backend, url, 8)
             await wait_until(lambda: backend.waiting == 16, 15, "every environment reading both rates")
             status = pool.status()
             assert status["environments"] == 8 and status["cold_starts"] == 8, status
@@ -181,13 +186,10 @@ def test_standard_variant_scales_out_one_environment_per_request(bootstraps: dic
 
 
 async def _sigterm_with_requests_in_flight(
-    cloud: LocalCloud, backend: RatesBackend, logs: CapturedLogs, url: str, function: str, n: int
+    pool: FunctionPool, backend: RatesBackend, logs: CapturedLogs, url: str, n: int
 ) -> None:
-    pool = cloud.pools[function]
-    backend.gate.clear()
     async with _session() as session:
-        tasks = _fire(session, url, n)  # standard: n = 1 (more would start more environments)
-        await wait_until(lambda: pool.status()["in_flight"] == len(tasks), 15, "requests in flight")
+        tasks = await _held(session, pool, backend, url, n)  # standard: n = 1 (more would start more environments)
         env = pool.envs[0]
         await wait_until(lambda: len(env.api.in_flight) == len(tasks), 10, "invocations taken by the runtime")
         await wait_until(lambda: backend.waiting >= 1, 10, "rate reads held at the gate")
@@ -211,26 +213,25 @@ async def _sigterm_with_requests_in_flight(
 
 
 def test_lmi_sigterm_finishes_every_in_flight_request_then_exits_0(bootstraps: dict[str, Path]) -> None:
-    async def body(cloud: LocalCloud, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
-        await _sigterm_with_requests_in_flight(cloud, backend, logs, url, LMI_FUNCTION, 48)
+    async def body(pool: FunctionPool, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
+        await _sigterm_with_requests_in_flight(pool, backend, logs, url, 48)
 
     run(_with_cloud(LMI_FUNCTION, bootstraps, body))
 
 
 def test_standard_sigterm_finishes_the_in_flight_request_then_exits_0(bootstraps: dict[str, Path]) -> None:
-    async def body(cloud: LocalCloud, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
+    async def body(pool: FunctionPool, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
         async with _session() as session:  # start the one environment first
             assert (await asyncio.gather(*_fire(session, url, 1)))[0][0] == 200
         backend.reads.clear()
-        await _sigterm_with_requests_in_flight(cloud, backend, logs, url, STANDARD_FUNCTION, 1)
+        await _sigterm_with_requests_in_flight(pool, backend, logs, url, 1)
 
     # A zero TTL makes the second request read the rates again, so it can be held at the gate.
     run(_with_cloud(STANDARD_FUNCTION, bootstraps, body, RATE_CACHE_TTL_MS="0"))
 
 
 def test_drain_deadline_bounds_shutdown_when_a_request_is_stuck(bootstraps: dict[str, Path]) -> None:
-    async def body(cloud: LocalCloud, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
-        pool = cloud.pools[LMI_FUNCTION]
+    async def body(pool: FunctionPool, backend: RatesBackend, logs: CapturedLogs, url: str) -> None:
         backend.gate.clear()
         async with _session() as session:
             tasks = _fire(session, url, 4)

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import aiohttp
 
+from devkit.localcloud.awslambda.pool import FunctionPool
 from devkit.localcloud.awslambda.runtime_api import MAX_PAYLOAD_BYTES, Invocation, RuntimeApi, new_trace_id
-from tests.localcloud.support import REGION, function_spec, make_pool, run
+from tests.localcloud.support import REGION, CapturedLogs, function_spec, run, with_pool
 
 ARN = "arn:aws:lambda:eu-west-1:123456789012:function:localtest-Probe"
 TRACE = re.compile(r"^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$")
@@ -36,6 +37,14 @@ async def _with_api(body):  # noqa: ANN001
             await body(api, http)
     finally:
         await api.stop()
+
+
+async def _taken(api: RuntimeApi, http: aiohttp.ClientSession, request_id: str) -> Invocation:
+    """An invocation delivered to `api` and taken by the runtime's `/next`."""
+    inv = _invocation(request_id)
+    api.deliver(inv)
+    await (await http.get("/2018-06-01/runtime/invocation/next")).read()
+    return inv
 
 
 def test_next_long_polls_and_carries_aws_headers() -> None:
@@ -73,8 +82,7 @@ def test_unknown_and_repeated_ids_are_rejected_like_rie() -> None:
         assert nothing.status == 403
         assert (await nothing.json())["errorType"] == "InvalidStateTransition"
 
-        api.deliver(_invocation("req-2"))
-        await (await http.get("/2018-06-01/runtime/invocation/next")).read()
+        await _taken(api, http, "req-2")
         unknown = await http.post("/2018-06-01/runtime/invocation/other/response", data=b"{}")
         assert unknown.status == 400
         assert await unknown.json() == {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"}
@@ -90,9 +98,7 @@ def test_unknown_and_repeated_ids_are_rejected_like_rie() -> None:
 
 def test_response_over_6mb_is_413_and_the_invocation_fails() -> None:
     async def body(api: RuntimeApi, http: aiohttp.ClientSession) -> None:
-        inv = _invocation("big")
-        api.deliver(inv)
-        await (await http.get("/2018-06-01/runtime/invocation/next")).read()
+        inv = await _taken(api, http, "big")
         big = b"x" * (MAX_PAYLOAD_BYTES + 1)
         response = await http.post("/2018-06-01/runtime/invocation/big/response", data=big)
         assert response.status == 413
@@ -111,9 +117,7 @@ def test_response_over_6mb_is_413_and_the_invocation_fails() -> None:
 
 def test_error_body_and_type_are_passed_on_and_init_error_is_recorded() -> None:
     async def body(api: RuntimeApi, http: aiohttp.ClientSession) -> None:
-        inv = _invocation("err")
-        api.deliver(inv)
-        await (await http.get("/2018-06-01/runtime/invocation/next")).read()
+        inv = await _taken(api, http, "err")
         error = b'{"errorType":"MyError","errorMessage":"boom"}'
         response = await http.post(
             "/2018-06-01/runtime/invocation/err/error",
@@ -139,29 +143,24 @@ def test_error_body_and_type_are_passed_on_and_init_error_is_recorded() -> None:
 def test_function_sees_real_headers_deadline_arn_and_environment(probe_bootstrap: Path, tmp_path: Path) -> None:
     fn = function_spec(timeout_s=7.0, memory_mb=256, environment={"FROM_TEMPLATE": "yes"})
 
-    async def body() -> None:
-        pool, _ = make_pool(probe_bootstrap, fn, tmp_path)
-        await pool.start()
-        try:
-            before = time.time() * 1000
-            result = await pool.invoke(b'{"action":"env"}', client_context='{"custom":{"k":"v"}}')
-            assert result.ok, result.outcome
-            seen = json.loads(json.loads(result.outcome.body)["body"])
-            assert seen["arn"] == pool.arn
-            assert seen["function_name"] == "localtest-Probe"
-            assert seen["memory"] == "256"
-            assert seen["region"] == REGION
-            assert seen["endpoint"] == "http://127.0.0.1:9"
-            assert seen["max_concurrency"] is None
-            assert seen["request_id"] == result.request_id
-            assert seen["client_context"] is True
-            assert TRACE.match(seen["trace_id"])
-            # The deadline is epoch ms, Timeout seconds after the invocation started.
-            assert before + 6000 < seen["deadline_ms"] < time.time() * 1000 + 7000
-        finally:
-            await pool.stop()
+    async def body(pool: FunctionPool, _logs: CapturedLogs) -> None:
+        before = time.time() * 1000
+        result = await pool.invoke(b'{"action":"env"}', client_context='{"custom":{"k":"v"}}')
+        assert result.ok, result.outcome
+        seen = json.loads(json.loads(result.outcome.body)["body"])
+        assert seen["arn"] == pool.arn
+        assert seen["function_name"] == "localtest-Probe"
+        assert seen["memory"] == "256"
+        assert seen["region"] == REGION
+        assert seen["endpoint"] == "http://127.0.0.1:9"
+        assert seen["max_concurrency"] is None
+        assert seen["request_id"] == result.request_id
+        assert seen["client_context"] is True
+        assert TRACE.match(seen["trace_id"])
+        # The deadline is epoch ms, Timeout seconds after the invocation started.
+        assert before + 6000 < seen["deadline_ms"] < time.time() * 1000 + 7000
 
-    run(body())
+    with_pool(probe_bootstrap, fn, tmp_path, body)
 
 
 def test_standard_environment_variables(probe_bootstrap: Path, tmp_path: Path) -> None:

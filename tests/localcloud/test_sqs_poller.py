@@ -4,29 +4,20 @@ ReportBatchItemFailures, redelivery after the visibility timeout and redrive to 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from devkit.localcloud.awslambda.runtime_api import RuntimeOutcome
 from devkit.localcloud.model import EventSourceMappingSpec, InvokeResult, QueueSpec
 from devkit.localcloud.sqs.poller import SqsPoller, ids_to_delete, sqs_client
 from tests.localcloud.support import REGION, function_spec, make_pool, run, wait_until
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def _queues(endpoint: str, *, fifo: bool = False, max_receive: int = 2, visibility: int = 1) -> tuple[QueueSpec, str]:
@@ -71,13 +62,46 @@ class Recorder:
         return await self.inner(function, payload)
 
 
-async def _poller(
-    endpoint: str, queue: QueueSpec, invoker: Any, executor: ThreadPoolExecutor, **mapping: Any
-) -> SqsPoller:
+@contextlib.asynccontextmanager
+async def _polling(endpoint: str, queue: QueueSpec, invoker: Any, **mapping: Any) -> AsyncIterator[SqsPoller]:
+    """A started poller of `queue` for the function Probe (the mapping's settings from `mapping`), stopped after."""
     spec = EventSourceMappingSpec(function="Probe", queue="Queue", **mapping)
+    executor = ThreadPoolExecutor(4)
     poller = SqsPoller(spec, queue, invoker=invoker, region=REGION, endpoint_url=endpoint, executor=executor)
     await poller.start()
-    return poller
+    try:
+        yield poller
+    finally:
+        await poller.stop()
+        executor.shutdown()
+
+
+def _answering(body: bytes) -> Callable[..., Awaitable[InvokeResult]]:
+    """An invoker whose function always succeeds with `body`."""
+
+    async def respond(function: str, payload: bytes, attempt: int = 1) -> InvokeResult:
+        return InvokeResult("rid", RuntimeOutcome(True, body), "success")
+
+    return respond
+
+
+def _poll(
+    endpoint: str,
+    invoker: Any,
+    body: Callable[[SqsPoller, Any], Awaitable[None]],
+    queue_options: dict[str, Any] | None = None,
+    **mapping: Any,
+) -> None:
+    """`body(poller, client)`: a started poller (see `_polling`) of a fresh queue (see `_queues`, given
+    `queue_options`), and an SQS client to send with."""
+    queue, _ = _queues(endpoint, **(queue_options or {}))
+    client = sqs_client(REGION, endpoint)
+
+    async def main() -> None:
+        async with _polling(endpoint, queue, invoker, **mapping) as poller:
+            await body(poller, client)
+
+    run(main())
 
 
 def _receive_all(endpoint: str, url: str) -> list[dict[str, Any]]:
@@ -96,51 +120,45 @@ def test_partial_batch_failure_redelivers_only_failed_messages_until_the_dlq(
         pool, _ = make_pool(probe_bootstrap, function_spec(), tmp_path)
         await pool.start()
         recorder = Recorder(lambda fn, payload: pool.invoke(payload))
-        executor = ThreadPoolExecutor(4)
-        poller = await _poller(
-            moto_endpoint,
-            queue,
-            recorder,
-            executor,
-            batch_size=10,
-            maximum_batching_window_s=0,
-            report_batch_item_failures=True,
-        )
         try:
-            client.send_message_batch(
-                QueueUrl=poller.queue_url,
-                Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(["ok-1", "fail", "ok-2"])],
-            )
-            dlq: list[dict[str, Any]] = []
+            async with _polling(
+                moto_endpoint,
+                queue,
+                recorder,
+                batch_size=10,
+                maximum_batching_window_s=0,
+                report_batch_item_failures=True,
+            ) as poller:
+                client.send_message_batch(
+                    QueueUrl=poller.queue_url,
+                    Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(["ok-1", "fail", "ok-2"])],
+                )
+                dlq: list[dict[str, Any]] = []
 
-            def in_dlq() -> bool:
-                dlq.extend(_receive_all(moto_endpoint, dlq_url))
-                return bool(dlq)
+                def in_dlq() -> bool:
+                    dlq.extend(_receive_all(moto_endpoint, dlq_url))
+                    return bool(dlq)
 
-            await wait_until(lambda: poller.stats.deleted == 2, 15, "the two good messages to be deleted")
-            await wait_until(in_dlq, 20, "the failing message to reach the DLQ")
-            await wait_until(lambda: poller.stats.batches == 2, 10, "the second (redelivery) batch to finish")
-            assert [m["Body"] for m in dlq] == ["fail"]
-            assert dlq[0]["Attributes"]["ApproximateReceiveCount"] in ("2", "3")
-            bodies = [[r["body"] for r in e["Records"]] for e in recorder.events]
-            assert sorted(bodies[0]) == ["fail", "ok-1", "ok-2"]
-            assert all(b == ["fail"] for b in bodies[1:]), f"only the failed message comes back: {bodies}"
-            assert len(bodies) == 2, "received maxReceiveCount (2) times, then redriven"
-            assert recorder.events[1]["Records"][0]["attributes"]["ApproximateReceiveCount"] == "2"
-            assert recorder.attempts == [1, 2], "the delivery attempt is the batch's highest receive count"
-            assert poller.stats.partial_batches == 1
-            assert await poller.depth() == {"visible": 0, "in_flight": 0}
+                await wait_until(lambda: poller.stats.deleted == 2, 15, "the two good messages to be deleted")
+                await wait_until(in_dlq, 20, "the failing message to reach the DLQ")
+                await wait_until(lambda: poller.stats.batches == 2, 10, "the second (redelivery) batch to finish")
+                assert [m["Body"] for m in dlq] == ["fail"]
+                assert dlq[0]["Attributes"]["ApproximateReceiveCount"] in ("2", "3")
+                bodies = [[r["body"] for r in e["Records"]] for e in recorder.events]
+                assert sorted(bodies[0]) == ["fail", "ok-1", "ok-2"]
+                assert all(b == ["fail"] for b in bodies[1:]), f"only the failed message comes back: {bodies}"
+                assert len(bodies) == 2, "received maxReceiveCount (2) times, then redriven"
+                assert recorder.events[1]["Records"][0]["attributes"]["ApproximateReceiveCount"] == "2"
+                assert recorder.attempts == [1, 2], "the delivery attempt is the batch's highest receive count"
+                assert poller.stats.partial_batches == 1
+                assert await poller.depth() == {"visible": 0, "in_flight": 0}
         finally:
-            await poller.stop()
             await pool.stop()
-            executor.shutdown()
 
     run(body())
 
 
 def test_malformed_batch_response_fails_the_whole_batch(moto_endpoint: str) -> None:
-    queue, _ = _queues(moto_endpoint, max_receive=5, visibility=1)
-    client = sqs_client(REGION, moto_endpoint)
     answers = iter(
         [
             b'{"batchItemFailures":[{"itemIdentifier":"not-in-this-batch"}]}',
@@ -152,35 +170,28 @@ def test_malformed_batch_response_fails_the_whole_batch(moto_endpoint: str) -> N
     async def respond(fn: str, payload: bytes) -> InvokeResult:
         return InvokeResult("rid", RuntimeOutcome(True, next(answers, b"{}")), "success")
 
-    async def body() -> None:
-        recorder = Recorder(respond)
-        executor = ThreadPoolExecutor(4)
-        poller = await _poller(
-            moto_endpoint,
-            queue,
-            recorder,
-            executor,
-            batch_size=10,
-            maximum_batching_window_s=0,
-            report_batch_item_failures=True,
-        )
-        try:
-            client.send_message_batch(
-                QueueUrl=poller.queue_url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(3)]
-            )
-            await wait_until(lambda: poller.stats.deleted == 3, 20, "the batch to succeed on the third delivery")
-            assert [sorted(r["body"] for r in e["Records"]) for e in recorder.events] == [["m0", "m1", "m2"]] * 3
-            assert poller.stats.failed_batches == 2
-        finally:
-            await poller.stop()
-            executor.shutdown()
+    recorder = Recorder(respond)
 
-    run(body())
+    async def body(poller: SqsPoller, client: Any) -> None:
+        client.send_message_batch(
+            QueueUrl=poller.queue_url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(3)]
+        )
+        await wait_until(lambda: poller.stats.deleted == 3, 20, "the batch to succeed on the third delivery")
+        assert [sorted(r["body"] for r in e["Records"]) for e in recorder.events] == [["m0", "m1", "m2"]] * 3
+        assert poller.stats.failed_batches == 2
+
+    _poll(
+        moto_endpoint,
+        recorder,
+        body,
+        batch_size=10,
+        maximum_batching_window_s=0,
+        report_batch_item_failures=True,
+        queue_options={"max_receive": 5, "visibility": 1},
+    )
 
 
 def test_function_error_without_report_failures_retries_everything(moto_endpoint: str) -> None:
-    queue, _ = _queues(moto_endpoint, max_receive=5, visibility=1)
-    client = sqs_client(REGION, moto_endpoint)
     results = iter(
         [
             InvokeResult("rid", RuntimeOutcome.error("Unhandled", "boom"), "error"),
@@ -191,136 +202,98 @@ def test_function_error_without_report_failures_retries_everything(moto_endpoint
     async def respond(fn: str, payload: bytes) -> InvokeResult:
         return next(results, InvokeResult("rid", RuntimeOutcome(True, b"{}"), "success"))
 
-    async def body() -> None:
-        recorder = Recorder(respond)
-        executor = ThreadPoolExecutor(4)
-        poller = await _poller(moto_endpoint, queue, recorder, executor, batch_size=10)
-        try:
-            client.send_message(QueueUrl=poller.queue_url, MessageBody="only")
-            await wait_until(lambda: poller.stats.deleted == 1, 20, "success on the second delivery")
-            assert len(recorder.events) == 2, (
-                "an error keeps the message; without ReportBatchItemFailures a body is ignored"
-            )
-        finally:
-            await poller.stop()
-            executor.shutdown()
+    recorder = Recorder(respond)
 
-    run(body())
+    async def body(poller: SqsPoller, client: Any) -> None:
+        client.send_message(QueueUrl=poller.queue_url, MessageBody="only")
+        await wait_until(lambda: poller.stats.deleted == 1, 20, "success on the second delivery")
+        assert len(recorder.events) == 2, (
+            "an error keeps the message; without ReportBatchItemFailures a body is ignored"
+        )
+
+    _poll(moto_endpoint, recorder, body, batch_size=10, queue_options={"max_receive": 5, "visibility": 1})
 
 
 def test_sqs_event_shape_and_batch_limits(moto_endpoint: str) -> None:
-    queue, _ = _queues(moto_endpoint)
-    client = sqs_client(REGION, moto_endpoint)
+    recorder = Recorder(_answering(b"null"))
 
-    async def respond(fn: str, payload: bytes) -> InvokeResult:
-        return InvokeResult("rid", RuntimeOutcome(True, b"null"), "success")
+    async def body(poller: SqsPoller, client: Any) -> None:
+        client.send_message(
+            QueueUrl=poller.queue_url,
+            MessageBody='{"hello":"world"}',
+            MessageAttributes={
+                "Kind": {"DataType": "String", "StringValue": "greeting"},
+                "Count": {"DataType": "Number", "StringValue": "3"},
+                "Blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01"},
+            },
+        )
+        for i in range(10):
+            client.send_message(QueueUrl=poller.queue_url, MessageBody=f"m{i}")
+        await wait_until(lambda: poller.stats.deleted == 11, 20, "all 11 messages processed")
+        assert max(poller.stats.batch_sizes) <= 4
+        record = next(r for e in recorder.events for r in e["Records"] if r["body"] == '{"hello":"world"}')
+        assert set(record) == {
+            "messageId",
+            "receiptHandle",
+            "body",
+            "attributes",
+            "messageAttributes",
+            "md5OfBody",
+            "md5OfMessageAttributes",  # it has attributes (see test_sqs_fidelity.py)
+            "eventSource",
+            "eventSourceARN",
+            "awsRegion",
+        }
+        assert record["eventSource"] == "aws:sqs" and record["awsRegion"] == REGION
+        assert record["eventSourceARN"] == poller.queue_arn and poller.queue_arn.endswith(poller.queue.physical_name)
+        assert {"ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp"} <= set(
+            record["attributes"]
+        )
+        assert record["attributes"]["ApproximateReceiveCount"] == "1"
+        assert len(record["md5OfBody"]) == 32
+        assert record["messageAttributes"] == {
+            "Kind": {
+                "stringValue": "greeting",
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": "String",
+            },
+            "Count": {"stringValue": "3", "stringListValues": [], "binaryListValues": [], "dataType": "Number"},
+            "Blob": {"binaryValue": "AAE=", "stringListValues": [], "binaryListValues": [], "dataType": "Binary"},
+        }
 
-    async def body() -> None:
-        recorder = Recorder(respond)
-        executor = ThreadPoolExecutor(4)
-        poller = await _poller(moto_endpoint, queue, recorder, executor, batch_size=4)
-        try:
-            client.send_message(
-                QueueUrl=poller.queue_url,
-                MessageBody='{"hello":"world"}',
-                MessageAttributes={
-                    "Kind": {"DataType": "String", "StringValue": "greeting"},
-                    "Count": {"DataType": "Number", "StringValue": "3"},
-                    "Blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01"},
-                },
-            )
-            for i in range(10):
-                client.send_message(QueueUrl=poller.queue_url, MessageBody=f"m{i}")
-            await wait_until(lambda: poller.stats.deleted == 11, 20, "all 11 messages processed")
-            assert max(poller.stats.batch_sizes) <= 4
-            record = next(r for e in recorder.events for r in e["Records"] if r["body"] == '{"hello":"world"}')
-            assert set(record) == {
-                "messageId",
-                "receiptHandle",
-                "body",
-                "attributes",
-                "messageAttributes",
-                "md5OfBody",
-                "md5OfMessageAttributes",  # it has attributes (see test_sqs_fidelity.py)
-                "eventSource",
-                "eventSourceARN",
-                "awsRegion",
-            }
-            assert record["eventSource"] == "aws:sqs" and record["awsRegion"] == REGION
-            assert record["eventSourceARN"] == poller.queue_arn and poller.queue_arn.endswith(queue.physical_name)
-            assert {"ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp"} <= set(
-                record["attributes"]
-            )
-            assert record["attributes"]["ApproximateReceiveCount"] == "1"
-            assert len(record["md5OfBody"]) == 32
-            assert record["messageAttributes"] == {
-                "Kind": {
-                    "stringValue": "greeting",
-                    "stringListValues": [],
-                    "binaryListValues": [],
-                    "dataType": "String",
-                },
-                "Count": {"stringValue": "3", "stringListValues": [], "binaryListValues": [], "dataType": "Number"},
-                "Blob": {"binaryValue": "AAE=", "stringListValues": [], "binaryListValues": [], "dataType": "Binary"},
-            }
-        finally:
-            await poller.stop()
-            executor.shutdown()
-
-    run(body())
+    _poll(moto_endpoint, recorder, body, batch_size=4)
 
 
 def test_batching_window_collects_messages_into_one_batch(moto_endpoint: str) -> None:
-    queue, _ = _queues(moto_endpoint)
-    client = sqs_client(REGION, moto_endpoint)
+    recorder = Recorder(_answering(b"{}"))
 
-    async def respond(fn: str, payload: bytes) -> InvokeResult:
-        return InvokeResult("rid", RuntimeOutcome(True, b"{}"), "success")
+    async def body(poller: SqsPoller, client: Any) -> None:
+        loop = asyncio.get_running_loop()
+        for i in range(3):  # one at a time, each a separate SendMessage well inside the 5 s window
+            await loop.run_in_executor(
+                None, lambda i=i: client.send_message(QueueUrl=poller.queue_url, MessageBody=f"w{i}")
+            )
+        await wait_until(lambda: poller.stats.deleted == 3, 20, "the batch")
+        assert poller.stats.batch_sizes == [3], "BatchSize reached inside the window → one invocation"
 
-    async def body() -> None:
-        recorder = Recorder(respond)
-        executor = ThreadPoolExecutor(4)
-        poller = await _poller(moto_endpoint, queue, recorder, executor, batch_size=3, maximum_batching_window_s=5)
-        try:
-            loop = asyncio.get_running_loop()
-            for i in range(3):  # one at a time, each a separate SendMessage well inside the 5 s window
-                await loop.run_in_executor(
-                    None, lambda i=i: client.send_message(QueueUrl=poller.queue_url, MessageBody=f"w{i}")
-                )
-            await wait_until(lambda: poller.stats.deleted == 3, 20, "the batch")
-            assert poller.stats.batch_sizes == [3], "BatchSize reached inside the window → one invocation"
-        finally:
-            await poller.stop()
-            executor.shutdown()
-
-    run(body())
+    _poll(moto_endpoint, recorder, body, batch_size=3, maximum_batching_window_s=5)
 
 
 def test_fifo_records_carry_group_sequence_and_dedup_ids(moto_endpoint: str) -> None:
-    queue, _ = _queues(moto_endpoint, fifo=True)
-    client = sqs_client(REGION, moto_endpoint)
+    recorder = Recorder(_answering(b"{}"))
 
-    async def respond(fn: str, payload: bytes) -> InvokeResult:
-        return InvokeResult("rid", RuntimeOutcome(True, b"{}"), "success")
+    async def body(poller: SqsPoller, client: Any) -> None:
+        client.send_message(
+            QueueUrl=poller.queue_url, MessageBody="f1", MessageGroupId="g1", MessageDeduplicationId="d1"
+        )
+        await wait_until(lambda: poller.stats.deleted == 1, 20, "the FIFO message")
+        attributes = recorder.events[0]["Records"][0]["attributes"]
+        assert attributes["MessageGroupId"] == "g1"
+        assert attributes["MessageDeduplicationId"] == "d1"
+        assert attributes["SequenceNumber"]
 
-    async def body() -> None:
-        recorder = Recorder(respond)
-        executor = ThreadPoolExecutor(4)
-        poller = await _poller(moto_endpoint, queue, recorder, executor, batch_size=10)
-        try:
-            client.send_message(
-                QueueUrl=poller.queue_url, MessageBody="f1", MessageGroupId="g1", MessageDeduplicationId="d1"
-            )
-            await wait_until(lambda: poller.stats.deleted == 1, 20, "the FIFO message")
-            attributes = recorder.events[0]["Records"][0]["attributes"]
-            assert attributes["MessageGroupId"] == "g1"
-            assert attributes["MessageDeduplicationId"] == "d1"
-            assert attributes["SequenceNumber"]
-        finally:
-            await poller.stop()
-            executor.shutdown()
-
-    run(body())
+    _poll(moto_endpoint, recorder, body, batch_size=10, queue_options={"fifo": True})
 
 
 def _result(body: bytes | None, status: str = "success") -> InvokeResult:
@@ -368,16 +341,9 @@ def test_a_message_deleted_from_the_queue_stays_in_hand_until_the_mapping_counts
     or in hand) never sees a delete the counters have not caught up with."""
     import threading
 
-    queue, _ = _queues(moto_endpoint, max_receive=5, visibility=30)
-    client = sqs_client(REGION, moto_endpoint)
     deleted_in_queue, release = threading.Event(), threading.Event()
 
-    async def respond(fn: str, payload: bytes, attempt: int = 1) -> InvokeResult:
-        return InvokeResult("rid", RuntimeOutcome(True, b"{}"), "success")
-
-    async def body() -> None:
-        executor = ThreadPoolExecutor(4)
-        poller = await _poller(moto_endpoint, queue, respond, executor, batch_size=10)
+    async def body(poller: SqsPoller, client: Any) -> None:
         real_delete = poller._client.delete_message_batch
 
         def delete_then_hold(**kwargs: Any) -> Any:
@@ -397,7 +363,5 @@ def test_a_message_deleted_from_the_queue_stays_in_hand_until_the_mapping_counts
             assert poller.stats.in_hand == 0
         finally:
             release.set()
-            await poller.stop()
-            executor.shutdown()
 
-    run(body())
+    _poll(moto_endpoint, _answering(b"{}"), body, batch_size=10, queue_options={"max_receive": 5, "visibility": 30})

@@ -184,6 +184,16 @@ def test_fifo_queue_with_dlq_and_named_queue(full: StackSpec) -> None:
     assert full.queues["Plain"].visibility_timeout_s == 30
 
 
+def test_a_stack_cut_down_to_some_functions_keeps_their_routes_and_every_resource(full: StackSpec) -> None:
+    convert = full.only({"Convert"})
+    assert set(convert.functions) == {"Convert"}
+    assert set(convert.http_apis) == {"HttpApi"}
+    assert [r.route_key for r in convert.http_apis["HttpApi"].routes] == ["GET /convert"]
+    assert convert.event_source_mappings == ()
+    assert (convert.tables, convert.queues, convert.secrets) == (full.tables, full.queues, full.secrets)
+    assert full.only({"Worker"}).http_apis == {}, "an API without a route to a kept function goes"
+
+
 def test_sqs_event_source_mappings(full: StackSpec) -> None:
     by_queue = {m.queue: m for m in full.event_source_mappings}
     commands = by_queue["Commands"]

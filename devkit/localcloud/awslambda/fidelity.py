@@ -25,7 +25,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +153,7 @@ class Case:
 
     name: str
     event: Any
+    _: KW_ONLY  # how to send it and how to compare the answers
     raw: bool = False
     timeout_s: float = 3.0
     env: tuple[tuple[str, str], ...] = ()

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TextIO
@@ -116,6 +116,32 @@ def parse_line(line: str) -> LogRecord | None:
     return LogRecord(*parts)
 
 
+def _log_files(directory: Path, function: str | None) -> list[Path]:
+    return [directory / f"{function}.log"] if function else sorted(directory.glob("*.log"))
+
+
+def _matching(lines: Iterable[str], request_id: str | None) -> Iterator[LogRecord]:
+    """The records of `lines`; with `request_id`, only those of that request or mentioning it."""
+    for line in lines:
+        record = parse_line(line)
+        if record is None:
+            continue
+        if request_id and record.request_id != request_id and request_id not in record.text:
+            continue
+        yield record
+
+
+def _whole_lines(handle: TextIO, offsets: dict[Path, int], path: Path) -> Iterator[str]:
+    """The complete lines from the current position; `offsets[path]` follows each one (a partial line is read
+    whole next time)."""
+    while True:
+        line = handle.readline()
+        if not line.endswith("\n"):
+            return
+        offsets[path] = handle.tell()
+        yield line
+
+
 def read_records(
     directory: Path,
     *,
@@ -123,18 +149,11 @@ def read_records(
     request_id: str | None = None,
 ) -> Iterator[LogRecord]:
     """Records from the state dir's log files, filtered by function and/or request id, file by file."""
-    files = [directory / f"{function}.log"] if function else sorted(directory.glob("*.log"))
-    for path in files:
+    for path in _log_files(directory, function):
         if not path.is_file():
             continue
         with path.open(encoding="utf-8") as handle:
-            for line in handle:
-                record = parse_line(line)
-                if record is None:
-                    continue
-                if request_id and record.request_id != request_id and request_id not in record.text:
-                    continue
-                yield record
+            yield from _matching(handle, request_id)
 
 
 def follow_records(
@@ -150,7 +169,7 @@ def follow_records(
     included, until `stop()` returns True."""
 
     def files() -> list[Path]:
-        return [directory / f"{function}.log"] if function else sorted(directory.glob("*.log"))
+        return _log_files(directory, function)
 
     offsets = {p: 0 if from_start else p.stat().st_size for p in files() if p.is_file()}  # taken now, not lazily
     return _follow(files, offsets, request_id, poll_s, stop)
@@ -169,15 +188,5 @@ def _follow(
                 continue
             with path.open(encoding="utf-8") as handle:
                 handle.seek(offsets.get(path, 0))
-                while True:
-                    line = handle.readline()
-                    if not line.endswith("\n"):
-                        break  # a partial line: read it whole next time
-                    offsets[path] = handle.tell()
-                    record = parse_line(line)
-                    if record is None:
-                        continue
-                    if request_id and record.request_id != request_id and request_id not in record.text:
-                        continue
-                    yield record
+                yield from _matching(_whole_lines(handle, offsets, path), request_id)
         time.sleep(poll_s)

@@ -88,6 +88,13 @@ class Backend(ABC):
 STACK_PREFIX = "lambda-rust-reference"
 
 
+def loopback_endpoint(port: int | None, backend: str) -> str:
+    """The URL of a server the `backend` started on `port` of 127.0.0.1; BackendError before it started."""
+    if port is None:
+        raise BackendError(f"{backend} backend not started")
+    return f"http://127.0.0.1:{port}"
+
+
 def stack_name_for(stage: str) -> str:
     """The CloudFormation stack of a deployed stage (infra/samconfig.toml names stacks this way)."""
     return f"{STACK_PREFIX}-{stage}"

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devkit.localcloud.backends.base import Backend, BackendError, BackendKind
+from devkit.localcloud.backends.base import Backend, BackendError, BackendKind, loopback_endpoint
 from devkit.localcloud.backends.moto import MotoBackend
 from devkit.localcloud.backends.process import ManagedProcess
 from devkit.localcloud.host import free_port
@@ -230,15 +230,11 @@ class DynamoDbLocalBackend(Backend):
 
     @property
     def dynamodb_endpoint(self) -> str:
-        if self.dynamodb_port is None:
-            raise BackendError("dynamodb-local backend not started")
-        return f"http://127.0.0.1:{self.dynamodb_port}"
+        return loopback_endpoint(self.dynamodb_port, "dynamodb-local")
 
     @property
     def sqs_endpoint(self) -> str:
-        if self.sqs_port is None:
-            raise BackendError("dynamodb-local backend not started")
-        return f"http://127.0.0.1:{self.sqs_port}"
+        return loopback_endpoint(self.sqs_port, "dynamodb-local")
 
     def fetch(self) -> None:
         ensure_server(DYNAMODB_LOCAL, self.cache_dir)

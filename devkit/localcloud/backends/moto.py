@@ -6,7 +6,7 @@ import sys
 import time
 from typing import Any
 
-from devkit.localcloud.backends.base import Backend, BackendError, BackendKind
+from devkit.localcloud.backends.base import Backend, BackendError, BackendKind, loopback_endpoint
 from devkit.localcloud.backends.process import ManagedProcess
 from devkit.localcloud.host import free_port
 
@@ -23,9 +23,7 @@ class MotoBackend(Backend):
 
     @property
     def endpoint(self) -> str:
-        if self.port is None:
-            raise BackendError("moto backend not started")
-        return f"http://127.0.0.1:{self.port}"
+        return loopback_endpoint(self.port, "moto")
 
     def start(self) -> str:
         if self.is_running():

@@ -190,17 +190,16 @@ class SqsPoller:
         executor: ThreadPoolExecutor,
         wait_time_s: int = 1,
     ) -> None:
+        self.stats = PollerStats()
+        self.queue_url = ""  # known once started
+        self.queue_arn = ""
         self.mapping = mapping
         self.queue = queue
         self.invoker = invoker
         self.region = region
-        self.endpoint_url = endpoint_url
+        self._client: Any = sqs_client(region, endpoint_url)  # its calls run on `executor`, from start() on
         self.executor = executor
         self.wait_time_s = wait_time_s
-        self.stats = PollerStats()
-        self.queue_url = ""
-        self.queue_arn = ""
-        self._client: Any = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
 
@@ -208,7 +207,6 @@ class SqsPoller:
         return await asyncio.get_running_loop().run_in_executor(self.executor, lambda: fn(**kwargs))
 
     async def start(self) -> None:
-        self._client = sqs_client(self.region, self.endpoint_url)
         self.queue_url = (await self._call(self._client.get_queue_url, QueueName=self.queue.physical_name))["QueueUrl"]
         attrs = await self._call(
             self._client.get_queue_attributes, QueueUrl=self.queue_url, AttributeNames=["QueueArn"]

@@ -137,6 +137,34 @@ pub enum Restart {
     WindowBefore(i64),
 }
 
+/// One failed attempt to count: when, when the count starts over, and when the counter expires (epoch seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failure {
+    pub at: i64,
+    pub restart: Restart,
+    pub expires_at: i64,
+}
+
+impl Failure {
+    /// A failure in fixed windows of `window` seconds (source IPs).
+    pub fn in_window(at: i64, window: i64) -> Self {
+        Self {
+            at,
+            restart: Restart::WindowBefore(at - window),
+            expires_at: at + window,
+        }
+    }
+
+    /// A consecutive failure, forgotten after `memory` quiet seconds (accounts).
+    pub fn consecutive(at: i64, memory: i64) -> Self {
+        Self {
+            at,
+            restart: Restart::AfterQuietSince(at - memory),
+            expires_at: at + memory,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("login attempt store: {0}")]
 pub struct AttemptStoreError(pub String);
@@ -146,14 +174,8 @@ pub struct AttemptStoreError(pub String);
 pub trait AttemptStore: Send + Sync + 'static {
     /// The counter (`None` when absent or expired at `now`).
     async fn load(&self, key: &str, now: i64) -> Result<Option<Counter>, AttemptStoreError>;
-    /// Adds one failure at `now` atomically (restarting the count as `restart` says); returns the result.
-    async fn add_failure(
-        &self,
-        key: &str,
-        now: i64,
-        restart: Restart,
-        expires_at: i64,
-    ) -> Result<Counter, AttemptStoreError>;
+    /// Adds one failure atomically (restarting the count as its `restart` says); returns the result.
+    async fn add_failure(&self, key: &str, failure: Failure) -> Result<Counter, AttemptStoreError>;
     /// Resets the count to zero.
     async fn clear(&self, key: &str, now: i64) -> Result<(), AttemptStoreError>;
 }
@@ -205,18 +227,15 @@ impl LoginLimits {
 
     async fn ip_failure(&self, ip: Option<&str>, now: i64) {
         let Some(ip) = ip else { return };
-        let window = self.settings.ip_window;
-        if let Err(err) = self
-            .store
-            .add_failure(
-                &ip_key(ip),
-                now,
-                Restart::WindowBefore(now - window),
-                now + window,
-            )
-            .await
-        {
-            tracing::error!(error = %err, "could not count a failure of a source IP");
+        let failure = Failure::in_window(now, self.settings.ip_window);
+        self.count(&ip_key(ip), failure, "a failure of a source IP")
+            .await;
+    }
+
+    /// Counts one failure; a store that cannot be written is logged (the attempt's answer stands).
+    async fn count(&self, key: &str, failure: Failure, what: &str) {
+        if let Err(err) = self.store.add_failure(key, failure).await {
+            tracing::error!(error = %err, "could not count {what}");
         }
     }
 }
@@ -259,19 +278,9 @@ impl LoginThrottle for LoginLimits {
 
     async fn record_failure(&self, attempt: &LoginAttempt) {
         let now = (self.clock)();
-        let memory = self.settings.failure_memory;
-        if let Err(err) = self
-            .store
-            .add_failure(
-                &account_key(&attempt.email),
-                now,
-                Restart::AfterQuietSince(now - memory),
-                now + memory,
-            )
-            .await
-        {
-            tracing::error!(error = %err, "could not count a failed login");
-        }
+        let failure = Failure::consecutive(now, self.settings.failure_memory);
+        self.count(&account_key(&attempt.email), failure, "a failed login")
+            .await;
         self.ip_failure(attempt.source_ip.as_deref(), now).await;
     }
 
@@ -326,19 +335,14 @@ impl AttemptStore for InMemoryAttemptStore {
             .map(|(c, _)| *c))
     }
 
-    async fn add_failure(
-        &self,
-        key: &str,
-        now: i64,
-        restart: Restart,
-        expires_at: i64,
-    ) -> Result<Counter, AttemptStoreError> {
+    async fn add_failure(&self, key: &str, failure: Failure) -> Result<Counter, AttemptStoreError> {
+        let now = failure.at;
         let mut items = self.items()?;
         let current = items
             .get(key)
             .filter(|(_, e)| *e > now)
             .map(|(c, _)| *c)
-            .filter(|c| !starts_over(c, restart));
+            .filter(|c| !starts_over(c, failure.restart));
         let counter = match current {
             Some(c) => Counter {
                 failures: c.failures.saturating_add(1),
@@ -351,7 +355,7 @@ impl AttemptStore for InMemoryAttemptStore {
                 last_failure: now,
             },
         };
-        items.insert(key.to_owned(), (counter, expires_at));
+        items.insert(key.to_owned(), (counter, failure.expires_at));
         Ok(counter)
     }
 
@@ -441,13 +445,12 @@ impl AttemptStore for DynamoAttemptStore {
             .map(|item| counter_of(&item)))
     }
 
-    async fn add_failure(
-        &self,
-        key: &str,
-        now: i64,
-        restart: Restart,
-        expires_at: i64,
-    ) -> Result<Counter, AttemptStoreError> {
+    async fn add_failure(&self, key: &str, failure: Failure) -> Result<Counter, AttemptStoreError> {
+        let Failure {
+            at: now,
+            restart,
+            expires_at,
+        } = failure;
         let (since, floor) = match restart {
             Restart::AfterQuietSince(floor) => ("last_failure", floor),
             Restart::WindowBefore(floor) => ("window_start", floor),

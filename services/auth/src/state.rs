@@ -117,7 +117,7 @@ impl AppState {
         config: AuthConfig,
     ) -> Result<Self, StartupError> {
         let jwks_url = format!("{}{JWKS_PATH}", config.issuer.as_str());
-        let verifier = Verifier::with_fetcher_and_refresh(
+        let verifier = Verifier::with_fetcher(
             config.issuer.clone(),
             config.audience.clone(),
             Some(jwks_url),

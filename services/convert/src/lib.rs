@@ -3,7 +3,7 @@
 //! - Rates come from the read model (`CURRENCIES_TABLE`, key `code`) through [`rates::RateCache`]: a
 //!   per-currency TTL cache with single-flight refresh, so N concurrent misses cost one DynamoDB read. That
 //!   matters most under Lambda Managed Instances, where one environment serves many requests at once.
-//! - Conversion and rounding are [`money::convert`]: exact, through the base currency, rounded once half to
+//! - Conversion and rounding are [`money::Exchange::convert`]: exact, through the base currency, rounded once half to
 //!   even ([`routes::ROUNDING`]).
 //! - One [`AppState`] per environment, shared as `Arc<AppState>` by every concurrent request; SDK clients are
 //!   built once in `main`.

@@ -112,10 +112,12 @@ pub async fn convert(
     let from_record = from_record?.ok_or(ConvertError::UnknownCurrency(from.to_string()))?;
     let to_record = to_record?.ok_or(ConvertError::UnknownCurrency(to.to_string()))?;
 
-    let converted = money::convert(amount, &from_record, &to_record).map_err(|e| match e {
-        MoneyError::Overflow => ConvertError::Overflow,
-        other => ConvertError::BadRecord(other),
-    })?;
+    let converted = money::Exchange::new(&from_record, &to_record)
+        .convert(amount)
+        .map_err(|e| match e {
+            MoneyError::Overflow => ConvertError::Overflow,
+            other => ConvertError::BadRecord(other),
+        })?;
     Ok(Json(Conversion {
         from: from.to_string(),
         to: to.to_string(),

@@ -3,10 +3,9 @@
 use async_trait::async_trait;
 use aws_sdk_codedeploy::types::LifecycleEventStatus;
 use aws_sdk_lambda::primitives::Blob;
-use serde_json::Value;
 
 use crate::error::CheckError;
-use crate::hook::{Account, Deployments, Functions, HookEvent, Invoked, Secrets};
+use crate::hook::{Account, Deployments, Functions, HookEvent, Invocation, Invoked, Secrets};
 
 fn aws(operation: &'static str, error: impl std::error::Error) -> CheckError {
     CheckError::Aws {
@@ -59,18 +58,13 @@ pub struct Lambda(pub aws_sdk_lambda::Client);
 
 #[async_trait]
 impl Functions for Lambda {
-    async fn invoke(
-        &self,
-        function: &str,
-        qualifier: &str,
-        payload: &Value,
-    ) -> Result<Invoked, CheckError> {
+    async fn invoke(&self, call: Invocation<'_>) -> Result<Invoked, CheckError> {
         let out = self
             .0
             .invoke()
-            .function_name(function)
-            .qualifier(qualifier)
-            .payload(Blob::new(payload.to_string()))
+            .function_name(call.function)
+            .qualifier(call.qualifier)
+            .payload(Blob::new(call.payload.to_string()))
             .send()
             .await
             .map_err(|e| aws("lambda:InvokeFunction", e))?;

@@ -40,14 +40,17 @@ pub trait Deployments: Send + Sync {
     async fn report(&self, event: &HookEvent, passed: bool) -> Result<(), CheckError>;
 }
 
+/// One synchronous invocation: a function's version or alias, and the event.
+#[derive(Debug, Clone, Copy)]
+pub struct Invocation<'a> {
+    pub function: &'a str,
+    pub qualifier: &'a str,
+    pub payload: &'a Value,
+}
+
 #[async_trait]
 pub trait Functions: Send + Sync {
-    async fn invoke(
-        &self,
-        function: &str,
-        qualifier: &str,
-        payload: &Value,
-    ) -> Result<Invoked, CheckError>;
+    async fn invoke(&self, call: Invocation<'_>) -> Result<Invoked, CheckError>;
 }
 
 #[async_trait]
@@ -133,7 +136,12 @@ impl<D: Deployments, F: Functions, S: Secrets> Hook<D, F, S> {
         qualifier: &str,
         payload: &Value,
     ) -> Result<Invoked, CheckError> {
-        let invoked = self.functions.invoke(function, qualifier, payload).await?;
+        let call = Invocation {
+            function,
+            qualifier,
+            payload,
+        };
+        let invoked = self.functions.invoke(call).await?;
         if let Some(kind) = &invoked.function_error {
             let body = String::from_utf8_lossy(&invoked.payload);
             return Err(CheckError::Invoke {

@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use deploy_check::CheckError;
-use deploy_check::hook::{Account, Deployments, Functions, Hook, HookEvent, Invoked, Secrets};
+use deploy_check::hook::{
+    Account, Deployments, Functions, Hook, HookEvent, Invocation, Invoked, Secrets,
+};
 use deploy_check::probe::Probes;
 use serde_json::{Value, json};
 
@@ -54,12 +56,12 @@ fn http(status: u16, body: Value) -> Invoked {
 
 #[async_trait]
 impl Functions for FakeLambda {
-    async fn invoke(
-        &self,
-        function: &str,
-        qualifier: &str,
-        payload: &Value,
-    ) -> Result<Invoked, CheckError> {
+    async fn invoke(&self, call: Invocation<'_>) -> Result<Invoked, CheckError> {
+        let Invocation {
+            function,
+            qualifier,
+            payload,
+        } = call;
         let route = payload["routeKey"].as_str().unwrap_or("batch").to_owned();
         self.calls.lock().unwrap_or_else(|e| panic!("{e:?}")).push((
             function.into(),

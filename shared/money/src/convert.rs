@@ -22,39 +22,66 @@ use rust_decimal::Decimal;
 use crate::error::MoneyError;
 use crate::record::CurrencyRecord;
 
-/// Converts `amount_minor` (minor units of `from`) into minor units of `to`; see the module docs.
-pub fn convert(
-    amount_minor: i64,
-    from: &CurrencyRecord,
-    to: &CurrencyRecord,
-) -> Result<i64, MoneyError> {
-    if from.code == to.code {
-        return Ok(amount_minor);
-    }
-    convert_raw(
-        amount_minor,
-        from.rate_to_base,
-        from.minor_units,
-        to.rate_to_base,
-        to.minor_units,
-    )
+/// One currency's side of a conversion: its rate to the base currency and its minor-unit digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Side {
+    pub rate_to_base: Decimal,
+    pub minor_units: u8,
 }
 
-/// [`convert`] over bare rates and minor-unit digits (for callers without records).
-pub fn convert_raw(
-    amount_minor: i64,
-    from_rate: Decimal,
-    from_minor_units: u8,
-    to_rate: Decimal,
-    to_minor_units: u8,
-) -> Result<i64, MoneyError> {
-    let (numerator, denominator) = exact_ratio(
-        amount_minor.unsigned_abs(),
-        from_rate,
-        from_minor_units,
-        to_rate,
-        to_minor_units,
-    )?;
+impl Side {
+    pub fn new(rate_to_base: Decimal, minor_units: u8) -> Self {
+        Self {
+            rate_to_base,
+            minor_units,
+        }
+    }
+}
+
+impl From<&CurrencyRecord> for Side {
+    fn from(record: &CurrencyRecord) -> Self {
+        Self::new(record.rate_to_base, record.minor_units)
+    }
+}
+
+/// Two currencies of the read model, to change amounts of `from` into `to`. Within one currency an amount
+/// is itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Exchange<'a> {
+    from: &'a CurrencyRecord,
+    to: &'a CurrencyRecord,
+}
+
+impl<'a> Exchange<'a> {
+    pub fn new(from: &'a CurrencyRecord, to: &'a CurrencyRecord) -> Self {
+        Self { from, to }
+    }
+
+    /// `amount_minor` of `from` in minor units of `to`, rounded half to even once; see the module docs.
+    pub fn convert(&self, amount_minor: i64) -> Result<i64, MoneyError> {
+        self.apply(amount_minor, convert_raw)
+    }
+
+    /// What a payment of `amount_minor` (> 0) of `from` credits in `to`: rounded down; see [`crate::credit`].
+    pub fn credited(&self, amount_minor: i64) -> Result<i64, MoneyError> {
+        self.apply(amount_minor, crate::credit::credited_raw)
+    }
+
+    fn apply(
+        &self,
+        amount_minor: i64,
+        raw: fn(i64, Side, Side) -> Result<i64, MoneyError>,
+    ) -> Result<i64, MoneyError> {
+        if self.from.code == self.to.code {
+            return Ok(amount_minor);
+        }
+        raw(amount_minor, self.from.into(), self.to.into())
+    }
+}
+
+/// [`Exchange::convert`] over bare sides (for callers without records).
+pub fn convert_raw(amount_minor: i64, from: Side, to: Side) -> Result<i64, MoneyError> {
+    let (numerator, denominator) = exact_ratio(amount_minor.unsigned_abs(), from, to)?;
     let quotient = &numerator / &denominator;
     let remainder = &numerator - &quotient * &denominator;
     let twice_remainder = remainder * 2_u8;
@@ -76,13 +103,9 @@ pub fn convert_raw(
 }
 
 /// The exact converted value of `magnitude` minor units as a fraction (numerator, denominator).
-pub fn exact_ratio(
-    magnitude: u64,
-    from_rate: Decimal,
-    from_minor_units: u8,
-    to_rate: Decimal,
-    to_minor_units: u8,
-) -> Result<(BigUint, BigUint), MoneyError> {
+pub fn exact_ratio(magnitude: u64, from: Side, to: Side) -> Result<(BigUint, BigUint), MoneyError> {
+    let (from_rate, from_minor_units) = (from.rate_to_base, from.minor_units);
+    let (to_rate, to_minor_units) = (to.rate_to_base, to.minor_units);
     if from_rate <= Decimal::ZERO || to_rate <= Decimal::ZERO {
         return Err(MoneyError::InvalidRate(
             "rates must be greater than zero".into(),
@@ -115,6 +138,10 @@ mod tests {
     use super::*;
     use crate::code::CurrencyCode;
     use time::OffsetDateTime;
+
+    fn convert(amount: i64, from: &CurrencyRecord, to: &CurrencyRecord) -> Result<i64, MoneyError> {
+        Exchange::new(from, to).convert(amount)
+    }
 
     fn rec(code: &str, rate: &str) -> CurrencyRecord {
         let code = CurrencyCode::parse(code).unwrap_or_else(|e| panic!("{e}"));
@@ -205,11 +232,15 @@ mod tests {
     #[test]
     fn raw_refuses_non_positive_rates() {
         assert!(matches!(
-            convert_raw(1, Decimal::ZERO, 2, Decimal::ONE, 2),
+            convert_raw(1, Side::new(Decimal::ZERO, 2), Side::new(Decimal::ONE, 2)),
             Err(MoneyError::InvalidRate(_))
         ));
         assert!(matches!(
-            convert_raw(1, Decimal::ONE, 2, Decimal::NEGATIVE_ONE, 2),
+            convert_raw(
+                1,
+                Side::new(Decimal::ONE, 2),
+                Side::new(Decimal::NEGATIVE_ONE, 2)
+            ),
             Err(MoneyError::InvalidRate(_))
         ));
     }

@@ -6,48 +6,15 @@
 //! up to twice their worth. A payment worth less than one minor unit of `to` credits nothing
 //! ([`MoneyError::BelowMinorUnit`]); callers refuse it.
 
-use rust_decimal::Decimal;
-
-use crate::convert::exact_ratio;
+use crate::convert::{Side, exact_ratio};
 use crate::error::MoneyError;
-use crate::record::CurrencyRecord;
 
 /// The amount of `to` minor units credited for `amount_minor` (> 0) minor units of `from`: the exact
-/// converted value rounded down. Same currency: the amount itself.
-pub fn credited(
-    amount_minor: i64,
-    from: &CurrencyRecord,
-    to: &CurrencyRecord,
-) -> Result<i64, MoneyError> {
-    if from.code == to.code {
-        return Ok(amount_minor);
-    }
-    credited_raw(
-        amount_minor,
-        from.rate_to_base,
-        from.minor_units,
-        to.rate_to_base,
-        to.minor_units,
-    )
-}
-
-/// [`credited`] over bare rates and minor-unit digits.
-pub fn credited_raw(
-    amount_minor: i64,
-    from_rate: Decimal,
-    from_minor_units: u8,
-    to_rate: Decimal,
-    to_minor_units: u8,
-) -> Result<i64, MoneyError> {
+/// converted value rounded down (records: [`crate::Exchange::credited`]).
+pub fn credited_raw(amount_minor: i64, from: Side, to: Side) -> Result<i64, MoneyError> {
     let magnitude = u64::try_from(amount_minor)
         .map_err(|_| MoneyError::InvalidRate("a credited amount must not be negative".into()))?;
-    let (numerator, denominator) = exact_ratio(
-        magnitude,
-        from_rate,
-        from_minor_units,
-        to_rate,
-        to_minor_units,
-    )?;
+    let (numerator, denominator) = exact_ratio(magnitude, from, to)?;
     let floor = numerator / denominator;
     let floor = i64::try_from(floor).map_err(|_| MoneyError::Overflow)?;
     if floor == 0 && amount_minor > 0 {
@@ -60,21 +27,21 @@ pub fn credited_raw(
 mod tests {
     use super::*;
 
-    fn d(s: &str) -> Decimal {
-        s.parse().unwrap_or_else(|e| panic!("{e}"))
+    fn side(rate: &str) -> Side {
+        Side::new(rate.parse().unwrap_or_else(|e| panic!("{e}")), 2)
     }
 
     #[test]
     fn rounds_down_never_to_nearest() {
         // 3 cents at 0.5 → exactly 1.5 cents: credited 1 (half-even would give 2).
-        assert_eq!(credited_raw(3, d("0.5"), 2, d("1"), 2), Ok(1));
+        assert_eq!(credited_raw(3, side("0.5"), side("1")), Ok(1));
         // 0.999… → 0 is below one minor unit: refused, not credited as 1.
         assert_eq!(
-            credited_raw(1, d("0.999999"), 2, d("1"), 2),
+            credited_raw(1, side("0.999999"), side("1")),
             Err(MoneyError::BelowMinorUnit)
         );
-        assert_eq!(credited_raw(1, d("1.999999"), 2, d("1"), 2), Ok(1));
-        assert_eq!(credited_raw(10_000, d("1.08"), 2, d("1"), 2), Ok(10_800));
-        assert!(credited_raw(-1, d("1"), 2, d("2"), 2).is_err());
+        assert_eq!(credited_raw(1, side("1.999999"), side("1")), Ok(1));
+        assert_eq!(credited_raw(10_000, side("1.08"), side("1")), Ok(10_800));
+        assert!(credited_raw(-1, side("1"), side("2")).is_err());
     }
 }

@@ -6,8 +6,9 @@
 //! - [`CurrencyRecord`]: the currency **read model** record that the currency projector writes and
 //!   the currency read API, convert and billing read; with its DynamoDB item mapping (feature
 //!   `dynamodb`, on by default). See [`record`] for the item layout and the tombstone rule.
-//! - [`convert()`]: exact minor-unit conversion through the base currency, banker's rounding,
-//!   checked overflow; [`credited()`]: what a payment in another currency settles (rounded down).
+//! - [`Exchange`] between two records: [`Exchange::convert`], exact minor-unit conversion through the base
+//!   currency, banker's rounding, checked overflow; [`Exchange::credited`], what a payment in another
+//!   currency settles (rounded down).
 //!
 //! Amounts are always `i64` minor units of a named currency; there are no floats anywhere.
 
@@ -20,8 +21,8 @@ pub mod rate;
 pub mod record;
 
 pub use code::CurrencyCode;
-pub use convert::{convert, convert_raw};
-pub use credit::{credited, credited_raw};
+pub use convert::{Exchange, Side, convert_raw};
+pub use credit::credited_raw;
 pub use error::MoneyError;
 pub use rate::parse_rate;
 pub use record::CurrencyRecord;

@@ -2,7 +2,7 @@
 //! credited amount is at most its exact converted value, so the total credited over many payments is at
 //! most the total exact value (half-even rounding per payment broke this: 3 × 1.5 → 3 × 2).
 
-use money::{Decimal, MoneyError, credited_raw};
+use money::{Decimal, MoneyError, Side, credited_raw};
 use num_bigint::BigUint;
 use proptest::prelude::*;
 
@@ -27,11 +27,11 @@ proptest! {
         let mut exact_total = BigUint::from(0_u8);
         let mut denominator = BigUint::from(1_u8);
         for amount in amounts {
-            let (num, den) = money::convert::exact_ratio(
-                amount.unsigned_abs(), from_rate, from_mu, to_rate, to_mu,
-            ).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let (from, to) = (Side::new(from_rate, from_mu), Side::new(to_rate, to_mu));
+            let (num, den) = money::convert::exact_ratio(amount.unsigned_abs(), from, to)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
             denominator = den.clone();
-            match credited_raw(amount, from_rate, from_mu, to_rate, to_mu) {
+            match credited_raw(amount, from, to) {
                 Ok(credited) => {
                     prop_assert!(credited >= 1);
                     let credited = BigUint::from(credited.unsigned_abs());

@@ -7,6 +7,7 @@ projector applies), then each test reads what the functions printed into the loc
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -27,6 +28,20 @@ pytestmark = pytest.mark.local_only
 def entries(stack: Stack, function: str = "") -> list[logview.Entry]:
     assert stack.state_dir is not None
     return list(logview.local_entries(stack.state_dir / "logs", function=function))
+
+
+def story_line(stack: Stack, story: Story, function: str, message: str) -> Callable[[], logview.Entry | None]:
+    """A probe for `wait_for`: the first line of `function` saying `message` about the story's command, or None."""
+
+    def first() -> logview.Entry | None:
+        found = [
+            e
+            for e in entries(stack, function)
+            if e.message == message and e.fields.get("command_id") == story.command_id
+        ]
+        return found[0] if found else None
+
+    return first
 
 
 @dataclass(frozen=True)
@@ -73,14 +88,7 @@ def story(stack: Stack) -> Story:
 
 
 def test_one_trace_id_follows_a_currency_write_through_sqs_into_the_projector(stack: Stack, story: Story) -> None:
-    def accepted() -> logview.Entry | None:
-        found = [
-            e
-            for e in entries(stack, "CurrencyWrite")
-            if e.message == "command accepted" and e.fields.get("command_id") == story.command_id
-        ]
-        return found[0] if found else None
-
+    accepted = story_line(stack, story, "CurrencyWrite", "command accepted")
     write = wait_for("the write function's 'command accepted' line", accepted)
     trace_id, request_id = write.trace_id, write.request_id
     assert trace_id and trace_id.startswith("1-") and request_id, write.fields
@@ -93,14 +101,7 @@ def test_one_trace_id_follows_a_currency_write_through_sqs_into_the_projector(st
 
     # The SQS hop and the projector's application: the projector's line for that message, under the same trace id
     # (from the message's AWSTraceHeader) although the projector runs in its own invocation.
-    def projected() -> logview.Entry | None:
-        found = [
-            e
-            for e in entries(stack, "CurrencyProjector")
-            if e.message == "command projected" and e.fields.get("command_id") == story.command_id
-        ]
-        return found[0] if found else None
-
+    projected = story_line(stack, story, "CurrencyProjector", "command projected")
     applied = wait_for("the projector's 'command projected' line", projected)
     assert applied.trace_id == trace_id, (applied.fields, trace_id)
     assert applied.fields.get("message_id") and applied.fields.get("outcome") == "written"

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use async_trait::async_trait;
 use auth::domain::User;
 use auth::login_limits::{
-    AttemptStore, AttemptStoreError, Clock, Counter, InMemoryAttemptStore, LimitSettings,
-    LoginLimits, Restart,
+    AttemptStore, AttemptStoreError, Clock, Counter, Failure, InMemoryAttemptStore, LimitSettings,
+    LoginLimits,
 };
 use auth::store::{StoreError, UserStore};
 use auth::{AppState, app};
@@ -259,13 +259,7 @@ impl AttemptStore for DownStore {
     async fn load(&self, _: &str, _: i64) -> Result<Option<Counter>, AttemptStoreError> {
         Err(AttemptStoreError("ServiceUnavailable".into()))
     }
-    async fn add_failure(
-        &self,
-        _: &str,
-        _: i64,
-        _: Restart,
-        _: i64,
-    ) -> Result<Counter, AttemptStoreError> {
+    async fn add_failure(&self, _: &str, _: Failure) -> Result<Counter, AttemptStoreError> {
         Err(AttemptStoreError("ServiceUnavailable".into()))
     }
     async fn clear(&self, _: &str, _: i64) -> Result<(), AttemptStoreError> {

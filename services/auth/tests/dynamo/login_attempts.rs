@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use auth::login_limits::{
-    AttemptStore, DynamoAttemptStore, LimitSettings, LoginLimits, Restart, account_key,
+    AttemptStore, DynamoAttemptStore, Failure, LimitSettings, LoginLimits, Restart, account_key,
 };
 use auth::throttle::{LoginAttempt, LoginThrottle, Refused};
 
@@ -23,9 +23,17 @@ async fn store() -> (crate::helpers::Fixture, DynamoAttemptStore) {
     (f, store)
 }
 
+fn failure(at: i64, restart: Restart, expires_at: i64) -> Failure {
+    Failure {
+        at,
+        restart,
+        expires_at,
+    }
+}
+
 async fn fail(store: &DynamoAttemptStore, key: &str, now: i64, restart: Restart) -> u32 {
     store
-        .add_failure(key, now, restart, now + DAY)
+        .add_failure(key, failure(now, restart, now + DAY))
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .failures
@@ -102,7 +110,10 @@ async fn an_ip_window_restarts_when_it_ends_and_an_expired_counter_is_gone() {
 
     let short = "IP#192.0.2.8";
     store
-        .add_failure(short, NOW, Restart::WindowBefore(NOW - window), NOW + 10)
+        .add_failure(
+            short,
+            failure(NOW, Restart::WindowBefore(NOW - window), NOW + 10),
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -112,9 +123,7 @@ async fn an_ip_window_restarts_when_it_ends_and_an_expired_counter_is_gone() {
     );
     let again = store.add_failure(
         short,
-        NOW + 11,
-        Restart::WindowBefore(NOW - window),
-        NOW + DAY,
+        failure(NOW + 11, Restart::WindowBefore(NOW - window), NOW + DAY),
     );
     assert_eq!(
         again.await.map(|c| c.failures).ok(),

@@ -196,8 +196,8 @@ async fn applied_amount(
         .rate(to)
         .await?
         .ok_or_else(|| BillingError::CurrencyNotSupported(to.to_owned()))?;
-    // Exact, rounded down once: the credit never exceeds the value paid (`money::credited`).
-    let applied = match money::credited(amount, &from_rate, &to_rate) {
+    // Exact, rounded down once: the credit never exceeds the value paid (`money::Exchange::credited`).
+    let applied = match money::Exchange::new(&from_rate, &to_rate).credited(amount) {
         Ok(applied) if (1..=MAX_AMOUNT).contains(&applied) => applied,
         Err(money::MoneyError::BelowMinorUnit) => return Err(BillingError::AmountTooSmall),
         _ => {

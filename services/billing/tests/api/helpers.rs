@@ -76,13 +76,15 @@ impl TestApp {
         pay_with(&self.client, user, key, &body).await
     }
 
+    /// `POST /invoices` of `body` as `user`.
+    pub async fn post_invoice(&self, user: &str, body: &Value) -> Reply {
+        self.post("/invoices").as_user(user).json(body).send().await
+    }
+
     pub async fn invoice(&self, user: &str, currency: &str, unit_price: i64) -> Value {
-        let reply = self
-            .post("/invoices")
-            .as_user(user)
-            .json(&json!({"currency": currency, "lines": [{"description": "item", "quantity": 1, "unit_price": unit_price, "tax_rate_bps": 0}]}))
-            .send()
-            .await;
+        let line = json!({"description": "item", "quantity": 1, "unit_price": unit_price, "tax_rate_bps": 0});
+        let body = json!({"currency": currency, "lines": [line]});
+        let reply = self.post_invoice(user, &body).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
         reply.body
     }

@@ -81,12 +81,7 @@ async fn invalid_invoices_are_422_and_overflow_is_422_not_a_wrap() {
         ),
     ];
     for (body, code) in cases {
-        let reply = app
-            .post("/invoices")
-            .as_user("alice")
-            .json(&body)
-            .send()
-            .await;
+        let reply = app.post_invoice("alice", &body).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(reply.body["code"], code, "{body}");
     }

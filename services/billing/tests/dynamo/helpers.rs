@@ -11,7 +11,7 @@ use http::StatusCode;
 use platform::auth::testing::TestIssuer;
 use platform::idempotency::{DynamoIdempotencyStore, IdempotencyKey, Ttls};
 use platform::pagination::PageCodec;
-use serde_json::json;
+use serde_json::{Value, json};
 use testkit::TestClient;
 use testkit::fixtures::currency_at;
 use testkit::moto::{Moto, unique_table};
@@ -125,4 +125,15 @@ pub async fn new_invoice(app: &TestClient, currency: &str, price: i64) -> String
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     reply.body["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Alice's invoice as stored now.
+pub async fn stored_invoice(app: &TestClient, id: &str) -> Value {
+    let reply = app
+        .get(format!("/invoices/{id}"))
+        .as_user("alice")
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply.body
 }

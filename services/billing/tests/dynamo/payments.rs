@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use testkit::{Reply, TestClient};
 
-use crate::helpers::{fixture, new_invoice};
+use crate::helpers::{fixture, new_invoice, stored_invoice};
 
 /// Alice's eight `POST /payments` at once: request `i` with the key and body `payment(i)` gives.
 async fn pay_concurrently(
@@ -48,12 +48,7 @@ async fn dynamo_concurrent_duplicates_make_exactly_one_payment() {
         "{statuses:?}"
     );
     assert_eq!(f.count_with_prefix("PAYMENT#").await, 1, "{statuses:?}");
-    let stored = app
-        .get(format!("/invoices/{invoice}"))
-        .as_user("alice")
-        .send()
-        .await
-        .body;
+    let stored = stored_invoice(&app, &invoice).await;
     assert_eq!(stored["amount_paid"], 100);
     // After the race, the key replays the one payment.
     let reply = app
@@ -98,12 +93,7 @@ async fn dynamo_concurrent_payments_never_overpay_and_the_last_marks_paid() {
             || b["status"] == 409),
         "{refused:?}"
     );
-    let stored = app
-        .get(format!("/invoices/{invoice}"))
-        .as_user("alice")
-        .send()
-        .await
-        .body;
+    let stored = stored_invoice(&app, &invoice).await;
     assert_eq!(
         (stored["amount_paid"].as_i64(), stored["status"].as_str()),
         (Some(1_000), Some("paid"))

@@ -52,7 +52,7 @@ fn setup_with(
     let clock_seconds = seconds.clone();
     let clock: MonotonicClock =
         Arc::new(move || Duration::from_secs(clock_seconds.load(Ordering::SeqCst)));
-    let verifier = Verifier::with_fetcher_and_refresh(
+    let verifier = Verifier::with_fetcher(
         IssuerPolicy::Fixed(ISSUER.into()),
         "api",
         None,

@@ -12,7 +12,7 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use super::claims::now;
-use super::keys::{BoxFuture, JwkSet, JwksFetcher, SigningKey, jwks_of};
+use super::keys::{BoxFuture, JwkSet, JwksFetcher, KeyRefresh, SigningKey, jwks_of};
 use super::revocation::InMemoryRevocationStore;
 use super::testing::{TEST_AUDIENCE, TEST_ISSUER, TestIssuer};
 use super::verifier::{IssuerPolicy, bearer_token};
@@ -441,6 +441,7 @@ async fn remote_keys_are_fetched_from_the_configured_issuer_and_cached() {
         "api",
         None,
         fetcher.clone(),
+        KeyRefresh::default(),
         Arc::new(InMemoryRevocationStore::new()),
     );
     let issued = TestIssuer::with("http://127.0.0.1:3000", "api");
@@ -482,6 +483,7 @@ async fn rotation_refetches_on_unknown_kid_but_not_more_than_once_per_interval()
         TEST_AUDIENCE,
         Some("https://keys.test/jwks.json".into()),
         fetcher.clone(),
+        KeyRefresh::default(),
         Arc::new(InMemoryRevocationStore::new()),
     );
     let claims = TestIssuer::new().claims("u", &[]);
@@ -515,6 +517,7 @@ async fn unreachable_jwks_is_503_not_401() {
         TEST_AUDIENCE,
         None,
         fetcher,
+        KeyRefresh::default(),
         Arc::new(InMemoryRevocationStore::new()),
     );
     let token = key

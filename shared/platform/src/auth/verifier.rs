@@ -157,26 +157,9 @@ impl Verifier {
         ))
     }
 
-    /// Fetches keys with `fetcher` from `jwks_url` (or `{issuer}/.well-known/jwks.json`).
+    /// Fetches keys with `fetcher` from `jwks_url` (or `{issuer}/.well-known/jwks.json`), refreshed within the
+    /// key-set age bound `refresh` (`KeyRefresh::default()` unless configured).
     pub fn with_fetcher(
-        issuer: IssuerPolicy,
-        audience: impl Into<String>,
-        jwks_url: Option<String>,
-        fetcher: Arc<dyn JwksFetcher>,
-        revocations: Arc<dyn RevocationStore>,
-    ) -> Self {
-        Self::with_fetcher_and_refresh(
-            issuer,
-            audience,
-            jwks_url,
-            fetcher,
-            KeyRefresh::default(),
-            revocations,
-        )
-    }
-
-    /// [`Self::with_fetcher`] with the key-set age bound `refresh`.
-    pub fn with_fetcher_and_refresh(
         issuer: IssuerPolicy,
         audience: impl Into<String>,
         jwks_url: Option<String>,
