@@ -59,6 +59,7 @@ class StackOptions:
     quiet: bool = False
     watch: bool = False
     parameters: dict[str, str] = field(default_factory=dict)  # template parameters over paths.LOCAL_PARAMETERS
+    demo_data: bool = False  # seed the demo currencies once the APIs serve (devkit.demo); never with backend "aws"
     seeders: list[Callable[[StackSpec, Backend], None]] = field(default_factory=list)
 
 
@@ -322,6 +323,9 @@ async def serve(options: StackOptions) -> None:
         async with contextlib.AsyncExitStack() as running:
             with phases.phase("local cloud", f"{len(stack.functions)} functions, {len(stack.http_apis)} APIs"):
                 await running.enter_async_context(cloud)
+            if options.demo_data and options.backend != "aws":
+                with phases.phase("demo data", "currencies through the write path"):
+                    await asyncio.to_thread(demo_data, stack, backend, cloud.urls)
             control = {
                 "pid": os.getpid(),  # `./inv down` sends it SIGTERM
                 "lambda_endpoint": cloud.control.url if cloud.control else None,  # Lambda Invoke API + status
@@ -381,6 +385,19 @@ def project_seeders() -> list[Callable[[StackSpec, Backend], None]]:
     return [seed.signing_keys]
 
 
+def demo_data(stack: StackSpec, backend: Backend, urls: dict[str, str]) -> None:
+    """Seeds the demo currencies through the running APIs (see devkit.demo); idempotent."""
+    from devkit import demo
+
+    tables = demo.Tables(
+        backend.boto3_client("dynamodb"),
+        users=stack.tables["UsersTable"].physical_name,
+        currencies=stack.tables["CurrenciesTable"].physical_name,
+    )
+    seeded = demo.seed(urls["HttpApi"], urls["AuthApi"], tables)
+    print(f"up: demo data: {', '.join(seeded) if seeded else 'already there'}", flush=True)
+
+
 def _parameter(text: str, parser: argparse.ArgumentParser) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
@@ -405,7 +422,14 @@ def main(argv: list[str] | None = None) -> None:
         metavar="NAME=VALUE",
         help="a template parameter for this stack (repeatable), e.g. KeyRefreshSeconds=10",
     )
+    parser.add_argument(
+        "--demo-data",
+        action="store_true",
+        help="seed a few currencies with rates once the APIs serve (idempotent; not with --backend aws)",
+    )
     args = parser.parse_args(argv)
+    from devkit.demo import DemoDataError
+
     parameters = dict(_parameter(text, parser) for text in args.parameter)
     options = StackOptions(
         backend=args.backend,
@@ -418,11 +442,12 @@ def main(argv: list[str] | None = None) -> None:
         watch=args.watch,
         parameters=parameters,
         seeders=project_seeders(),
+        demo_data=args.demo_data,
     )
     try:
         with contextlib.suppress(KeyboardInterrupt):
             run_loop(serve(options))  # uvloop when installed, like every local cloud
-    except (build.BuildError, LocalCloudError, BackendError, TemplateError) as err:
+    except (build.BuildError, LocalCloudError, BackendError, TemplateError, DemoDataError) as err:
         raise SystemExit(f"up: {err}") from None
 
 

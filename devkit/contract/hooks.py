@@ -19,7 +19,7 @@ from typing import Any
 import schemathesis
 
 from devkit.contract.accounts import Account, login
-from devkit.targets.safety import tagged_email
+from devkit.targets.safety import TEST_PASSWORD, tagged_email
 
 AUTH_PATHS = frozenset(
     {
@@ -74,7 +74,131 @@ def _positive(case: Any) -> bool:
 
 @schemathesis.hook
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    if _positive(case):
+        apply_rules(case.operation.schema.raw_schema, case)
     body = case.body
     email = body.get("email") if isinstance(body, dict) else None
     if case.operation.path == "/register" and isinstance(email, str) and _positive(case):
         body["email"] = tagged_email(settings()["tag"])
+
+
+# Rules the document cannot state in JSON Schema: its `x-rules` extension names them (see the services'
+# `platform::schema`), and positive cases are brought within them here, so schema-valid data is valid data.
+MAX_SAFE_INTEGER = 2**53 - 1
+RULES = "x-rules"
+
+
+def deref(root: dict[str, Any], node: Any) -> Any:
+    """`node` with `$ref`s to `#/components/...` followed."""
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
+        target: Any = root
+        for part in node["$ref"][2:].split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def body_rules(root: dict[str, Any], operation: dict[str, Any]) -> dict[str, tuple[list[str], dict[str, Any]]]:
+    """Property name → (rule names, property schema) of the operation's JSON request body."""
+    content = deref(root, operation.get("requestBody", {})).get("content", {})
+    schema = deref(root, content.get("application/json", {}).get("schema", {}))
+    for option in schema.get("oneOf", schema.get("anyOf", [])):  # Option<Body>: the non-null branch
+        if deref(root, option).get("type") == "object":
+            schema = deref(root, option)
+    found = {}
+    for name, prop in schema.get("properties", {}).items():
+        prop = deref(root, prop)
+        found[name] = (list(prop.get(RULES, [])), prop)
+    return found
+
+
+def all_rules(root: dict[str, Any], node: Any, seen: frozenset[str] = frozenset()) -> set[str]:
+    """Every rule named anywhere in a schema (nested objects and array items included)."""
+    if isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        if node["$ref"] in seen:
+            return set()
+        return all_rules(root, deref(root, node), seen | {node["$ref"]})
+    if isinstance(node, dict):
+        found = set(node.get(RULES, []))
+        for value in node.values():
+            found |= all_rules(root, value, seen)
+        return found
+    if isinstance(node, list):
+        return set().union(*(all_rules(root, v, seen) for v in node)) if node else set()
+    return set()
+
+
+def query_rules(root: dict[str, Any], operation: dict[str, Any]) -> dict[str, list[str]]:
+    """Query parameter name → rule names."""
+    found = {}
+    for parameter in operation.get("parameters", []):
+        parameter = deref(root, parameter)
+        rules = list(parameter.get(RULES, [])) + list(deref(root, parameter.get("schema", {})).get(RULES, []))
+        if parameter.get("in") == "query" and rules:
+            found[parameter["name"]] = rules
+    return found
+
+
+def _header(case: Any, name: str) -> str | None:
+    for key, value in (case.headers or {}).items():
+        if key.lower() == name.lower():
+            return str(value)
+    return None
+
+
+def _minor_units(root: dict[str, Any], operation: dict[str, Any], code: Any) -> int | None:
+    """ISO 4217 minor units of `code`, from the `x-minor-units` extension of the operation's code schema."""
+    schemas = [deref(root, deref(root, p).get("schema", {})) for p in operation.get("parameters", [])]
+    schemas += [prop for _, prop in body_rules(root, operation).values()]
+    for schema in schemas:
+        table = schema.get("x-minor-units")
+        if isinstance(table, dict) and isinstance(code, str) and code.upper() in table:
+            return int(table[code.upper()])
+    return None
+
+
+def _fit_totals(body: dict[str, Any]) -> None:
+    lines = [line for line in body.get("lines", []) if isinstance(line, dict)]
+    if not lines:
+        return
+    share = MAX_SAFE_INTEGER // (2 * len(lines))  # tax adds at most 100 %: each line stays under its share
+    for line in lines:
+        quantity, price = line.get("quantity"), line.get("unit_price")
+        if isinstance(quantity, int) and isinstance(price, int) and quantity > 0 and quantity * price > share:
+            line["unit_price"] = share // quantity
+
+
+def _truncate_utf8(value: str, limit: int) -> str:
+    while len(value.encode()) > limit:
+        value = value[: len(value) - max(1, (len(value.encode()) - limit) // 4)]
+    return value
+
+
+def apply_rules(root: dict[str, Any], case: Any) -> None:
+    """Brings a positive case within the rules its operation's `x-rules` name."""
+    operation = case.operation.definition.raw
+    for name, rules in query_rules(root, operation).items():
+        if "signed-token" in rules and isinstance(case.query, dict):
+            case.query.pop(name, None)  # only a token the listing returned is valid; the links pass those
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    if "totals-at-most-2^53-1" in all_rules(root, operation.get("requestBody", {})):
+        _fit_totals(body)
+    for name, (rules, _schema) in body_rules(root, operation).items():
+        for rule in rules:
+            if rule == "password-policy" and name in body:
+                body[name] = TEST_PASSWORD
+            elif rule == "version-or-if-match" and body.get(name) is None and _header(case, "If-Match") is None:
+                body[name] = 1  # a stale version is a 409, which is an answer to valid data
+            elif rule == "iso-4217-minor-units":
+                code = body.get("code", (case.path_parameters or {}).get("code"))
+                units = _minor_units(root, operation, code)
+                if units is not None:
+                    body[name] = units
+            elif rule == "command-id-equals-idempotency-key":
+                key = _header(case, "Idempotency-Key")
+                if key is not None and body.get(name) is not None:
+                    body[name] = key
+            elif rule.startswith("max-utf8-bytes:") and isinstance(body.get(name), str):
+                body[name] = _truncate_utf8(body[name], int(rule.split(":", 1)[1]))

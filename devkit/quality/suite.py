@@ -77,7 +77,7 @@ def contract_smoke() -> str:
     from devkit.targets.endpoints import local_cloud
 
     codes = {}
-    with local_cloud() as where:
+    with local_cloud(demo_data=True) as where:
         for topology in ("lith", "fat"):
             codes[topology] = runner.run_against(where, runner.ContractOptions(topology=topology, examples=5, seed=8))
     if any(codes.values()):

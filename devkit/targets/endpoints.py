@@ -44,12 +44,16 @@ class Endpoints:
 
 
 @contextmanager
-def local_cloud(*, build: bool = True, backend: str = "moto", profile: str = "ci") -> Iterator[Endpoints]:
-    """A private local cloud (loopback, random ports; moto or dynamodb-local) for the duration of the block."""
+def local_cloud(
+    *, build: bool = True, backend: str = "moto", profile: str = "ci", demo_data: bool = False
+) -> Iterator[Endpoints]:
+    """A private local cloud (loopback, random ports; moto or dynamodb-local) for the duration of the block;
+    `demo_data`: with the demo currencies (devkit.demo), as `./inv up` starts."""
     with tempfile.TemporaryDirectory(prefix="contract-cloud-") as tmp:
         state_dir = Path(tmp)
         cmd = [sys.executable, "-m", "devkit.stack", "--port", "0", "--state-dir", str(state_dir), "--quiet"]
         cmd += ["--backend", backend, "--profile", profile] + ([] if build else ["--no-build"])
+        cmd += ["--demo-data"] if demo_data else []
         try:
             with started(cmd, state_dir, deadline_s=START_DEADLINE_S) as (_, control):
                 urls = control["urls"]
@@ -88,7 +92,7 @@ def endpoints(choice: TargetChoice, *, fat_url: str = "") -> Iterator[Endpoints]
         base = base_url.rstrip("/")
         yield Endpoints(base, (auth_url or base).rstrip("/"), (fat_url or base).rstrip("/"), None, base)
         return
-    with local_cloud(backend=choice.backend) as local:
+    with local_cloud(backend=choice.backend, demo_data=choice.demo_data) as local:
         yield local
 
 
@@ -101,6 +105,7 @@ class TargetChoice:
     stage: str = ""
     i_know: bool = False
     backend: str = "moto"  # of the private local cloud
+    demo_data: bool = False  # the private local cloud starts with the demo currencies
 
 
 def run_on_target(

@@ -16,6 +16,7 @@ from devkit.tasks import calls, compiled, exits
         "stage": "with --backend aws: the deployed stage whose tables and queues to use",
         "no_build": "do not build; run the bootstraps already built",
         "watch": "rebuild on source changes and hot-swap the changed functions",
+        "no_demo_data": "do not seed the demo currencies (USD, EUR, GBP, CHF, JPY, KWD with rates)",
     }
 )
 @exits()
@@ -28,13 +29,16 @@ def up(
     stage: str = "",
     no_build: bool = False,
     watch: bool = False,
+    no_demo_data: bool = False,
 ) -> None:
-    """Build (if stale) and run the whole stack locally from infra/template.yaml; prints URLs and routes."""
+    """Build (if stale) and run the whole stack locally from infra/template.yaml; prints URLs and routes. Seeds a
+    few currencies with rates (idempotently; not with --backend aws) unless --no-demo-data."""
     from devkit import control
 
     args = ["--backend", backend, "--port", str(port), "--profile", "release" if release else "ci"]
     args += ["--stage", stage] if stage else []
     args += ["--no-build"] if no_build else []
+    args += [] if no_demo_data or backend == "aws" else ["--demo-data"]
     control.start(args + (["--watch"] if watch else []))
 
 

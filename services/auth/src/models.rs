@@ -10,12 +10,52 @@ use crate::domain::User;
 #[schema(example = json!({"email": "ada@example.com", "password": "correct horse battery staple"}))]
 pub struct RegisterRequest {
     /// Trimmed and lowercased before use; at most 254 characters.
-    #[schema(example = "ada@example.com", max_length = 254)]
+    #[schema(schema_with = openapi_rules::email)]
     pub email: String,
     /// 12–128 characters; not one repeated character, not a simple sequence, not a common password,
     /// not the email.
-    #[schema(example = "correct horse battery staple", min_length = 12, max_length = 128, format = Password)]
+    #[schema(schema_with = openapi_rules::password)]
     pub password: String,
+}
+
+/// The rules of the registration fields, as schemas (see `platform::schema`).
+mod openapi_rules {
+    use platform::schema::{CONTROL_CLASS, END, RULE_PASSWORD, Text};
+    use utoipa::openapi::schema::Object;
+
+    /// `local@domain`: the local part 1–64 of letters, digits and `!#$%&'*+/=?^_`{|}~-` in dot-separated
+    /// atoms; at least two domain labels of letters, digits and inner hyphens, 1–63 each. (The service also
+    /// takes non-ASCII letters and digits; the document states the ASCII subset.)
+    pub fn email() -> Object {
+        let atom = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
+        let label = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+        Text {
+            max: Some(254),
+            pattern: Some(format!(
+                "^(?=[^@]{{1,64}}@){atom}(?:\\.{atom})*@(?:{label}\\.)+{label}{END}"
+            )),
+            description: "An email address (`local@domain`, at most 254 characters, the local part at most 64); \
+                          lowercased before use",
+            example: Some("ada@example.com"),
+            ..Text::default()
+        }
+        .build()
+    }
+
+    pub fn password() -> Object {
+        Text {
+            min: Some(crate::domain::password::MIN_CHARS),
+            max: Some(crate::domain::password::MAX_CHARS),
+            pattern: Some(format!("^(?!([\\s\\S])\\1*{END})[^{CONTROL_CLASS}]*{END}")),
+            description: "12–128 characters, no control characters, not one repeated character; also (the \
+                          `x-rules` extension): not a straight run (`abcdefghijkl`), not a well-known password, \
+                          and not containing the email address or its local part",
+            example: Some("correct horse battery staple"),
+            rules: vec![RULE_PASSWORD.to_owned()],
+            ..Text::default()
+        }
+        .build()
+    }
 }
 
 /// `POST /login` body.

@@ -46,14 +46,19 @@ impl InvoiceStatus {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"description": "Consulting (hours)", "quantity": 3, "unit_price": 12500, "tax_rate_bps": 1900}))]
 pub struct NewLine {
-    /// 1–500 characters.
+    /// 1–500 characters, not blank.
+    #[schema(schema_with = openapi_rules::description)]
     pub description: String,
     /// 1 to 1 000 000 000.
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     pub quantity: i64,
-    /// Price of one unit, in minor units (≥ 0).
+    /// Price of one unit, in minor units (0 to 2^53 − 1); `quantity × unit_price` plus tax must stay at
+    /// most 2^53 − 1 too (422 `overflow`).
+    #[schema(schema_with = openapi_rules::unit_price)]
     pub unit_price: i64,
     /// Tax rate in basis points (1900 = 19 %), 0–10 000.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 10_000)]
     pub tax_rate_bps: i64,
 }
 
@@ -62,8 +67,10 @@ pub struct NewLine {
 #[schema(example = json!({"currency": "EUR", "lines": [{"description": "Consulting (hours)", "quantity": 3, "unit_price": 12500, "tax_rate_bps": 1900}]}))]
 pub struct NewInvoice {
     /// ISO 4217 code, upper case.
+    #[schema(schema_with = openapi_rules::currency)]
     pub currency: String,
-    /// 1–100 lines.
+    /// 1–100 lines; the invoice's totals must stay at most 2^53 − 1 (422 `overflow`).
+    #[schema(min_items = 1, max_items = 100)]
     pub lines: Vec<NewLine>,
 }
 
@@ -114,12 +121,51 @@ pub struct Invoice {
 #[schema(example = json!({"invoice_id": "0193f1a2-7c4e-7a10-9b1d-2f1e0c3d4b5a", "amount": 10000, "currency": "EUR"}))]
 pub struct NewPayment {
     pub invoice_id: String,
-    /// Minor units of `currency`, > 0.
+    /// Minor units of `currency`, 1 to 2^53 − 1.
+    #[schema(minimum = 1, maximum = 9_007_199_254_740_991_i64)]
     pub amount: i64,
     /// ISO 4217; when it differs from the invoice's, the amount is converted through the currency
     /// read model and rounded down to the invoice currency's minor unit (a payment worth less than one
     /// minor unit is refused).
+    #[schema(schema_with = openapi_rules::currency)]
     pub currency: String,
+}
+
+/// The rules of billing's request fields, as schemas (see `platform::schema`).
+mod openapi_rules {
+    use platform::schema::{RULE_TOTALS_FIT, with_rules};
+    use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
+    use utoipa::openapi::{KnownFormat, SchemaFormat};
+
+    pub fn currency() -> Object {
+        platform::schema::currency_code(
+            ::money::CurrencyCode::all().map(|c| (c.as_str(), c.minor_units())),
+            "An active ISO 4217 code, upper case",
+        )
+    }
+
+    pub fn description() -> Object {
+        platform::schema::visible_text(
+            1,
+            super::DESCRIPTION_MAX_CHARS,
+            true,
+            false,
+            "1–500 characters, not blank, no bidirectional-control or zero-width characters",
+        )
+    }
+
+    pub fn unit_price() -> Object {
+        let builder = ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::Integer))
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(0))
+            .maximum(Some(super::MAX_AMOUNT))
+            .description(Some(
+                "Price of one unit, in minor units (0 to 2^53 − 1); each line's `quantity × unit_price` plus \
+                 tax, and the invoice's totals, must stay at most 2^53 − 1 (422 `overflow`)",
+            ));
+        with_rules(builder, &[RULE_TOTALS_FIT.to_owned()]).build()
+    }
 }
 
 /// How a payment in another currency was converted.

@@ -60,21 +60,26 @@ pub struct Comment {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"title": "Hello, Lambda", "body": "Rust on AWS Lambda starts in milliseconds."}))]
 pub struct NewPost {
-    /// 1–200 characters, not blank.
+    /// 1–200 characters, not blank, no control characters.
+    #[schema(schema_with = openapi_rules::title)]
     pub title: String,
     /// At most 64 KiB of UTF-8.
+    #[schema(schema_with = openapi_rules::body)]
     pub body: String,
 }
 
 /// `PUT /posts/{id}` body: the full new content, plus the version being replaced unless `If-Match`
-/// carries it.
+/// carries it (one of the two is required: 428 without either; the `x-rules` extension names the rule).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"title": "Hello again", "body": "Edited.", "version": 1}))]
 pub struct UpdatePost {
+    #[schema(schema_with = openapi_rules::title)]
     pub title: String,
+    #[schema(schema_with = openapi_rules::body)]
     pub body: String,
     /// The version this edit is based on (alternative to `If-Match`); mismatch → 409.
     #[serde(default)]
+    #[schema(schema_with = openapi_rules::version)]
     pub version: Option<u64>,
 }
 
@@ -83,7 +88,63 @@ pub struct UpdatePost {
 #[schema(example = json!({"body": "Nice post!"}))]
 pub struct NewComment {
     /// 1–4000 characters, not blank.
+    #[schema(schema_with = openapi_rules::comment)]
     pub body: String,
+}
+
+/// The rules of the blog's text fields, as schemas (see `platform::schema`).
+mod openapi_rules {
+    use platform::schema::RULE_VERSION_OR_IF_MATCH;
+    use platform::schema::{REFUSED_CLASS, Text, rule_max_utf8_bytes, text_pattern};
+    use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
+    use utoipa::openapi::{KnownFormat, SchemaFormat};
+
+    pub fn title() -> Object {
+        platform::schema::visible_text(
+            1,
+            super::TITLE_MAX_CHARS,
+            true,
+            true,
+            "1–200 characters, not blank, no control characters, no bidirectional-control or zero-width \
+             characters (U+200B–U+200F, U+202A–U+202E, U+2066–U+2069)",
+        )
+    }
+
+    pub fn body() -> Object {
+        Text {
+            max: Some(super::BODY_MAX_BYTES),
+            pattern: Some(text_pattern(&format!("\\x00{REFUSED_CLASS}"), false)),
+            description: "At most 64 KiB of UTF-8 (bytes; 413 beyond), no NUL, no bidirectional-control or \
+                          zero-width characters",
+            rules: vec![rule_max_utf8_bytes(super::BODY_MAX_BYTES)],
+            ..Text::default()
+        }
+        .build()
+    }
+
+    pub fn version() -> Object {
+        let builder = ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(1))
+            .maximum(Some(platform::schema::MAX_SAFE_INTEGER))
+            .description(Some(
+                "The version this edit is based on (alternative to `If-Match`); mismatch → 409. One of \
+                 `version` and `If-Match` is required (428 without either).",
+            ));
+        platform::schema::with_rules(builder, &[RULE_VERSION_OR_IF_MATCH.to_owned()]).build()
+    }
+
+    pub fn comment() -> Object {
+        Text {
+            min: Some(1),
+            max: Some(super::COMMENT_MAX_CHARS),
+            pattern: Some(text_pattern(&format!("\\x00{REFUSED_CLASS}"), true)),
+            description: "1–4000 characters, not blank, no NUL, no bidirectional-control or zero-width characters",
+            ..Text::default()
+        }
+        .build()
+    }
 }
 
 /// Checks title and body; 413 for an oversized body, else 422 listing every violation.

@@ -27,17 +27,20 @@ pub const COMMAND_ID_MAX_CHARS: usize = 128;
 #[schema(example = json!({"code": "EUR", "name": "Euro", "minor_units": 2, "rate_to_base": "1.0825"}))]
 pub struct NewCurrency {
     /// ISO 4217 alphabetic code (case-insensitive; stored upper case).
+    #[schema(schema_with = openapi_rules::code)]
     pub code: String,
     /// Display name, 1–64 characters.
+    #[schema(schema_with = openapi_rules::name)]
     pub name: String,
     /// Minor-unit digits; must equal ISO 4217's (2 for EUR, 0 for JPY, 3 for KWD).
-    #[schema(minimum = 0, maximum = 4)]
+    #[schema(schema_with = openapi_rules::minor_units)]
     pub minor_units: i64,
     /// Value of one unit in the base currency, as a decimal **string** (see `CurrencyBody`).
-    #[schema(value_type = String, example = "1.0825")]
+    #[schema(schema_with = openapi_rules::rate)]
     pub rate_to_base: serde_json::Value,
     /// Client-chosen command id (or send `Idempotency-Key`).
     #[serde(default)]
+    #[schema(schema_with = openapi_rules::command_id)]
     pub command_id: Option<String>,
 }
 
@@ -62,17 +65,19 @@ impl NewCurrency {
 #[schema(example = json!({"name": "Euro", "minor_units": 2, "rate_to_base": "1.0831", "command_id": "eur-rate-2026-11-24"}))]
 pub struct CurrencyBody {
     /// Display name, 1–64 characters.
+    #[schema(schema_with = openapi_rules::name)]
     pub name: String,
     /// Minor-unit digits; must equal ISO 4217's (2 for EUR, 0 for JPY, 3 for KWD).
-    #[schema(minimum = 0, maximum = 4)]
+    #[schema(schema_with = openapi_rules::minor_units)]
     pub minor_units: i64,
     /// Value of one unit in the base currency, as a decimal **string**: up to 10 integer and 12
     /// fraction digits, greater than zero.
-    #[schema(value_type = String, example = "1.0825")]
+    #[schema(schema_with = openapi_rules::rate)]
     pub rate_to_base: serde_json::Value,
     /// Client-chosen command id (or send `Idempotency-Key`): retries with the same id and body get
     /// the same 202; the same id with another body is refused (422).
     #[serde(default)]
+    #[schema(schema_with = openapi_rules::command_id)]
     pub command_id: Option<String>,
 }
 
@@ -81,7 +86,98 @@ pub struct CurrencyBody {
 #[serde(deny_unknown_fields)]
 pub struct DeleteBody {
     #[serde(default)]
+    #[schema(schema_with = openapi_rules::command_id)]
     pub command_id: Option<String>,
+}
+
+/// A path or body currency code in the document: an active ISO 4217 code (the service also takes lower case).
+pub struct CodeDoc;
+
+impl utoipa::PartialSchema for CodeDoc {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        platform::schema::schema(openapi_rules::code())
+    }
+}
+
+impl ToSchema for CodeDoc {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "CurrencyCode".into()
+    }
+}
+
+/// The rules of the write API's fields, as schemas (see `platform::schema`).
+pub(crate) mod openapi_rules {
+    use platform::schema::{
+        CONTROL_CLASS, END, RULE_COMMAND_ID_MATCHES_KEY, RULE_ISO_MINOR_UNITS, Text, with_rules,
+    };
+    use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
+
+    /// A command id: 1–128 of `A–Z a–z 0–9 - _ . :`.
+    pub const COMMAND_ID_PATTERN: &str = "^[A-Za-z0-9_.:-]+(?![\\s\\S])";
+
+    pub fn code() -> Object {
+        platform::schema::currency_code(
+            money::CurrencyCode::all().map(|c| (c.as_str(), c.minor_units())),
+            "An active ISO 4217 code (the service also takes it in lower case)",
+        )
+    }
+
+    pub fn name() -> Object {
+        Text {
+            min: Some(1),
+            max: Some(money::record::NAME_MAX_CHARS),
+            pattern: Some(format!(
+                "^(?!\\s)(?![\\s\\S]*\\s{END})[^{CONTROL_CLASS}{}]+{END}",
+                platform::schema::REFUSED_CLASS
+            )),
+            description: "Display name, 1–64 characters, no leading or trailing whitespace, no control, \
+                          bidirectional-control or zero-width characters",
+            example: Some("Euro"),
+            ..Text::default()
+        }
+        .build()
+    }
+
+    pub fn minor_units() -> Object {
+        let builder = ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::Integer))
+            .minimum(Some(0))
+            .maximum(Some(4))
+            .description(Some(
+                "Minor-unit digits; must equal ISO 4217's for the code (2 for EUR, 0 for JPY, 3 for KWD: the \
+                 code schema's `x-minor-units`)",
+            ));
+        with_rules(builder, &[RULE_ISO_MINOR_UNITS.to_owned()]).build()
+    }
+
+    pub fn rate() -> Object {
+        Text {
+            min: Some(1),
+            pattern: Some(format!(
+                "^(?!0*(?:\\.0*)?{END})0*[0-9]{{1,10}}(?:\\.[0-9]{{1,12}})?{END}"
+            )),
+            description: "Value of one unit in the base currency, as a decimal string: digits, an optional \
+                          fraction; at most 10 significant integer and 12 fraction digits; greater than zero",
+            example: Some("1.0825"),
+            ..Text::default()
+        }
+        .build()
+    }
+
+    pub fn command_id() -> Object {
+        Text {
+            min: Some(1),
+            max: Some(super::COMMAND_ID_MAX_CHARS),
+            pattern: Some(COMMAND_ID_PATTERN.to_owned()),
+            description: "Client-chosen command id (or send `Idempotency-Key`; when both are sent they must be \
+                          equal): 1–128 of `A–Z a–z 0–9 - _ . :`. Retries with the same id and body get the same \
+                          202; the same id with another body is refused (422).",
+            rules: vec![RULE_COMMAND_ID_MATCHES_KEY.to_owned()],
+            nullable: true,
+            ..Text::default()
+        }
+        .build()
+    }
 }
 
 /// What a command asks for.

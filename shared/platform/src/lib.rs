@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod problem;
 pub mod redact;
+pub mod schema;
 pub mod store;
 pub mod telemetry;
 pub mod text;

@@ -56,7 +56,7 @@ pub struct PaymentPage {
 /// has been paid since.
 #[utoipa::path(
     post, path = "/payments", tag = "billing",
-    params(("Idempotency-Key" = String, Header, description = "Client-chosen key, 1–255 visible ASCII characters; retries reuse it")),
+    params(("Idempotency-Key" = String, Header, description = "Client-chosen key, 1–255 visible ASCII characters (`!`–`~`); retries reuse it", min_length = 1, max_length = 255, pattern = "^[!-~]+(?![\\s\\S])")),
     request_body = NewPayment,
     security(("bearer" = [])),
     responses(

@@ -33,7 +33,8 @@ pub struct ListCommentsQuery {
     /// Page size, 1–100 (default 20).
     #[param(value_type = Option<u16>, minimum = 1, maximum = 100, example = 20)]
     pub limit: Option<String>,
-    /// The `next_token` of the previous page (opaque).
+    /// The `next_token` of the previous page (opaque, signed: only a token this listing returned is valid).
+    #[param(schema_with = platform::schema::next_token)]
     pub next_token: Option<String>,
 }
 

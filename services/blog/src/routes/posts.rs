@@ -35,7 +35,8 @@ pub struct ListPostsQuery {
     /// Page size, 1–100 (default 20).
     #[param(value_type = Option<u16>, minimum = 1, maximum = 100, example = 20)]
     pub limit: Option<String>,
-    /// The `next_token` of the previous page (opaque).
+    /// The `next_token` of the previous page (opaque, signed: only a token this listing returned is valid).
+    #[param(schema_with = platform::schema::next_token)]
     pub next_token: Option<String>,
 }
 
@@ -200,7 +201,7 @@ pub async fn get_post(
     put, path = "/posts/{id}", tag = "blog",
     params(
         ("id" = String, Path, description = "Post id (UUID)"),
-        ("If-Match" = Option<String>, Header, description = "ETag of the version being replaced, e.g. `\"3\"`"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "ETag of the version being replaced, e.g. `\"3\"`, or `*`; without it the body's `version` is required (428 without either)", pattern = "^(\\*|\"[1-9][0-9]{0,15}\")(?![\\s\\S])"),
     ),
     request_body = UpdatePost,
     security(("bearer" = [])),

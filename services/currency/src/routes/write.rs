@@ -183,7 +183,7 @@ fn upsert_intent(
 #[utoipa::path(
     post, path = "/currencies", tag = "currency",
     request_body = NewCurrency,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Command id (1-128 of A-Z a-z 0-9 - _ . :); same key + same body → same 202")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Command id (1-128 of A-Z a-z 0-9 - _ . :); same key + same body → same 202", min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9_.:-]+(?![\\s\\S])")),
     security(("bearer" = [])),
     responses(
         (status = 202, description = "Accepted and queued; poll `Location`.", body = CommandView,
@@ -220,8 +220,8 @@ pub async fn create_currency(
     put, path = "/currencies/{code}", tag = "currency",
     request_body = CurrencyBody,
     params(
-        ("code" = String, Path, description = "ISO 4217 code", example = "EUR"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Command id; same key + same body → same 202"),
+        ("code" = inline(crate::domain::CodeDoc), Path, description = "ISO 4217 code", example = "EUR"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Command id; same key + same body → same 202", min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9_.:-]+(?![\\s\\S])"),
     ),
     security(("bearer" = [])),
     responses(
@@ -258,8 +258,8 @@ pub async fn replace_currency(
     delete, path = "/currencies/{code}", tag = "currency",
     request_body(content = Option<DeleteBody>, description = "Optional: `{\"command_id\": …}`"),
     params(
-        ("code" = String, Path, description = "ISO 4217 code", example = "EUR"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Command id; same key + same request → same 202"),
+        ("code" = inline(crate::domain::CodeDoc), Path, description = "ISO 4217 code", example = "EUR"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Command id; same key + same request → same 202", min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9_.:-]+(?![\\s\\S])"),
     ),
     security(("bearer" = [])),
     responses(
