@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
+import requests
 import schemathesis
 
 from devkit.contract.accounts import Account, login
@@ -76,6 +79,10 @@ def _positive(case: Any) -> bool:
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     if _positive(case):
         apply_rules(case.operation.schema.raw_schema, case)
+        sent = kwargs.get("headers") or {}
+        fit_conversion(case.operation.schema.raw_schema, case, sent)
+        fit_payment(case.operation.schema.raw_schema, case, sent)
+        fit_version(case.operation.schema.raw_schema, case, sent)
     body = case.body
     email = body.get("email") if isinstance(body, dict) else None
     if case.operation.path == "/register" and isinstance(email, str) and _positive(case):
@@ -128,15 +135,21 @@ def all_rules(root: dict[str, Any], node: Any, seen: frozenset[str] = frozenset(
     return set()
 
 
-def query_rules(root: dict[str, Any], operation: dict[str, Any]) -> dict[str, list[str]]:
-    """Query parameter name → rule names."""
+def parameter_rules(root: dict[str, Any], operation: dict[str, Any], where: str) -> dict[str, list[str]]:
+    """Name → rule names of the operation's parameters in `where` (query, header, …), named on the parameter
+    or on its schema."""
     found = {}
     for parameter in operation.get("parameters", []):
         parameter = deref(root, parameter)
         rules = list(parameter.get(RULES, [])) + list(deref(root, parameter.get("schema", {})).get(RULES, []))
-        if parameter.get("in") == "query" and rules:
+        if parameter.get("in") == where and rules:
             found[parameter["name"]] = rules
     return found
+
+
+def query_rules(root: dict[str, Any], operation: dict[str, Any]) -> dict[str, list[str]]:
+    """Query parameter name → rule names."""
+    return parameter_rules(root, operation, "query")
 
 
 def _header(case: Any, name: str) -> str | None:
@@ -144,6 +157,16 @@ def _header(case: Any, name: str) -> str | None:
         if key.lower() == name.lower():
             return str(value)
     return None
+
+
+def _set_header(case: Any, name: str, value: str) -> None:
+    headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != name.lower()}
+    case.headers = {**headers, name: value}
+
+
+def fresh_key() -> str:
+    """A key no earlier request used (fits every key pattern of the document: hex digits)."""
+    return uuid.uuid4().hex
 
 
 def _minor_units(root: dict[str, Any], operation: dict[str, Any], code: Any) -> int | None:
@@ -163,9 +186,20 @@ def _fit_totals(body: dict[str, Any]) -> None:
         return
     share = MAX_SAFE_INTEGER // (2 * len(lines))  # tax adds at most 100 %: each line stays under its share
     for line in lines:
-        quantity, price = line.get("quantity"), line.get("unit_price")
-        if isinstance(quantity, int) and isinstance(price, int) and quantity > 0 and quantity * price > share:
-            line["unit_price"] = share // quantity
+        quantity, price = _integer(line.get("quantity")), _integer(line.get("unit_price"))
+        if quantity is not None and price is not None and quantity > 0 and quantity * price > share:
+            line["quantity"], line["unit_price"] = quantity, share // quantity
+
+
+def _integer(value: Any) -> int | None:
+    """An integer, also when spelled as a float with an integral value (`6951.0`), as JSON Schema counts it."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
 
 
 def _truncate_utf8(value: str, limit: int) -> str:
@@ -180,6 +214,9 @@ def apply_rules(root: dict[str, Any], case: Any) -> None:
     for name, rules in query_rules(root, operation).items():
         if "signed-token" in rules and isinstance(case.query, dict):
             case.query.pop(name, None)  # only a token the listing returned is valid; the links pass those
+    for name, rules in parameter_rules(root, operation, "header").items():
+        if "one-request-per-key" in rules and _header(case, name) is not None:
+            _set_header(case, name, fresh_key())  # a new request: a key an earlier case used would be a 422
     body = case.body
     if not isinstance(body, dict):
         return
@@ -196,9 +233,107 @@ def apply_rules(root: dict[str, Any], case: Any) -> None:
                 units = _minor_units(root, operation, code)
                 if units is not None:
                     body[name] = units
+            elif rule == "one-request-per-key" and body.get(name) is not None:
+                body[name] = _header(case, "Idempotency-Key") or fresh_key()
             elif rule == "command-id-equals-idempotency-key":
                 key = _header(case, "Idempotency-Key")
                 if key is not None and body.get(name) is not None:
                     body[name] = key
             elif rule.startswith("max-utf8-bytes:") and isinstance(body.get(name), str):
                 body[name] = _truncate_utf8(body[name], int(rule.split(":", 1)[1]))
+
+
+# `GET /convert`: the result must fit in 64-bit minor units, which depends on the stored rates. A positive case's
+# amount is capped (with a factor of two to spare) using the rates the read API answers at that moment.
+INT64_MAX = 2**63 - 1
+RULE_CONVERTED_FITS = "converted-amount-fits-int64"
+
+
+def conversion_factor(source: dict[str, Any], target: dict[str, Any]) -> Decimal:
+    """Minor units of `target` per minor unit of `source`, from two currency views."""
+    major = Decimal(str(source["rate_to_base"])) / Decimal(str(target["rate_to_base"]))
+    return major * Decimal(10) ** (int(target["minor_units"]) - int(source["minor_units"]))
+
+
+def largest_fitting_amount(factor: Decimal) -> int:
+    return int(Decimal(INT64_MAX) / (2 * max(factor, Decimal(1))))
+
+
+def _authorization(case: Any, sent_headers: dict[str, Any]) -> dict[str, str]:
+    sent = {k.lower(): str(v) for k, v in sent_headers.items()}
+    return {"Authorization": sent.get("authorization") or _header(case, "Authorization") or ""}
+
+
+def _read(path: str, headers: dict[str, str]) -> requests.Response:
+    return requests.get(f"{settings()['api']}{path}", headers=headers, timeout=10)
+
+
+def _currency(code: Any, headers: dict[str, str]) -> dict[str, Any] | None:
+    if not isinstance(code, str) or not code.isascii() or not code.isalpha():
+        return None
+    response = _read(f"/currencies/{code.upper()}", headers)
+    return response.json() if response.status_code == 200 else None
+
+
+def fit_conversion(root: dict[str, Any], case: Any, sent_headers: dict[str, Any]) -> None:
+    operation = case.operation.definition.raw
+    fits = [name for name, rules in query_rules(root, operation).items() if RULE_CONVERTED_FITS in rules]
+    query = case.query if isinstance(case.query, dict) else {}
+    for name in fits:
+        amount = query.get(name)
+        if not isinstance(amount, int):
+            continue
+        auth = _authorization(case, sent_headers)
+        source, target = _currency(query.get("from"), auth), _currency(query.get("to"), auth)
+        if source and target:
+            query[name] = min(amount, largest_fitting_amount(conversion_factor(source, target)))
+
+
+# `POST /payments`: a payment settles at most what its invoice still owes. A positive case that names an open
+# invoice of the caller pays it in the invoice's currency, at most the amount due.
+RULE_WITHIN_AMOUNT_DUE = "within-the-amount-due"
+
+
+def pay_within(body: dict[str, Any], invoice: dict[str, Any]) -> None:
+    """`body` brought within what `invoice` (as `GET /invoices/{id}` answers it) still owes."""
+    due = invoice.get("amount_due")
+    if not isinstance(due, int) or due < 1:
+        return  # paid: no payment is valid (a 409, which is an answer to valid data)
+    amount = _integer(body.get("amount"))
+    body["currency"] = invoice.get("currency", body.get("currency"))
+    body["amount"] = min(max(amount if amount is not None else due, 1), due)
+
+
+def fit_payment(root: dict[str, Any], case: Any, sent_headers: dict[str, Any]) -> None:
+    body = case.body
+    if not isinstance(body, dict) or not isinstance(body.get("invoice_id"), str):
+        return
+    rules = body_rules(root, case.operation.definition.raw)
+    if not any(RULE_WITHIN_AMOUNT_DUE in named for named, _ in rules.values()):
+        return
+    invoice_id = body["invoice_id"]
+    if not invoice_id or "/" in invoice_id or not invoice_id.isascii():
+        return
+    response = _read(f"/invoices/{invoice_id}", _authorization(case, sent_headers))
+    if response.status_code == 200:
+        pay_within(body, response.json())
+
+
+# `PUT /posts/{id}`: `If-Match` (or the body's `version`) must name the current version. A positive case that
+# names a post of the caller gets its current ETag (a stale one is a 412/409: an answer to a changed post).
+def fit_version(root: dict[str, Any], case: Any, sent_headers: dict[str, Any]) -> None:
+    operation = case.operation.definition.raw
+    rules = body_rules(root, operation)
+    if not any("version-or-if-match" in named for named, _ in rules.values()):
+        return
+    post_id = (case.path_parameters or {}).get("id")
+    if not isinstance(post_id, str) or "/" in post_id or not post_id.isascii():
+        return
+    response = _read(case.operation.path.replace("{id}", post_id), _authorization(case, sent_headers))
+    etag = response.headers.get("ETag")
+    if response.status_code != 200 or not etag:
+        return
+    if _header(case, "If-Match") not in (None, "*"):
+        _set_header(case, "If-Match", etag)
+    if isinstance(case.body, dict) and case.body.get("version") is not None:
+        case.body["version"] = response.json().get("version", case.body["version"])

@@ -33,6 +33,8 @@ EXCLUDED_CHECKS = ("unsupported_method",)
 # (schemathesis keeps only the last of repeated --exclude-path-regex options, hence one pattern per leg.)
 IDENTITY_PATHS = "^/(register|login|logout|me|\\.well-known/.*|health/auth)$"
 STATELESS = "examples,coverage,fuzzing"
+# The statuses a refusal of invalid data may have (schemathesis' list plus 412 and 413; the file says why).
+CONFIG_FILE = Path(__file__).with_name("schemathesis.toml")
 NOT_ON_HTTP_API = "^/(register|login|logout|me|\\.well-known/.*|health/auth|openapi\\.json|docs|docs/\\{asset\\})$"
 
 
@@ -63,7 +65,7 @@ def schemathesis_command(
 ) -> list[str]:
     """The schemathesis CLI invocation (pure, so the flags are unit-tested)."""
     cmd = [
-        sys.executable, "-m", "schemathesis.cli", "run", str(schema),
+        sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG_FILE), "run", str(schema),
         "--url", base_url,
         "--checks", "all", "--exclude-checks", ",".join(EXCLUDED_CHECKS),
         "--mode", "all",

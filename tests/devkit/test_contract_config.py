@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from devkit.contract import links as contract_links
-from devkit.contract.run import EXCLUDED_CHECKS, ContractOptions, legs, schemathesis_command
+from devkit.contract.run import CONFIG_FILE, EXCLUDED_CHECKS, ContractOptions, legs, schemathesis_command
 from devkit.targets import TargetError
 from devkit.targets.endpoints import Endpoints
 from tests.conftest import ROOT
@@ -100,6 +100,7 @@ def test_the_command_turns_every_check_on_but_the_documented_exclusions() -> Non
     assert EXCLUDED_CHECKS == ("unsupported_method",)  # positive_data_acceptance runs: the document states the rules
     assert "--mode all" in joined and "--max-examples 7" in joined and "--seed 42" in joined
     assert "--report junit,html,ndjson" in joined
+    assert cmd[cmd.index("--config-file") + 1] == str(CONFIG_FILE) and cmd.index("--config-file") < cmd.index("run")
     assert "stateful" in cmd[cmd.index("--phases") + 1]
     assert "--seed" not in schemathesis_command(ContractOptions(), Path("s"), "http://x", Path("r"), [])
 
@@ -109,3 +110,12 @@ def test_fat_topology_needs_a_fat_api() -> None:
     assert where.base_for("lith") == ("http://api", "http://auth")
     with pytest.raises(TargetError, match="no fat API"):
         where.base_for("fat")
+
+
+def test_refusals_of_invalid_data_include_412_and_413() -> None:
+    from schemathesis.config import SchemathesisConfig
+
+    checks = SchemathesisConfig.from_path(str(CONFIG_FILE)).projects.default.checks
+    statuses = checks.negative_data_rejection.expected_statuses
+    assert {"412", "413", "400", "422"} <= set(statuses)
+    assert checks.positive_data_acceptance.expected_statuses == ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]

@@ -50,7 +50,9 @@ def test_minor_units_follow_the_code_and_the_command_id_follows_the_key() -> Non
     case = _case(
         "put", "/currencies/{code}", body=body, headers={"Idempotency-Key": "y"}, path_parameters={"code": "JPY"}
     )
-    assert _applied(case).body == {"name": "Yen", "minor_units": 0, "rate_to_base": "1", "command_id": "y"}
+    applied = _applied(case)
+    key = applied.headers["Idempotency-Key"]
+    assert applied.body == {"name": "Yen", "minor_units": 0, "rate_to_base": "1", "command_id": key}
     new = {"code": "kwd", "name": "Dinar", "minor_units": 4, "rate_to_base": "3.25"}
     assert _applied(_case("post", "/currencies", body=new)).body["minor_units"] == 3
 
@@ -64,3 +66,50 @@ def test_invoice_lines_are_scaled_so_the_totals_fit() -> None:
 def test_a_post_body_is_cut_to_its_byte_limit() -> None:
     body = _applied(_case("post", "/posts", body={"title": "t", "body": "é" * 40_000})).body
     assert len(body["body"].encode()) <= 64 * 1024
+
+
+def test_every_positive_request_gets_a_key_of_its_own_and_the_command_id_follows_it() -> None:
+    payments = [
+        _applied(_case("post", "/payments", body={"amount": 1}, headers={"Idempotency-Key": "0"})) for _ in range(2)
+    ]
+    keys = [case.headers["Idempotency-Key"] for case in payments]
+    assert len(set(keys)) == 2 and "0" not in keys
+    body = {"code": "EUR", "name": "Euro", "minor_units": 2, "rate_to_base": "1", "command_id": "0"}
+    with_key = _applied(_case("post", "/currencies", body=dict(body), headers={"Idempotency-Key": "0"}))
+    assert with_key.body["command_id"] == with_key.headers["Idempotency-Key"] != "0"
+    alone = [_applied(_case("post", "/currencies", body=dict(body))).body["command_id"] for _ in range(2)]
+    assert len(set(alone)) == 2 and "0" not in alone
+    delete = _applied(_case("delete", "/currencies/{code}", body={"command_id": None}, path_parameters={"code": "EUR"}))
+    assert delete.body == {"command_id": None}, "an absent id stays absent (the service makes one)"
+
+
+def test_a_conversion_amount_is_capped_so_the_result_fits_in_64_bits() -> None:
+    usd = {"rate_to_base": "1", "minor_units": 2}
+    jpy_worth_a_billion = {"rate_to_base": "1000000000", "minor_units": 0}
+    factor = hooks.conversion_factor(jpy_worth_a_billion, usd)
+    assert factor == 10**11
+    amount = hooks.largest_fitting_amount(factor)
+    assert 2 * amount * factor <= hooks.INT64_MAX < 2 * (amount + 1) * factor
+    assert hooks.largest_fitting_amount(hooks.conversion_factor(usd, jpy_worth_a_billion)) == hooks.INT64_MAX // 2
+    convert = document()["paths"]["/convert"]["get"]
+    assert hooks.RULE_CONVERTED_FITS in hooks.query_rules(document(), convert)["amount"]
+
+
+def test_a_payment_on_an_open_invoice_pays_at_most_its_amount_due_in_its_currency() -> None:
+    body = {"invoice_id": "i", "amount": 10**15, "currency": "AED"}
+    hooks.pay_within(body, {"amount_due": 700, "currency": "EUR", "status": "open"})
+    assert body == {"invoice_id": "i", "amount": 700, "currency": "EUR"}
+    small = {"invoice_id": "i", "amount": 0.0, "currency": "EUR"}
+    hooks.pay_within(small, {"amount_due": 700, "currency": "EUR"})
+    assert small["amount"] == 1
+    paid = {"invoice_id": "i", "amount": 5, "currency": "AED"}
+    hooks.pay_within(paid, {"amount_due": 0, "currency": "EUR", "status": "paid"})
+    assert paid == {"invoice_id": "i", "amount": 5, "currency": "AED"}, "nothing is valid for a paid invoice"
+
+
+def test_integral_floats_count_as_integers_when_totals_are_fitted() -> None:
+    line = {"description": "d", "quantity": 1061872.0, "unit_price": 9007199254740991.0}
+    body = _applied(_case("post", "/invoices", body={"currency": "EUR", "lines": [line]})).body
+    fitted = body["lines"][0]
+    assert 2 * fitted["quantity"] * fitted["unit_price"] <= hooks.MAX_SAFE_INTEGER
+    assert hooks._integer(True) is None and hooks._integer(2.5) is None and hooks._integer(3.0) == 3

@@ -122,7 +122,7 @@ pub struct Invoice {
 pub struct NewPayment {
     pub invoice_id: String,
     /// Minor units of `currency`, 1 to 2^53 − 1.
-    #[schema(minimum = 1, maximum = 9_007_199_254_740_991_i64)]
+    #[schema(schema_with = openapi_rules::payment_amount)]
     pub amount: i64,
     /// ISO 4217; when it differs from the invoice's, the amount is converted through the currency
     /// read model and rounded down to the invoice currency's minor unit (a payment worth less than one
@@ -152,6 +152,20 @@ mod openapi_rules {
             false,
             "1–500 characters, not blank, no bidirectional-control or zero-width characters",
         )
+    }
+
+    /// Rule: a payment settles at most what its invoice still owes, in a currency with a stored rate when it is
+    /// not the invoice's (422 `overpayment`, `currency_not_supported` or `amount_too_small` otherwise).
+    pub const RULE_WITHIN_AMOUNT_DUE: &str = "within-the-amount-due";
+
+    pub fn payment_amount() -> Object {
+        let builder = ObjectBuilder::from(platform::schema::integer(
+            1,
+            super::MAX_AMOUNT,
+            "Minor units of `currency`, 1 to 2^53 − 1; at most what the invoice still owes (converted when \
+             `currency` is not the invoice's)",
+        ));
+        with_rules(builder, &[RULE_WITHIN_AMOUNT_DUE.to_owned()]).build()
     }
 
     pub fn unit_price() -> Object {

@@ -1,7 +1,8 @@
 //! The billing service's one error type and its single mapping to problem+json.
 //!
 //! 422 problems carry a machine-readable `code` member (`validation`, `overflow`, `overpayment`,
-//! `invoice_paid`, `currency_not_supported`, `amount_too_small`) so clients can tell them apart.
+//! `currency_not_supported`, `amount_too_small`) so clients can tell them apart; paying an invoice that is
+//! already paid is a 409 with `code` = `invoice_paid` (the same payment was valid before).
 
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
@@ -61,7 +62,9 @@ impl ServiceError for BillingError {
             BillingError::Overflow(_) => unprocessable(detail, "overflow"),
             BillingError::Overpayment { amount_due, .. } => unprocessable(detail, "overpayment")
                 .with_extension("amount_due", (*amount_due).into()),
-            BillingError::InvoicePaid => unprocessable(detail, "invoice_paid"),
+            // The same payment was valid before the invoice was paid: a conflict with its state, not bad input.
+            BillingError::InvoicePaid => Problem::client(StatusCode::CONFLICT, detail)
+                .with_extension("code", "invoice_paid".into()),
             BillingError::CurrencyNotSupported(_) => {
                 unprocessable(detail, "currency_not_supported")
             }

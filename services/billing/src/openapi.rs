@@ -6,8 +6,8 @@ use utoipa::OpenApi;
 platform::problem_doc! {
     #[schema(example = json!({"type": "about:blank", "title": "Unprocessable Entity", "status": 422,
         "detail": "The payment exceeds the amount due (500 minor units of EUR).", "code": "overpayment", "amount_due": 500}))]
-    /// On 422: `validation`, `overflow`, `overpayment`, `invoice_paid`, `currency_not_supported`,
-    /// `amount_too_small`.
+    /// On 422: `validation`, `overflow`, `overpayment`, `currency_not_supported`, `amount_too_small`;
+    /// on 409: `invoice_paid`.
     code: Option<String>,
     /// With `code` = `validation`: the invalid fields.
     errors: Option<Vec<crate::error::FieldError>>,

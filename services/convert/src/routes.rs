@@ -17,8 +17,12 @@ use crate::error::ConvertError;
 /// 1.5 → 2, 2.5 → 2.
 pub const ROUNDING: &str = "half-even";
 
-/// Longest accepted `amount` text (i64::MAX has 19 digits); longer input is refused before parsing.
-const AMOUNT_MAX_DIGITS: usize = 19;
+/// Largest accepted `amount`: 2^53 − 1, the largest integer every JSON client reads exactly.
+const AMOUNT_MAX: i64 = platform::schema::MAX_SAFE_INTEGER;
+/// Longest accepted significant `amount` text (2^53 − 1 has 16 digits); longer input is refused before parsing.
+const AMOUNT_MAX_DIGITS: usize = 16;
+/// Rule: the converted amount fits in 64-bit minor units of `to` (it depends on the two rates: 422 otherwise).
+pub const RULE_CONVERTED_FITS: &str = "converted-amount-fits-int64";
 
 /// Query parameters. Kept as text so that every malformed value gets a problem naming the parameter.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -30,9 +34,32 @@ pub struct ConvertQuery {
     /// Target currency: ISO 4217 code (case-insensitive).
     #[param(value_type = String, required = true, pattern = "^[A-Za-z]{3}$", example = "JPY")]
     pub to: Option<String>,
-    /// Amount in minor units of `from` (cents for USD, yen for JPY, fils for KWD): a non-negative integer.
-    #[param(value_type = i64, required = true, minimum = 0, example = 12345)]
+    /// Amount in minor units of `from` (cents for USD, yen for JPY, fils for KWD): an integer from 0 to
+    /// 2^53 − 1. The result must fit in 64-bit minor units of `to` (422 otherwise, which only extreme rates reach).
+    #[param(value_type = AmountDoc, inline, required = true, example = 12345)]
     pub amount: Option<String>,
+}
+
+/// `amount` in the document: an int64 from 0 to 2^53 − 1, and the rule that its result fits.
+pub struct AmountDoc;
+
+impl utoipa::PartialSchema for AmountDoc {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let builder = utoipa::openapi::schema::ObjectBuilder::from(platform::schema::integer(
+            0,
+            AMOUNT_MAX,
+            "Amount in minor units of `from`",
+        ));
+        platform::schema::schema(
+            platform::schema::with_rules(builder, &[RULE_CONVERTED_FITS.to_owned()]).build(),
+        )
+    }
+}
+
+impl ToSchema for AmountDoc {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "ConvertAmount".into()
+    }
 }
 
 /// A rate the conversion used, with the read-model version it came from.
@@ -167,13 +194,16 @@ fn parse_amount(raw: Option<&str>) -> Result<i64, ConvertError> {
     } else {
         significant.parse::<i64>().map_err(|_| too_large())?
     };
+    if value > AMOUNT_MAX {
+        return Err(too_large());
+    }
     Ok(value)
 }
 
 fn too_large() -> ConvertError {
     ConvertError::bad(
         "amount",
-        format!("`amount` must be at most {} minor units.", i64::MAX),
+        format!("`amount` must be at most {AMOUNT_MAX} minor units (2^53 − 1)."),
     )
 }
 
@@ -197,12 +227,12 @@ mod tests {
         assert_eq!(parse_amount(Some("000123")).ok(), Some(123));
         assert_eq!(parse_amount(Some("+5")).ok(), Some(5));
         assert_eq!(
-            parse_amount(Some("9223372036854775807")).ok(),
-            Some(i64::MAX)
+            parse_amount(Some("9007199254740991")).ok(),
+            Some(AMOUNT_MAX)
         );
         assert_eq!(
-            parse_amount(Some("00000000009223372036854775807")).ok(),
-            Some(i64::MAX)
+            parse_amount(Some("00000000009007199254740991")).ok(),
+            Some(AMOUNT_MAX)
         );
         for bad in [
             "",
@@ -212,6 +242,8 @@ mod tests {
             " 1",
             "abc",
             "+",
+            "9007199254740992",
+            "9223372036854775807",
             "9223372036854775808",
             "99999999999999999999999",
             "１",

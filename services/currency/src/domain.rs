@@ -108,7 +108,8 @@ impl ToSchema for CodeDoc {
 /// The rules of the write API's fields, as schemas (see `platform::schema`).
 pub(crate) mod openapi_rules {
     use platform::schema::{
-        CONTROL_CLASS, END, RULE_COMMAND_ID_MATCHES_KEY, RULE_ISO_MINOR_UNITS, Text, with_rules,
+        CONTROL_CLASS, END, RULE_COMMAND_ID_MATCHES_KEY, RULE_ISO_MINOR_UNITS,
+        RULE_ONE_REQUEST_PER_KEY, Text, with_rules,
     };
     use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 
@@ -172,7 +173,10 @@ pub(crate) mod openapi_rules {
             description: "Client-chosen command id (or send `Idempotency-Key`; when both are sent they must be \
                           equal): 1–128 of `A–Z a–z 0–9 - _ . :`. Retries with the same id and body get the same \
                           202; the same id with another body is refused (422).",
-            rules: vec![RULE_COMMAND_ID_MATCHES_KEY.to_owned()],
+            rules: vec![
+                RULE_COMMAND_ID_MATCHES_KEY.to_owned(),
+                RULE_ONE_REQUEST_PER_KEY.to_owned(),
+            ],
             nullable: true,
             ..Text::default()
         }

@@ -4,7 +4,7 @@ The billing function is SIGKILLed when it answers (`./inv fault BillingManager -
 committed but the client sees a 500. Before the client retries, the invoice is paid off by another payment and the
 key's idempotency record is left as a crash before its completion leaves it once its lock has expired (no recorded
 response, `locked_until` in the past), so the retry takes the record over. The retry must answer the original 201
-(`Idempotent-Replayed: true`), not 422 `invoice_paid`, and charge nothing twice.
+(`Idempotent-Replayed: true`), not 409 `invoice_paid`, and charge nothing twice.
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ pub struct PaymentPage {
 /// has been paid since.
 #[utoipa::path(
     post, path = "/payments", tag = "billing",
-    params(("Idempotency-Key" = String, Header, description = "Client-chosen key, 1–255 visible ASCII characters (`!`–`~`); retries reuse it", min_length = 1, max_length = 255, pattern = "^[!-~]+(?![\\s\\S])")),
+    params(("Idempotency-Key" = String, Header, description = "Client-chosen key, 1–255 visible ASCII characters (`!`–`~`); retries reuse it, a new payment takes a new one (reused with another body: 422)", min_length = 1, max_length = 255, pattern = "^[!-~]+(?![\\s\\S])", extensions(("x-rules" = json!([platform::schema::RULE_ONE_REQUEST_PER_KEY]))))),
     request_body = NewPayment,
     security(("bearer" = [])),
     responses(
@@ -65,9 +65,9 @@ pub struct PaymentPage {
         (status = 400, description = "Missing or malformed `Idempotency-Key`, or malformed JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         platform::openapi::Unauthorized,
         (status = 404, description = "No such invoice of yours", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 409, description = "A request with this key is still in progress, or the invoice is too busy; retry", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "The invoice is already paid (`code` = `invoice_paid`), or a request with this key is still in progress or the invoice is too busy (retry)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         platform::openapi::NotJson,
-        (status = 422, description = "Key reused with another body; invalid fields; `code` = `overpayment`, `invoice_paid`, `currency_not_supported`, `amount_too_small` or `overflow`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Key reused with another body; invalid fields; `code` = `overpayment`, `currency_not_supported`, `amount_too_small` or `overflow`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         platform::openapi::StorageUnavailable,
     )
 )]

@@ -74,7 +74,7 @@ async fn partial_payments_then_full_payment_marks_the_invoice_paid() {
     assert_eq!(paid["status"], "paid");
     assert_eq!(paid["amount_due"], 0);
     let after_paid = pay("k4", 1).await;
-    assert_eq!(after_paid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(after_paid.status, StatusCode::CONFLICT);
     assert_eq!(after_paid.body["code"], "invoice_paid");
     assert_eq!(app.store.all_payments().len(), 2);
 

@@ -91,18 +91,29 @@ async fn ties_round_half_to_even() {
     }
 }
 
+/// 2^53 − 1: the largest `amount` the document allows.
+const MAX_AMOUNT: i64 = 9_007_199_254_740_991;
+
 #[tokio::test]
 async fn largest_amount_converts_exactly_when_it_fits() {
     let app = spawn_app_with(vec![record("USD", "1", 1), record("EUR", "1", 1)]);
-    assert_eq!(app.converted("USD", "EUR", i64::MAX).await, i64::MAX);
+    assert_eq!(app.converted("USD", "EUR", MAX_AMOUNT).await, MAX_AMOUNT);
+}
+
+#[tokio::test]
+async fn an_amount_over_2_pow_53_is_400_naming_it() {
+    let app = spawn_app_with(vec![record("USD", "1", 1), record("EUR", "1", 1)]);
+    let reply = app.convert("USD", "EUR", MAX_AMOUNT + 1).await;
+    assert_problem(&reply, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.body["parameter"], "amount");
 }
 
 #[tokio::test]
 async fn overflow_is_422_problem() {
-    let app = spawn_app_with(vec![record("USD", "1", 1), record("JPY", "1", 1)]);
-    // ¥ i64::MAX at par is i64::MAX × 100 cents.
-    let reply = app.convert("JPY", "USD", i64::MAX).await;
+    // One yen worth a billion dollars: ¥ 2^53 − 1 is far beyond 64-bit cents.
+    let app = spawn_app_with(vec![record("USD", "1", 1), record("JPY", "1000000000", 1)]);
+    let reply = app.convert("JPY", "USD", MAX_AMOUNT).await;
     assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY);
-    let reply = app.convert("USD", "KWD", i64::MAX).await;
+    let reply = app.convert("USD", "KWD", MAX_AMOUNT).await;
     assert_problem(&reply, StatusCode::NOT_FOUND);
 }

@@ -183,7 +183,7 @@ fn upsert_intent(
 #[utoipa::path(
     post, path = "/currencies", tag = "currency",
     request_body = NewCurrency,
-    params(("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Command id (1-128 of A-Z a-z 0-9 - _ . :); same key + same body → same 202", min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9_.:-]+(?![\\s\\S])")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Command id (1-128 of A-Z a-z 0-9 - _ . :); same key + same body → same 202", min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9_.:-]+(?![\\s\\S])", extensions(("x-rules" = json!([platform::schema::RULE_ONE_REQUEST_PER_KEY]))))),
     security(("bearer" = [])),
     responses(
         (status = 202, description = "Accepted and queued; poll `Location`.", body = CommandView,
@@ -221,7 +221,7 @@ pub async fn create_currency(
     request_body = CurrencyBody,
     params(
         ("code" = inline(crate::domain::CodeDoc), Path, description = "ISO 4217 code", example = "EUR"),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Command id; same key + same body → same 202", min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9_.:-]+(?![\\s\\S])"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Command id; same key + same body → same 202", min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9_.:-]+(?![\\s\\S])", extensions(("x-rules" = json!([platform::schema::RULE_ONE_REQUEST_PER_KEY])))),
     ),
     security(("bearer" = [])),
     responses(
@@ -259,7 +259,7 @@ pub async fn replace_currency(
     request_body(content = Option<DeleteBody>, description = "Optional: `{\"command_id\": …}`"),
     params(
         ("code" = inline(crate::domain::CodeDoc), Path, description = "ISO 4217 code", example = "EUR"),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Command id; same key + same request → same 202", min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9_.:-]+(?![\\s\\S])"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Command id; same key + same request → same 202", min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9_.:-]+(?![\\s\\S])", extensions(("x-rules" = json!([platform::schema::RULE_ONE_REQUEST_PER_KEY])))),
     ),
     security(("bearer" = [])),
     responses(
@@ -279,12 +279,17 @@ pub async fn delete_currency(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, CurrencyError> {
+    // No body, or JSON `null` (what the document's optional body allows), is an empty delete body.
     let body: DeleteBody = if body.iter().all(u8::is_ascii_whitespace) {
         DeleteBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            CurrencyError::BadRequest(format!("The request body is not a valid delete body: {e}"))
-        })?
+        serde_json::from_slice::<Option<DeleteBody>>(&body)
+            .map_err(|e| {
+                CurrencyError::BadRequest(format!(
+                    "The request body is not a valid delete body: {e}"
+                ))
+            })?
+            .unwrap_or_default()
     };
     let code = domain::parse_code("code", &code).map_err(|e| CurrencyError::Validation(vec![e]))?;
     let intent = Intent {

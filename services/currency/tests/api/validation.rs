@@ -138,3 +138,29 @@ async fn malformed_bodies_are_400_415_413_and_unknown_fields_422() {
     );
     assert_eq!(h.queue.sent().len(), 1, "only the valid delete was queued");
 }
+
+#[tokio::test]
+async fn a_null_delete_body_is_no_body_and_numbers_are_integers_whatever_their_spelling() {
+    let h = harness();
+    let admin = h.admin();
+    let reply = h
+        .write
+        .delete("/currencies/EUR")
+        .bearer(&admin)
+        .body("application/json", "null")
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "JSON null is no body");
+    let reply = h
+        .write
+        .post("/currencies")
+        .bearer(&admin)
+        .body(
+            "application/json",
+            r#"{"code":"JPY","name":"Yen","minor_units":0.0,"rate_to_base":"0.0067"}"#,
+        )
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "0.0 is the integer 0");
+    assert_eq!(h.queue.sent().len(), 2);
+}
