@@ -101,6 +101,19 @@ impl TestClient {
         self.request(Method::DELETE, uri)
     }
 
+    /// `GET /health/{service}` answers 200 naming `service`; the reply.
+    pub async fn assert_healthy(&self, service: &str) -> Reply {
+        let reply = self.get(format!("/health/{service}")).send().await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "/health/{service}: {}",
+            reply.body
+        );
+        assert_eq!(reply.body["service"], service);
+        reply
+    }
+
     /// Sends a request built by hand (every 4xx/5xx must be problem+json).
     pub async fn send(&self, request: Request<Body>) -> Reply {
         let reply = self.send_unchecked(request).await;
@@ -188,6 +201,13 @@ impl RequestBuilder<'_> {
     pub async fn send(self) -> Reply {
         let client = self.client;
         client.send(self.build()).await
+    }
+
+    /// [`Self::send`], asserting the answer's status (the body is in the failure message).
+    pub async fn send_expecting(self, status: StatusCode) -> Reply {
+        let reply = self.send().await;
+        assert_eq!(reply.status, status, "{}", reply.body);
+        reply
     }
 
     /// [`Self::send`] without the problem+json check on errors.

@@ -1,6 +1,7 @@
 //! Test support shared by the service crates' integration tests (use only as a dev-dependency).
 //!
 //! - [`client`]: a builder-style [`TestClient`] over a service's router, with problem+json checks.
+//! - [`concurrent`]: many copies of one task spawned at once, their outputs in order.
 //! - [`fixtures`]: records several services' tests share (currency read-model records).
 //! - [`moto`]: a moto server per test on a free loopback port (requests serialised so conditional
 //!   writes are atomic like DynamoDB's), clients and SDK configuration for it, unique table names.
@@ -10,8 +11,26 @@
 #![allow(clippy::panic)]
 
 pub mod client;
+pub mod concurrent;
 pub mod fixtures;
 pub mod moto;
 pub mod tables;
 
 pub use client::{Reply, TestClient};
+pub use concurrent::concurrently;
+
+/// `Deref<Target = TestClient>` for a service's test app, a struct holding its [`TestClient`] in `$field` beside
+/// the test's handles on its stores, so that tests call `app.get(…)` as on the client:
+/// `testkit::deref_to_client!(TestApp, client);`.
+#[macro_export]
+macro_rules! deref_to_client {
+    ($app:ty, $field:ident) => {
+        impl ::std::ops::Deref for $app {
+            type Target = $crate::TestClient;
+
+            fn deref(&self) -> &$crate::TestClient {
+                &self.$field
+            }
+        }
+    };
+}
