@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use billing::store::{BillingStore, DynamoBillingStore, PaymentKey, Recorded};
 use platform::idempotency::{Claim, IdempotencyError, IdempotencyStore, StoredResponse};
 use serde_json::json;
+use testkit::concurrently;
 
 use crate::helpers::{fixture, key};
 
@@ -16,17 +17,11 @@ async fn dynamo_idempotency_claims_are_exclusive_then_replay_mismatch_and_expire
     let now = Arc::new(AtomicI64::new(1_000_000));
     let store = Arc::new(f.idempotency(now.clone()));
     let k = key("pay-1");
-    let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            let store = store.clone();
-            let k = k.clone();
-            tokio::spawn(async move { store.claim("alice", &k, "fp").await })
-        })
-        .collect();
-    let mut outcomes = Vec::new();
-    for task in tasks {
-        outcomes.push(task.await.unwrap_or_else(|e| panic!("{e}")));
-    }
+    let outcomes = concurrently(8, |_| {
+        let (store, k) = (store.clone(), k.clone());
+        async move { store.claim("alice", &k, "fp").await }
+    })
+    .await;
     let acquired = outcomes
         .iter()
         .filter(|o| **o == Ok(Claim::Acquired))
