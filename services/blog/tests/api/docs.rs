@@ -1,15 +1,10 @@
 //! Health and the OpenAPI fragment.
 
-use http::StatusCode;
-
 use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn health_answers_ok() {
-    let app = spawn_app();
-    let reply = app.get("/health/blog").send().await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.body["service"], "blog");
+    spawn_app().assert_healthy("blog").await;
 }
 
 #[tokio::test]
