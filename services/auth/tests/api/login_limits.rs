@@ -103,14 +103,20 @@ fn request(path: &str, body: &Value, ip: Option<&str>) -> Request<Body> {
     }
 }
 
+/// `POST {path}` of `email` and `password`, from `ip` when given.
+async fn send_credentials(
+    h: &Harness,
+    path: &str,
+    email: &str,
+    password: &str,
+    ip: Option<&str>,
+) -> Reply {
+    let body = json!({"email": email, "password": password});
+    h.client.send(request(path, &body, ip)).await
+}
+
 async fn login_from(h: &Harness, email: &str, password: &str, ip: Option<&str>) -> Reply {
-    h.client
-        .send(request(
-            "/login",
-            &json!({"email": email, "password": password}),
-            ip,
-        ))
-        .await
+    send_credentials(h, "/login", email, password, ip).await
 }
 
 async fn login(h: &Harness, email: &str, password: &str) -> Reply {
@@ -118,13 +124,7 @@ async fn login(h: &Harness, email: &str, password: &str) -> Reply {
 }
 
 async fn register(h: &Harness, email: &str, ip: Option<&str>) -> Reply {
-    h.client
-        .send(request(
-            "/register",
-            &json!({"email": email, "password": PASSWORD}),
-            ip,
-        ))
-        .await
+    send_credentials(h, "/register", email, PASSWORD, ip).await
 }
 
 fn advance(h: &Harness, seconds: i64) {

@@ -57,21 +57,14 @@ async fn weak_password_is_422_with_field_errors() {
         "password1234",
         "ada@example.com",
     ] {
-        let reply = app
-            .post("/register")
-            .json(&json!({"email": "ada@example.com", "password": password}))
-            .send()
-            .await;
+        let reply = app.register_with("ada@example.com", password).await;
         reply.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(reply.body["errors"][0]["field"], "password", "{password}");
     }
     let too_long = "ab".repeat(65);
-    let reply = app
-        .post("/register")
-        .json(&json!({"email": "ada@example.com", "password": too_long}))
-        .send()
-        .await;
-    reply.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    app.register_with("ada@example.com", &too_long)
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
     // Nothing was created.
     assert!(matches!(
         app.handles.store.find_by_email("ada@example.com").await,
