@@ -398,10 +398,11 @@ async fn require_role_is_403_problem() {
 
 // ---- remote JWKS and issuer from the request ---------------------------------------------------
 
-struct FakeFetcher {
-    jwks: std::sync::Mutex<JwkSet>,
+/// A JWKS endpoint: serves `jwks` (or fails while `fail` is set), counting calls and recording URLs.
+pub(super) struct FakeFetcher {
+    pub(super) jwks: std::sync::Mutex<JwkSet>,
     calls: AtomicUsize,
-    fail: std::sync::atomic::AtomicBool,
+    pub(super) fail: std::sync::atomic::AtomicBool,
     urls: std::sync::Mutex<Vec<String>>,
 }
 
@@ -423,7 +424,7 @@ impl JwksFetcher for FakeFetcher {
     }
 }
 
-fn fake(keys: &[&SigningKey]) -> Arc<FakeFetcher> {
+pub(super) fn fake(keys: &[&SigningKey]) -> Arc<FakeFetcher> {
     Arc::new(FakeFetcher {
         jwks: std::sync::Mutex::new(jwks_of(keys.iter().copied())),
         calls: AtomicUsize::new(0),
