@@ -20,6 +20,8 @@ pub mod problem;
 pub mod redact;
 pub mod store;
 pub mod telemetry;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
 pub mod text;
 
 pub use json::Json;

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use http::{HeaderMap, Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
 use platform::auth::testing::TestIssuer;
 use serde::Serialize;
 use serde_json::Value;
@@ -111,6 +110,13 @@ impl TestClient {
             reply.body
         );
         assert_eq!(reply.body["service"], service);
+        reply
+    }
+
+    /// `GET uri` answers a 404 problem; the reply.
+    pub async fn assert_not_found(&self, uri: &str) -> Reply {
+        let reply = self.get(uri).send().await;
+        reply.assert_problem(StatusCode::NOT_FOUND);
         reply
     }
 
@@ -241,12 +247,7 @@ impl Reply {
     pub async fn read<B: axum::body::HttpBody>(response: http::Response<B>) -> Self {
         let status = response.status();
         let headers = response.headers().clone();
-        let raw = response
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let raw = platform::testing::body_bytes(response.into_body()).await;
         let body = if raw.is_empty() {
             Value::Null
         } else {

@@ -5,6 +5,8 @@
 //! - [`fixtures`]: records several services' tests share (currency read-model records).
 //! - [`moto`]: a moto server per test on a free loopback port (requests serialised so conditional
 //!   writes are atomic like DynamoDB's), clients and SDK configuration for it, unique table names.
+//! - [`openapi`]: checks every service's OpenAPI document must pass (bearer scheme, component schemas).
+//! - [`process`]: a Lambda bootstrap binary run as a child process that never reaches AWS.
 //! - [`tables`]: test tables as the template declares them (the currency read model seeded with records).
 
 // Test support: a broken environment should stop the test with a clear message.
@@ -14,6 +16,8 @@ pub mod client;
 pub mod concurrent;
 pub mod fixtures;
 pub mod moto;
+pub mod openapi;
+pub mod process;
 pub mod tables;
 
 pub use client::{Reply, TestClient};

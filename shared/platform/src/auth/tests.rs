@@ -8,7 +8,6 @@ use axum::body::Body;
 use axum::response::Response;
 use axum::routing::get;
 use http::{HeaderMap, HeaderValue, Request, StatusCode};
-use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use super::claims::now;
@@ -314,11 +313,7 @@ async fn call(app: Router, path: &str, auth: Option<&str>) -> (Response, serde_j
         .await
         .unwrap_or_else(|never| match never {});
     let (parts, body) = response.into_parts();
-    let bytes = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let bytes = crate::testing::body_bytes(body).await;
     let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
     (Response::from_parts(parts, Body::from(bytes)), json)
 }
