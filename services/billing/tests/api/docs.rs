@@ -2,6 +2,7 @@
 
 use http::StatusCode;
 use serde_json::json;
+use testkit::openapi::assert_bearer_scheme;
 
 use crate::helpers::spawn_app;
 
@@ -21,10 +22,7 @@ async fn openapi_documents_every_route_and_bearer_security() {
             assert!(op["responses"]["401"].is_object(), "{method} {path}");
         }
     }
-    assert_eq!(
-        doc["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
-    );
+    assert_bearer_scheme(&doc);
     let params = &doc["paths"]["/payments"]["post"]["parameters"];
     assert_eq!(params[0]["name"], "Idempotency-Key");
     assert_eq!(params[0]["in"], "header");

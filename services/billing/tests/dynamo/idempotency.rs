@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use billing::store::{BillingStore, DynamoBillingStore, PaymentKey, Recorded};
+use platform::idempotency::testing::assert_a_released_claim_is_claimed_again;
 use platform::idempotency::{Claim, IdempotencyError, IdempotencyStore, StoredResponse};
 use serde_json::json;
 use testkit::concurrently;
@@ -59,7 +60,8 @@ async fn dynamo_idempotency_claims_are_exclusive_then_replay_mismatch_and_expire
         Err(IdempotencyError::Mismatch)
     );
 
-    // A crashed attempt's lock can be taken over after it expires (same body only).
+    // A crashed attempt's lock can be taken over after it expires (same body only); the taker releases it,
+    // and a retry can claim it again at once.
     let k2 = key("crashed");
     assert_eq!(store.claim("alice", &k2, "fp").await, Ok(Claim::Acquired));
     now.fetch_add(11, Ordering::SeqCst);
@@ -67,13 +69,7 @@ async fn dynamo_idempotency_claims_are_exclusive_then_replay_mismatch_and_expire
         store.claim("alice", &k2, "other").await,
         Err(IdempotencyError::Mismatch)
     );
-    assert_eq!(store.claim("alice", &k2, "fp").await, Ok(Claim::Acquired));
-    // Released keys can be retried at once.
-    store
-        .release("alice", &k2, "fp")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(store.claim("alice", &k2, "fp").await, Ok(Claim::Acquired));
+    assert_a_released_claim_is_claimed_again(store.as_ref(), "alice", &k2, "fp").await;
     // Records expire logically even before DynamoDB's TTL sweeper deletes them.
     now.fetch_add(200, Ordering::SeqCst);
     assert_eq!(store.claim("alice", &k, "new").await, Ok(Claim::Acquired));

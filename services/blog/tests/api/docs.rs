@@ -1,5 +1,7 @@
 //! Health and the OpenAPI fragment.
 
+use testkit::openapi::assert_bearer_scheme;
+
 use crate::helpers::spawn_app;
 
 #[tokio::test]
@@ -20,10 +22,7 @@ async fn openapi_documents_every_route_and_bearer_security() {
             assert!(doc["paths"][path][method].is_object(), "{method} {path}");
         }
     }
-    assert_eq!(
-        doc["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
-    );
+    assert_bearer_scheme(&doc);
     assert!(doc["components"]["schemas"]["Post"]["example"].is_object());
     assert_eq!(
         doc["paths"]["/posts/{id}"]["put"]["responses"]["412"]["content"]["application/problem+json"]
