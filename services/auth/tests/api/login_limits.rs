@@ -88,6 +88,14 @@ fn harness() -> Harness {
     )
 }
 
+/// The default limits, with ada@example.com registered.
+async fn harness_with_ada() -> Harness {
+    let h = harness();
+    let reply = register(&h, "ada@example.com", None).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    h
+}
+
 fn request(path: &str, body: &Value, ip: Option<&str>) -> Request<Body> {
     let request = Request::post(path)
         .header("content-type", "application/json")
@@ -149,11 +157,7 @@ fn assert_429(reply: &Reply, retry_after: &str) {
 
 #[tokio::test]
 async fn an_account_locks_after_five_failures_and_the_wait_doubles_up_to_the_cap() {
-    let h = harness();
-    assert_eq!(
-        register(&h, "ada@example.com", None).await.status,
-        StatusCode::CREATED
-    );
+    let h = harness_with_ada().await;
     for _ in 0..5 {
         let reply = login(&h, "ada@example.com", "wrong password!!").await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
@@ -197,11 +201,7 @@ async fn an_account_locks_after_five_failures_and_the_wait_doubles_up_to_the_cap
 
 #[tokio::test]
 async fn an_unknown_email_is_limited_exactly_like_an_existing_one() {
-    let h = harness();
-    assert_eq!(
-        register(&h, "ada@example.com", None).await.status,
-        StatusCode::CREATED
-    );
+    let h = harness_with_ada().await;
     let mut known = Vec::new();
     let mut unknown = Vec::new();
     for _ in 0..7 {

@@ -2,9 +2,19 @@
 
 use http::{StatusCode, header};
 use platform::idempotency::{IdempotencyKey, IdempotencyStore, fingerprint};
+use serde_json::Value;
 use testkit::{Reply, TestClient, concurrently};
 
 use crate::helpers::{id, pay_with, payment, spawn_app};
+
+/// Alice's payments of `body` sent at once, one under each of the idempotency `keys`.
+async fn pay_at_once(app: &TestClient, body: &Value, keys: Vec<String>) -> Vec<Reply> {
+    concurrently(keys.len(), |i| {
+        let (client, body, key) = (app.clone(), body.clone(), keys[i].clone());
+        async move { pay_with(&client, "alice", &key, &body).await }
+    })
+    .await
+}
 
 #[tokio::test]
 async fn same_key_same_body_replays_the_same_response_and_pays_once() {
@@ -95,11 +105,7 @@ async fn concurrent_requests_with_one_key_make_exactly_one_payment() {
     let app = spawn_app();
     let invoice = app.invoice("alice", "EUR", 1_000).await;
     let body = payment(&id(&invoice), 100, "EUR");
-    let replies = concurrently(10, |_| {
-        let (client, body) = (TestClient::clone(&app), body.clone());
-        async move { pay_with(&client, "alice", "same", &body).await }
-    })
-    .await;
+    let replies = pay_at_once(&app, &body, vec!["same".to_owned(); 10]).await;
     let created: Vec<&Reply> = replies
         .iter()
         .filter(|r| r.status == StatusCode::CREATED)
@@ -125,20 +131,11 @@ async fn concurrent_payments_never_overpay() {
     let app = spawn_app();
     let invoice = app.invoice("alice", "EUR", 1_000).await;
     let body = payment(&id(&invoice), 300, "EUR");
-    let statuses = concurrently(8, |i| {
-        let (client, body) = (TestClient::clone(&app), body.clone());
-        async move {
-            pay_with(&client, "alice", &format!("key-{i}"), &body)
-                .await
-                .status
-        }
-    })
-    .await;
-    let ok = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::CREATED)
-        .count();
-    assert_eq!(ok, 3, "{statuses:?}");
+    let keys = (0..8).map(|i| format!("key-{i}")).collect();
+    let replies = pay_at_once(&app, &body, keys).await;
+    let statuses: Vec<StatusCode> = replies.iter().map(|r| r.status).collect();
+    let ok = statuses.iter().filter(|s| **s == StatusCode::CREATED);
+    assert_eq!(ok.count(), 3, "{statuses:?}");
     let after = app.get_invoice("alice", &id(&invoice)).await;
     assert_eq!(after["amount_paid"], 900);
     assert_eq!(after["status"], "open");

@@ -5,8 +5,13 @@ use std::time::Duration;
 use platform::aws::SdkConfig;
 use platform::config::{ConfigError, Env};
 
-/// Configuration failed for want of the variable `name`.
-fn assert_missing<T>(result: Result<T, ConfigError>, name: &str) {
+/// A state built by `from_env` out of only `pairs` fails for want of the variable `name`.
+fn assert_missing<T>(
+    from_env: impl Fn(&Env, &SdkConfig) -> Result<T, ConfigError>,
+    pairs: &[(&str, &str)],
+    name: &str,
+) {
+    let result = from_env(&Env::from_pairs(pairs.iter().copied()), &sdk());
     assert!(
         matches!(&result, Err(ConfigError::Missing(missing)) if missing == name),
         "{name}: {:?}",
@@ -22,8 +27,11 @@ fn sdk() -> SdkConfig {
 
 #[test]
 fn read_needs_the_table_and_bounds_the_cache_ttl() {
-    let missing = currency::read_state_from_env(&Env::from_pairs([("X", "y")]), &sdk());
-    assert_missing(missing, "CURRENCIES_TABLE");
+    assert_missing(
+        currency::read_state_from_env,
+        &[("X", "y")],
+        "CURRENCIES_TABLE",
+    );
     let default =
         currency::read_state_from_env(&Env::from_pairs([("CURRENCIES_TABLE", "t")]), &sdk())
             .unwrap_or_else(|e| panic!("{e}"));
@@ -48,9 +56,9 @@ fn read_needs_the_table_and_bounds_the_cache_ttl() {
 
 #[test]
 fn projector_needs_both_tables_and_reads_the_receive_count() {
-    let env = Env::from_pairs([("CURRENCIES_TABLE", "c")]);
     assert_missing(
-        currency::projector_state_from_env(&env, &sdk()),
+        currency::projector_state_from_env,
+        &[("CURRENCIES_TABLE", "c")],
         "COMMANDS_TABLE",
     );
     let env = Env::from_pairs([("CURRENCIES_TABLE", "c"), ("COMMANDS_TABLE", "k")]);
@@ -67,9 +75,9 @@ fn projector_needs_both_tables_and_reads_the_receive_count() {
 
 #[test]
 fn write_needs_the_table_and_the_queue() {
-    let env = Env::from_pairs([("COMMANDS_TABLE", "k")]);
     assert_missing(
-        currency::write_state_from_env(&env, &sdk()),
+        currency::write_state_from_env,
+        &[("COMMANDS_TABLE", "k")],
         "COMMANDS_QUEUE_URL",
     );
 }

@@ -13,7 +13,7 @@ use testkit::concurrently;
 use testkit::fixtures::code;
 use testkit::moto::{client_for, dead_endpoint};
 
-use crate::helpers::{command_record, delete, env, now, upsert};
+use crate::helpers::{codes, command_record, delete, env, now, upsert};
 
 #[tokio::test]
 async fn read_model_only_moves_forward_and_hides_tombstones() {
@@ -36,11 +36,8 @@ async fn read_model_only_moves_forward_and_hides_tombstones() {
         w.apply(&upsert("a", "EUR", "1.10", 2), now()).await,
         Ok(ApplyOutcome::Stale { current: 2 })
     );
-    let listed = e.currencies.list().await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        listed.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
-        ["EUR", "USD"]
-    );
+    let listed = e.listed().await;
+    assert_eq!(codes(&listed), ["EUR", "USD"]);
     assert_eq!(listed[0].rate_to_base.to_string(), "1.1");
     assert_eq!(listed[0].version, 2);
 
@@ -72,11 +69,7 @@ async fn read_model_only_moves_forward_and_hides_tombstones() {
         w.apply(&upsert("late", "EUR", "5", 2), now()).await,
         Ok(ApplyOutcome::Stale { current: 3 })
     );
-    let listed = e.currencies.list().await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        listed.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
-        ["USD"]
-    );
+    assert_eq!(codes(&e.listed().await), ["USD"]);
     assert_eq!(
         w.apply(&upsert("new", "EUR", "1.2", 4), now()).await,
         Ok(ApplyOutcome::Written)
@@ -110,7 +103,7 @@ async fn concurrent_applies_leave_the_highest_sequence() {
     for task in tasks {
         assert!(matches!(task.await, Ok(Ok(_))));
     }
-    let listed = e.currencies.list().await.unwrap_or_else(|e| panic!("{e}"));
+    let listed = e.listed().await;
     assert_eq!(listed[0].version, 12);
     assert_eq!(listed[0].rate_to_base.to_string(), "1.12");
 }
@@ -219,12 +212,7 @@ async fn the_projectors_write_marks_the_status_in_the_same_transaction() {
         w.apply_and_mark(&first, now()).await,
         Ok((ApplyOutcome::Written, true))
     );
-    let stored = s
-        .get("cmd-1")
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| panic!("no command"));
+    let stored = e.stored_command("cmd-1").await;
     assert_eq!(
         (stored.status, stored.outcome),
         (Status::Applied, Some(Outcome::Written))
@@ -275,12 +263,7 @@ async fn command_statuses_store_once_and_move_forward_only() {
         Ok(false)
     );
     assert_eq!(s.mark_rejected("cmd-1", "late", "t5").await, Ok(false));
-    let stored = s
-        .get("cmd-1")
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| panic!("gone"));
+    let stored = e.stored_command("cmd-1").await;
     assert_eq!(stored.status, Status::Applied);
     assert_eq!(stored.outcome, Some(Outcome::Written));
     assert_eq!(stored.reason, None);
@@ -296,16 +279,17 @@ async fn command_statuses_store_once_and_move_forward_only() {
 #[tokio::test]
 async fn unreachable_dynamodb_is_unavailable() {
     let client = client_for(&dead_endpoint());
-    let reader = DynamoCurrencies::new(client.clone(), "t");
-    assert!(matches!(
-        reader.list().await,
-        Err(StoreError::Unavailable(_))
-    ));
+    let listed = DynamoCurrencies::new(client.clone(), "t").list().await;
+    assert!(
+        matches!(listed, Err(StoreError::Unavailable(_))),
+        "{listed:?}"
+    );
     let commands = DynamoCommandStore::new(client, "t");
-    assert!(matches!(
-        commands.next_sequence(code("EUR")).await,
-        Err(StoreError::Unavailable(_))
-    ));
+    let sequence = commands.next_sequence(code("EUR")).await;
+    assert!(
+        matches!(sequence, Err(StoreError::Unavailable(_))),
+        "{sequence:?}"
+    );
 }
 
 #[tokio::test]
