@@ -190,15 +190,7 @@ mod tests {
         .to_string();
         let keys = SigningKeys::from_secret_json(&json).unwrap_or_else(|e| panic!("{e}"));
         let made = 1_767_268_800; // 2026-01-01T12:00:00Z
-        let kids = |k: &SigningKeys| {
-            let published: Vec<_> = k
-                .jwks()
-                .keys
-                .iter()
-                .filter_map(|j| j.common.key_id.clone())
-                .collect();
-            (k.current().kid().to_owned(), published)
-        };
+        let kids = |k: &SigningKeys| (k.current().kid().to_owned(), published_kids(k));
         let during = keys.as_of(made + 299, 300);
         assert_eq!(
             kids(&during),
@@ -223,6 +215,15 @@ mod tests {
         );
     }
 
+    /// The key ids the JWKS publishes, in order.
+    fn published_kids(keys: &SigningKeys) -> Vec<String> {
+        keys.jwks()
+            .keys
+            .iter()
+            .filter_map(|k| k.common.key_id.clone())
+            .collect()
+    }
+
     fn pem() -> String {
         SigningKey::generate_pkcs8_pem().unwrap_or_else(|e| panic!("{e}"))
     }
@@ -241,13 +242,7 @@ mod tests {
             .map(|k| k.kid().to_owned())
             .unwrap_or_default();
         assert_eq!(previous.len(), 43, "thumbprint kid: {previous}");
-        let kids: Vec<_> = keys
-            .jwks()
-            .keys
-            .iter()
-            .filter_map(|k| k.common.key_id.clone())
-            .collect();
-        assert_eq!(kids, vec!["k2".to_owned(), previous]);
+        assert_eq!(published_kids(&keys), vec!["k2".to_owned(), previous]);
     }
 
     #[test]

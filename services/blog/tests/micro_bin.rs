@@ -1,19 +1,13 @@
 //! The `blog-micro-lambda` binary refuses to start without a valid `BLOG_OPERATION`, and says why.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use testkit::process::offline_lambda;
 
 /// Runs the binary with only `vars` set (no AWS credentials, no runtime API); returns (success, stdout+stderr).
 fn start(vars: &[(&str, &str)]) -> (bool, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_blog-micro-lambda"))
-        .env_clear()
+    let mut child = offline_lambda(env!("CARGO_BIN_EXE_blog-micro-lambda"))
         .envs(vars.iter().copied())
-        // Never reach out: no region lookup through IMDS, any AWS call goes to a closed port.
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("spawn: {e}"));
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -3,10 +3,12 @@
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use testkit::process::offline_lambda;
 
 /// A Runtime API that accepts connections and never answers: the binary's workers sit in `/next`.
 struct SilentRuntimeApi {
@@ -70,21 +72,15 @@ impl SilentRuntimeApi {
 }
 
 fn spawn_lmi(runtime_api: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_convert-lmi-lambda"))
-        .env_clear()
+    offline_lambda(env!("CARGO_BIN_EXE_convert-lmi-lambda"))
         .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
         .env("AWS_LAMBDA_MAX_CONCURRENCY", "2")
         .env("AWS_LAMBDA_FUNCTION_NAME", "ConvertLmi")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("CURRENCIES_TABLE", "currencies")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("spawn: {e}"))
 }

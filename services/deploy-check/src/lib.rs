@@ -8,6 +8,7 @@ pub mod error;
 pub mod hook;
 pub mod probe;
 
+use lambda_runtime::LambdaEvent;
 use platform::aws::SdkConfig;
 use platform::config::Env;
 
@@ -32,4 +33,16 @@ pub fn from_env(env: &Env, sdk: &SdkConfig) -> Result<AwsHook, CheckError> {
         probes: probe::Probes::parse(&required("PROBES")?)?,
         auth_function: required("AUTH_FUNCTION")?,
     })
+}
+
+/// The Lambda handler: `lambda_runtime::run(service_fn(|e| deploy_check::handler(&hook, e)))`. The verdict goes to
+/// CodeDeploy; the invocation itself fails only when the hook could not run or report.
+pub async fn handler(
+    hook: &AwsHook,
+    event: LambdaEvent<HookEvent>,
+) -> Result<(), lambda_runtime::Error> {
+    hook.handle(&event.payload)
+        .await
+        .map(|_| ())
+        .map_err(lambda_runtime::Error::from)
 }

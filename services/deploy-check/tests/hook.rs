@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use deploy_check::CheckError;
+use deploy_check::appspec::Target;
 use deploy_check::hook::{
     Account, Deployments, Functions, Hook, HookEvent, Invocation, Invoked, Secrets,
 };
@@ -112,7 +113,9 @@ fn appspec(function: &str) -> String {
     .to_string()
 }
 
-fn hook(function: &str, lambda: FakeLambda) -> Hook<FakeDeploy, FakeLambda, FakeSecret> {
+type TestHook = Hook<FakeDeploy, FakeLambda, FakeSecret>;
+
+fn hook(function: &str, lambda: FakeLambda) -> TestHook {
     Hook {
         deployments: FakeDeploy {
             appspec: appspec(function),
@@ -140,7 +143,7 @@ fn event() -> HookEvent {
         .unwrap_or_else(|e| panic!("{e:?}"))
 }
 
-fn calls(hook: &Hook<FakeDeploy, FakeLambda, FakeSecret>) -> Vec<(String, String, String)> {
+fn calls(hook: &TestHook) -> Vec<(String, String, String)> {
     hook.functions
         .calls
         .lock()
@@ -148,7 +151,14 @@ fn calls(hook: &Hook<FakeDeploy, FakeLambda, FakeSecret>) -> Vec<(String, String
         .clone()
 }
 
-fn reports(hook: &Hook<FakeDeploy, FakeLambda, FakeSecret>) -> Vec<bool> {
+/// The hook's verdict on the test deployment (handling it must not fail).
+async fn verdict(hook: &TestHook) -> Result<Target, CheckError> {
+    hook.handle(&event())
+        .await
+        .unwrap_or_else(|e| panic!("the hook failed: {e:?}"))
+}
+
+fn reports(hook: &TestHook) -> Vec<bool> {
     hook.deployments
         .reports
         .lock()
@@ -159,10 +169,7 @@ fn reports(hook: &Hook<FakeDeploy, FakeLambda, FakeSecret>) -> Vec<bool> {
 #[tokio::test]
 async fn a_healthy_version_passes_and_is_reported_succeeded() {
     let hook = hook("auth-fn", lambda(200, 200));
-    let verdict = hook
-        .handle(&event())
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let verdict = verdict(&hook).await;
     assert_eq!(verdict.unwrap_or_else(|e| panic!("{e:?}")).version, "7");
     assert_eq!(reports(&hook), vec![true]);
     let c = calls(&hook);
@@ -185,12 +192,7 @@ async fn the_probe_account_is_registered_on_first_use() {
         ..lambda(200, 200)
     };
     let hook = hook("auth-fn", fresh);
-    assert!(
-        hook.handle(&event())
-            .await
-            .unwrap_or_else(|e| panic!("{e:?}"))
-            .is_ok()
-    );
+    assert!(verdict(&hook).await.is_ok());
     let routes: Vec<String> = calls(&hook)
         .into_iter()
         .map(|(_, _, route)| route)
@@ -210,10 +212,7 @@ async fn the_probe_account_is_registered_on_first_use() {
 #[tokio::test]
 async fn an_unhealthy_version_is_reported_failed() {
     let hook = hook("auth-fn", lambda(503, 200));
-    let verdict = hook
-        .handle(&event())
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let verdict = verdict(&hook).await;
     assert!(
         matches!(verdict, Err(CheckError::Probe { ref probe, .. }) if probe == "GET /health/auth")
     );
@@ -224,10 +223,7 @@ async fn an_unhealthy_version_is_reported_failed() {
 async fn a_version_refusing_valid_tokens_is_reported_failed() {
     for status in [401, 500] {
         let hook = hook("auth-fn", lambda(200, status));
-        let verdict = hook
-            .handle(&event())
-            .await
-            .unwrap_or_else(|e| panic!("{e:?}"));
+        let verdict = verdict(&hook).await;
         assert!(
             matches!(verdict, Err(CheckError::Probe { ref probe, .. }) if probe == "GET /me"),
             "{status}"
@@ -239,12 +235,7 @@ async fn a_version_refusing_valid_tokens_is_reported_failed() {
 #[tokio::test]
 async fn a_queue_consumer_must_take_an_empty_batch() {
     let ok = hook("projector-fn", lambda(200, 200));
-    assert!(
-        ok.handle(&event())
-            .await
-            .unwrap_or_else(|e| panic!("{e:?}"))
-            .is_ok()
-    );
+    assert!(verdict(&ok).await.is_ok());
     assert_eq!(
         calls(&ok),
         vec![("projector-fn".into(), "7".into(), "batch".into())]
@@ -256,10 +247,7 @@ async fn a_queue_consumer_must_take_an_empty_batch() {
             ..lambda(200, 200)
         },
     );
-    let verdict = crashing
-        .handle(&event())
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let verdict = verdict(&crashing).await;
     assert!(matches!(verdict, Err(CheckError::Invoke { .. })));
     assert_eq!(reports(&crashing), vec![false]);
 }
@@ -267,10 +255,7 @@ async fn a_queue_consumer_must_take_an_empty_batch() {
 #[tokio::test]
 async fn an_unknown_function_fails_closed() {
     let hook = hook("someone-else", lambda(200, 200));
-    let verdict = hook
-        .handle(&event())
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let verdict = verdict(&hook).await;
     assert!(matches!(verdict, Err(CheckError::UnknownFunction(_))));
     assert_eq!(reports(&hook), vec![false]);
     assert!(calls(&hook).is_empty());

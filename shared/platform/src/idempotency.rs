@@ -509,6 +509,29 @@ impl IdempotencyStore for DynamoIdempotencyStore {
     }
 }
 
+/// Checks every [`IdempotencyStore`] must pass, for the stores' own tests (feature `test-util`).
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing {
+    use super::{Claim, IdempotencyKey, IdempotencyStore};
+
+    /// A claim its holder released (the request failed and changed nothing) can be claimed again at once.
+    pub async fn assert_a_released_claim_is_claimed_again<S: IdempotencyStore + ?Sized>(
+        store: &S,
+        scope: &str,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+    ) {
+        let claim = store.claim(scope, key, fingerprint).await;
+        assert_eq!(claim, Ok(Claim::Acquired), "the first claim");
+        store
+            .release(scope, key, fingerprint)
+            .await
+            .unwrap_or_else(|e| panic!("release: {e}"));
+        let claim = store.claim(scope, key, fingerprint).await;
+        assert_eq!(claim, Ok(Claim::Acquired), "the claim after the release");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -607,13 +630,7 @@ mod tests {
     #[tokio::test]
     async fn release_lets_a_retry_run() {
         let store = MemoryIdempotencyStore::default();
-        let k = key("k1");
-        assert_eq!(store.claim("u", &k, "fp").await, Ok(Claim::Acquired));
-        store
-            .release("u", &k, "fp")
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(store.claim("u", &k, "fp").await, Ok(Claim::Acquired));
+        testing::assert_a_released_claim_is_claimed_again(&store, "u", &key("k1"), "fp").await;
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub mod redact;
 pub mod schema;
 pub mod store;
 pub mod telemetry;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
 pub mod text;
 
 pub use json::Json;

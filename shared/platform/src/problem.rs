@@ -132,15 +132,9 @@ impl IntoResponse for Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http_body_util::BodyExt;
 
     async fn body_json(response: Response) -> serde_json::Value {
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let bytes = crate::testing::body_bytes(response.into_body()).await;
         serde_json::from_slice(&bytes).unwrap_or_default()
     }
 

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use http::{HeaderMap, Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
 use platform::auth::testing::TestIssuer;
 use serde::Serialize;
 use serde_json::Value;
@@ -99,6 +98,26 @@ impl TestClient {
 
     pub fn delete(&self, uri: impl Into<String>) -> RequestBuilder<'_> {
         self.request(Method::DELETE, uri)
+    }
+
+    /// `GET /health/{service}` answers 200 naming `service`; the reply.
+    pub async fn assert_healthy(&self, service: &str) -> Reply {
+        let reply = self.get(format!("/health/{service}")).send().await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "/health/{service}: {}",
+            reply.body
+        );
+        assert_eq!(reply.body["service"], service);
+        reply
+    }
+
+    /// `GET uri` answers a 404 problem; the reply.
+    pub async fn assert_not_found(&self, uri: &str) -> Reply {
+        let reply = self.get(uri).send().await;
+        reply.assert_problem(StatusCode::NOT_FOUND);
+        reply
     }
 
     /// Sends a request built by hand (every 4xx/5xx must be problem+json).
@@ -190,6 +209,13 @@ impl RequestBuilder<'_> {
         client.send(self.build()).await
     }
 
+    /// [`Self::send`], asserting the answer's status (the body is in the failure message).
+    pub async fn send_expecting(self, status: StatusCode) -> Reply {
+        let reply = self.send().await;
+        assert_eq!(reply.status, status, "{}", reply.body);
+        reply
+    }
+
     /// [`Self::send`] without the problem+json check on errors.
     pub async fn send_unchecked(self) -> Reply {
         let client = self.client;
@@ -221,12 +247,7 @@ impl Reply {
     pub async fn read<B: axum::body::HttpBody>(response: http::Response<B>) -> Self {
         let status = response.status();
         let headers = response.headers().clone();
-        let raw = response
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let raw = platform::testing::body_bytes(response.into_body()).await;
         let body = if raw.is_empty() {
             Value::Null
         } else {

@@ -4,6 +4,7 @@ use auth::AppState;
 use http::StatusCode;
 use serde_json::json;
 use testkit::TestClient;
+use testkit::openapi::{assert_bearer_scheme, assert_schemas};
 
 use crate::helpers::{ISSUER, TestApp, spawn_app};
 
@@ -38,17 +39,12 @@ async fn openid_configuration_points_at_the_jwks() {
 #[tokio::test]
 async fn unknown_route_and_method_are_problems_and_health_still_answers() {
     let app = spawn_app();
-    app.get("/nope")
-        .send()
-        .await
-        .assert_problem(StatusCode::NOT_FOUND);
+    app.assert_not_found("/nope").await;
     app.get("/login")
         .send()
         .await
         .assert_problem(StatusCode::METHOD_NOT_ALLOWED);
-    let reply = app.get("/health/auth").send().await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.body["service"], "auth");
+    app.assert_healthy("auth").await;
 }
 
 #[test]
@@ -86,24 +82,19 @@ fn openapi_documents_every_route_with_problem_errors_and_bearer_security() {
             "{path}"
         );
     }
-    assert_eq!(
-        api["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
+    assert_bearer_scheme(&api);
+    assert_schemas(
+        &api,
+        &[
+            "RegisterRequest",
+            "LoginRequest",
+            "TokenResponse",
+            "UserResponse",
+            "ProblemDetails",
+            "JwksDocument",
+            "OpenIdConfiguration",
+        ],
     );
-    for schema in [
-        "RegisterRequest",
-        "LoginRequest",
-        "TokenResponse",
-        "UserResponse",
-        "ProblemDetails",
-        "JwksDocument",
-        "OpenIdConfiguration",
-    ] {
-        assert!(
-            api["components"]["schemas"][schema].is_object(),
-            "{schema} missing"
-        );
-    }
     assert!(paths["/register"]["post"]["responses"]["409"].is_object());
     assert!(paths["/login"]["post"]["responses"]["401"].is_object());
 }

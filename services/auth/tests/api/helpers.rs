@@ -1,7 +1,6 @@
 //! The app under test: the auth router over in-memory stores (it issues its own tokens), and the calls many
 //! tests make.
 
-use std::ops::Deref;
 use std::sync::Arc;
 
 use auth::state::TestHandles;
@@ -22,13 +21,7 @@ pub struct TestApp {
     pub handles: TestHandles,
 }
 
-impl Deref for TestApp {
-    type Target = TestClient;
-
-    fn deref(&self) -> &TestClient {
-        &self.client
-    }
-}
+testkit::deref_to_client!(TestApp, client);
 
 /// Auth over its in-memory stores with the test issuer.
 pub fn spawn_app() -> TestApp {
@@ -52,8 +45,13 @@ impl TestApp {
     }
 
     pub async fn register(&self, email: &str) -> Reply {
+        self.register_with(email, PASSWORD).await
+    }
+
+    /// `POST /register` of `email` with `password`.
+    pub async fn register_with(&self, email: &str, password: &str) -> Reply {
         self.post("/register")
-            .json(&json!({"email": email, "password": PASSWORD}))
+            .json(&json!({"email": email, "password": password}))
             .send()
             .await
     }

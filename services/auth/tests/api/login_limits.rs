@@ -88,6 +88,14 @@ fn harness() -> Harness {
     )
 }
 
+/// The default limits, with ada@example.com registered.
+async fn harness_with_ada() -> Harness {
+    let h = harness();
+    let reply = register(&h, "ada@example.com", None).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    h
+}
+
 fn request(path: &str, body: &Value, ip: Option<&str>) -> Request<Body> {
     let request = Request::post(path)
         .header("content-type", "application/json")
@@ -103,14 +111,20 @@ fn request(path: &str, body: &Value, ip: Option<&str>) -> Request<Body> {
     }
 }
 
+/// `POST {path}` of `email` and `password`, from `ip` when given.
+async fn send_credentials(
+    h: &Harness,
+    path: &str,
+    email: &str,
+    password: &str,
+    ip: Option<&str>,
+) -> Reply {
+    let body = json!({"email": email, "password": password});
+    h.client.send(request(path, &body, ip)).await
+}
+
 async fn login_from(h: &Harness, email: &str, password: &str, ip: Option<&str>) -> Reply {
-    h.client
-        .send(request(
-            "/login",
-            &json!({"email": email, "password": password}),
-            ip,
-        ))
-        .await
+    send_credentials(h, "/login", email, password, ip).await
 }
 
 async fn login(h: &Harness, email: &str, password: &str) -> Reply {
@@ -118,13 +132,7 @@ async fn login(h: &Harness, email: &str, password: &str) -> Reply {
 }
 
 async fn register(h: &Harness, email: &str, ip: Option<&str>) -> Reply {
-    h.client
-        .send(request(
-            "/register",
-            &json!({"email": email, "password": PASSWORD}),
-            ip,
-        ))
-        .await
+    send_credentials(h, "/register", email, PASSWORD, ip).await
 }
 
 fn advance(h: &Harness, seconds: i64) {
@@ -149,11 +157,7 @@ fn assert_429(reply: &Reply, retry_after: &str) {
 
 #[tokio::test]
 async fn an_account_locks_after_five_failures_and_the_wait_doubles_up_to_the_cap() {
-    let h = harness();
-    assert_eq!(
-        register(&h, "ada@example.com", None).await.status,
-        StatusCode::CREATED
-    );
+    let h = harness_with_ada().await;
     for _ in 0..5 {
         let reply = login(&h, "ada@example.com", "wrong password!!").await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
@@ -197,11 +201,7 @@ async fn an_account_locks_after_five_failures_and_the_wait_doubles_up_to_the_cap
 
 #[tokio::test]
 async fn an_unknown_email_is_limited_exactly_like_an_existing_one() {
-    let h = harness();
-    assert_eq!(
-        register(&h, "ada@example.com", None).await.status,
-        StatusCode::CREATED
-    );
+    let h = harness_with_ada().await;
     let mut known = Vec::new();
     let mut unknown = Vec::new();
     for _ in 0..7 {

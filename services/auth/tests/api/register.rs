@@ -50,28 +50,21 @@ async fn duplicate_email_is_409_even_with_other_case_and_spaces() {
 #[tokio::test]
 async fn weak_password_is_422_with_field_errors() {
     let app = spawn_app();
-    for password in [
-        "short",
-        "aaaaaaaaaaaaaaaa",
-        "abcdefghijklmnop",
-        "password1234",
-        "ada@example.com",
-    ] {
-        let reply = app
-            .post("/register")
-            .json(&json!({"email": "ada@example.com", "password": password}))
-            .send()
-            .await;
-        reply.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(reply.body["errors"][0]["field"], "password", "{password}");
-    }
     let too_long = "ab".repeat(65);
-    let reply = app
-        .post("/register")
-        .json(&json!({"email": "ada@example.com", "password": too_long}))
-        .send()
-        .await;
-    reply.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    // Each password with the rule it breaks.
+    for (password, rule) in [
+        ("short", "at least 12 characters"),
+        ("aaaaaaaaaaaaaaaa", "not one repeated character"),
+        ("abcdefghijklmnop", "not a simple sequence"),
+        ("password1234", "not a common password"),
+        ("ada@example.com", "not the email"),
+        (too_long.as_str(), "at most 128 characters"),
+    ] {
+        let reply = app.register_with("ada@example.com", password).await;
+        reply.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
+        let field = &reply.body["errors"][0]["field"];
+        assert_eq!(field, "password", "{password:?}: {rule}");
+    }
     // Nothing was created.
     assert!(matches!(
         app.handles.store.find_by_email("ada@example.com").await,

@@ -22,6 +22,27 @@ fn production_env(f: &Fixture, secret_arn: &str) -> Env {
     ])
 }
 
+/// A new secret (a unique name starting with `name`) holding `value`: its ARN.
+async fn create_secret(f: &Fixture, name: &str, value: &str) -> String {
+    aws_sdk_secretsmanager::Client::new(&f.sdk)
+        .create_secret()
+        .name(unique(name))
+        .secret_string(value)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create secret {name}: {e:?}"))
+        .arn()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The production state, its signing key read from the secret `secret_arn`.
+async fn state_from_secret(f: &Fixture, secret_arn: &str) -> Result<AppState, String> {
+    AppState::from_env(&production_env(f, secret_arn), &f.sdk)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 #[tokio::test]
 async fn full_flow_over_dynamodb_and_revocation_with_ttl() {
     let f = fixture().await;
@@ -71,14 +92,7 @@ async fn full_flow_over_dynamodb_and_revocation_with_ttl() {
         .await
         .err();
     assert_eq!(principal, Some(platform::auth::AuthError::Revoked));
-    let scan = f
-        .dynamodb
-        .scan()
-        .table_name(&f.revoked)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    let items = scan.items();
+    let items = f.scan(&f.revoked).await;
     assert_eq!(items.len(), 1);
     let expires_at = platform::dynamo::get_i64(&items[0], "expires_at").unwrap_or_default();
     assert!(
@@ -92,19 +106,10 @@ async fn full_flow_over_dynamodb_and_revocation_with_ttl() {
 #[tokio::test]
 async fn from_env_loads_the_signing_key_from_secrets_manager() {
     let f = fixture().await;
-    let secrets = aws_sdk_secretsmanager::Client::new(&f.sdk);
     let pem = SigningKey::generate_pkcs8_pem().unwrap_or_else(|e| panic!("{e}"));
-    let secret = secrets
-        .create_secret()
-        .name(unique("signing-key"))
-        .secret_string(
-            json!({"current": {"kid": "k-1", "alg": "ES256", "private_key_pem": pem}}).to_string(),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    let env = production_env(&f, secret.arn().unwrap_or_default());
-    let state = AppState::from_env(&env, &f.sdk)
+    let key = json!({"current": {"kid": "k-1", "alg": "ES256", "private_key_pem": pem}});
+    let secret = create_secret(&f, "signing-key", &key.to_string()).await;
+    let state = state_from_secret(&f, &secret)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let reply = client(&state).get("/.well-known/jwks.json").send().await;
@@ -113,18 +118,8 @@ async fn from_env_loads_the_signing_key_from_secrets_manager() {
     assert_eq!(jwks["keys"][0]["kid"], "k-1");
 
     // An empty secret (created by the template, not yet seeded) stops the function at start.
-    let empty = secrets
-        .create_secret()
-        .name(unique("empty"))
-        .secret_string("{}")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    let env = production_env(&f, empty.arn().unwrap_or_default());
-    let err = AppState::from_env(&env, &f.sdk)
-        .await
-        .err()
-        .map(|e| e.to_string());
+    let empty = create_secret(&f, "empty", "{}").await;
+    let err = state_from_secret(&f, &empty).await.err();
     assert!(
         err.is_some_and(|e| e.contains("./inv")),
         "the error says how to fix it"

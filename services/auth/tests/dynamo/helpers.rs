@@ -1,11 +1,12 @@
 //! Auth over DynamoDB and Secrets Manager on a moto server per test: fixtures and the client.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use auth::signing::SigningKeys;
 use auth::store::DynamoUserStore;
 use auth::{AppState, AuthConfig, app};
-use aws_sdk_dynamodb::types::{KeyType, TimeToLiveSpecification};
+use aws_sdk_dynamodb::types::{AttributeValue, KeyType, TimeToLiveSpecification};
 use platform::auth::verifier::IssuerPolicy;
 use platform::auth::{DynamoRevocationStore, SigningKey};
 use testkit::TestClient;
@@ -24,6 +25,20 @@ pub struct Fixture {
     pub sdk: aws_config::SdkConfig,
     pub users: String,
     pub revoked: String,
+}
+
+impl Fixture {
+    /// Every item of `table`.
+    pub async fn scan(&self, table: &str) -> Vec<HashMap<String, AttributeValue>> {
+        self.dynamodb
+            .scan()
+            .table_name(table)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("scan {table}: {e:?}"))
+            .items
+            .unwrap_or_default()
+    }
 }
 
 pub fn unique(prefix: &str) -> String {

@@ -8,6 +8,7 @@ use auth::store::{DynamoUserStore, StoreError, UserStore};
 use http::StatusCode;
 use platform::auth::{DynamoRevocationStore, SigningKey};
 use serde_json::json;
+use testkit::concurrently;
 
 use crate::helpers::{PASSWORD, client, config, fixture, state_over, user};
 
@@ -35,22 +36,18 @@ async fn concurrent_registrations_of_one_email_yield_exactly_one_201() {
     let f = fixture().await;
     let state = state_over(&f);
     let attempts = 8;
-    let mut tasks = Vec::new();
-    for _ in 0..attempts {
+    let statuses = concurrently(attempts, |_| {
         let state = state.clone();
-        tasks.push(tokio::spawn(async move {
+        async move {
             client(&state)
                 .post("/register")
                 .json(&json!({"email": "race@example.com", "password": PASSWORD}))
                 .send()
                 .await
                 .status
-        }));
-    }
-    let mut statuses = Vec::new();
-    for task in tasks {
-        statuses.push(task.await.unwrap_or(StatusCode::IM_A_TEAPOT));
-    }
+        }
+    })
+    .await;
     let created = statuses
         .iter()
         .filter(|s| **s == StatusCode::CREATED)
@@ -61,14 +58,8 @@ async fn concurrent_registrations_of_one_email_yield_exactly_one_201() {
         .count();
     assert_eq!((created, conflicts), (1, attempts - 1), "{statuses:?}");
     // Exactly one user item and one email claim exist.
-    let scan = f
-        .dynamodb
-        .scan()
-        .table_name(&f.users)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    assert_eq!(scan.count(), 2, "{:?}", scan.items());
+    let items = f.scan(&f.users).await;
+    assert_eq!(items.len(), 2, "{items:?}");
 }
 
 #[tokio::test]

@@ -132,8 +132,24 @@ fn build_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::internal(format!("request build: {e}"))
 }
 
+/// A payment-key marker's payment and request fingerprint.
+fn keyed_payment(marker: &Item) -> Result<KeyedPayment, StoreError> {
+    let get = |name: &str| {
+        marker
+            .get(name)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .ok_or_else(|| StoreError::internal(format!("marker lacks {name}")))
+    };
+    Ok(KeyedPayment {
+        payment_id: get("payment_id")?,
+        fingerprint: get("fingerprint")?,
+    })
+}
+
 impl DynamoBillingStore {
-    async fn get<T: DeserializeOwned>(&self, key: Item) -> Result<Option<T>, StoreError> {
+    /// The item at `key` (a consistent read), if any.
+    async fn get_item(&self, key: Item) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -143,7 +159,15 @@ impl DynamoBillingStore {
             .send()
             .await
             .map_err(sdk_error)?;
-        out.item.as_ref().map(from_item).transpose()
+        Ok(out.item)
+    }
+
+    async fn get<T: DeserializeOwned>(&self, key: Item) -> Result<Option<T>, StoreError> {
+        self.get_item(key)
+            .await?
+            .as_ref()
+            .map(from_item)
+            .transpose()
     }
 
     async fn list<T: DeserializeOwned>(
@@ -276,26 +300,16 @@ impl BillingStore for DynamoBillingStore {
         let code = |i: usize| codes.get(i).map(String::as_str).unwrap_or("None");
         if code(2) == "ConditionalCheckFailed" {
             let marker = self
-                .client
-                .get_item()
-                .table_name(&self.table)
-                .set_key(Some(marker_key))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(sdk_error)?
-                .item
+                .get_item(marker_key)
+                .await?
                 .ok_or_else(|| StoreError::internal("payment key marker vanished"))?;
-            let get = |name: &str| {
-                marker
-                    .get(name)
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .ok_or_else(|| StoreError::internal(format!("marker lacks {name}")))
-            };
+            let KeyedPayment {
+                payment_id,
+                fingerprint,
+            } = keyed_payment(&marker)?;
             return Ok(Recorded::Duplicate {
-                payment_id: get("payment_id")?,
-                fingerprint: get("fingerprint")?,
+                payment_id,
+                fingerprint,
             });
         }
         if codes
@@ -323,28 +337,8 @@ impl BillingStore for DynamoBillingStore {
         owner: &str,
         key: &str,
     ) -> Result<Option<KeyedPayment>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(marker_key(owner, key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        let Some(item) = out.item else {
-            return Ok(None);
-        };
-        let get = |name: &str| {
-            item.get(name)
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .ok_or_else(|| StoreError::internal(format!("marker lacks {name}")))
-        };
-        Ok(Some(KeyedPayment {
-            payment_id: get("payment_id")?,
-            fingerprint: get("fingerprint")?,
-        }))
+        let marker = self.get_item(marker_key(owner, key)).await?;
+        marker.as_ref().map(keyed_payment).transpose()
     }
 
     async fn get_payment(&self, owner: &str, id: &str) -> Result<Option<Payment>, StoreError> {

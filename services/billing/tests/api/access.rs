@@ -7,10 +7,7 @@ use crate::helpers::{id, spawn_app};
 
 #[tokio::test]
 async fn health_answers_ok() {
-    let app = spawn_app();
-    let reply = app.get("/health/billing").send().await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.body["service"], "billing");
+    spawn_app().assert_healthy("billing").await;
 }
 
 #[tokio::test]
@@ -69,25 +66,13 @@ async fn users_see_only_their_own_invoices_and_payments_as_404_otherwise() {
     let listed = app.get("/invoices").as_user("bob").send().await;
     assert_eq!(listed.body["items"], json!([]));
 
-    let paid_by_bob = app
-        .pay(
-            "bob",
-            "k1",
-            json!({"invoice_id": id(&invoice), "amount": 100, "currency": "EUR"}),
-        )
-        .await;
+    let paid_by_bob = app.pay_on("bob", "k1", &invoice, 100, "EUR").await;
     assert_eq!(
         paid_by_bob.status,
         StatusCode::NOT_FOUND,
         "bob cannot pay (or probe) alice's invoice"
     );
-    let payment = app
-        .pay(
-            "alice",
-            "k1",
-            json!({"invoice_id": id(&invoice), "amount": 100, "currency": "EUR"}),
-        )
-        .await;
+    let payment = app.pay_on("alice", "k1", &invoice, 100, "EUR").await;
     assert_eq!(payment.status, StatusCode::CREATED);
     let uri = format!("/payments/{}", id(&payment.body));
     assert_eq!(

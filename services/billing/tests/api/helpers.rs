@@ -1,6 +1,5 @@
 //! The app under test: the billing router over in-memory stores, and the calls many tests make.
 
-use std::ops::Deref;
 use std::sync::Arc;
 
 use billing::AppState;
@@ -19,13 +18,7 @@ pub struct TestApp {
     pub idempotency: Arc<MemoryIdempotencyStore>,
 }
 
-impl Deref for TestApp {
-    type Target = TestClient;
-
-    fn deref(&self) -> &TestClient {
-        &self.client
-    }
-}
+testkit::deref_to_client!(TestApp, client);
 
 pub fn spawn_app() -> TestApp {
     let store = Arc::new(MemoryBillingStore::new());
@@ -76,6 +69,19 @@ impl TestApp {
         pay_with(&self.client, user, key, &body).await
     }
 
+    /// `user` pays `amount` `currency` on `invoice` (its JSON) under the idempotency key `key`.
+    pub async fn pay_on(
+        &self,
+        user: &str,
+        key: &str,
+        invoice: &Value,
+        amount: i64,
+        currency: &str,
+    ) -> Reply {
+        self.pay(user, key, payment(&id(invoice), amount, currency))
+            .await
+    }
+
     /// `POST /invoices` of `body` as `user`.
     pub async fn post_invoice(&self, user: &str, body: &Value) -> Reply {
         self.post("/invoices").as_user(user).json(body).send().await
@@ -98,6 +104,16 @@ impl TestApp {
         assert_eq!(reply.status, StatusCode::OK);
         reply.body
     }
+
+    /// What `user`'s `invoice` (its JSON) has been paid so far.
+    pub async fn amount_paid(&self, user: &str, invoice: &Value) -> Value {
+        self.get_invoice(user, &id(invoice)).await["amount_paid"].clone()
+    }
+}
+
+/// A `POST /payments` body.
+pub fn payment(invoice_id: &str, amount: i64, currency: &str) -> Value {
+    json!({"invoice_id": invoice_id, "amount": amount, "currency": currency})
 }
 
 /// `POST /payments` through `client` as `user` with an `Idempotency-Key`.

@@ -2,16 +2,25 @@
 
 use http::{StatusCode, header};
 use platform::idempotency::{IdempotencyKey, IdempotencyStore, fingerprint};
-use serde_json::json;
-use testkit::{Reply, TestClient};
+use serde_json::Value;
+use testkit::{Reply, TestClient, concurrently};
 
-use crate::helpers::{id, pay_with, spawn_app};
+use crate::helpers::{id, pay_with, payment, spawn_app};
+
+/// Alice's payments of `body` sent at once, one under each of the idempotency `keys`.
+async fn pay_at_once(app: &TestClient, body: &Value, keys: Vec<String>) -> Vec<Reply> {
+    concurrently(keys.len(), |i| {
+        let (client, body, key) = (app.clone(), body.clone(), keys[i].clone());
+        async move { pay_with(&client, "alice", &key, &body).await }
+    })
+    .await
+}
 
 #[tokio::test]
 async fn same_key_same_body_replays_the_same_response_and_pays_once() {
     let app = spawn_app();
     let invoice = app.invoice("alice", "EUR", 1_000).await;
-    let body = json!({"invoice_id": id(&invoice), "amount": 250, "currency": "EUR"});
+    let body = payment(&id(&invoice), 250, "EUR");
     let first = app.pay("alice", "retry-me", body.clone()).await;
     assert_eq!(first.status, StatusCode::CREATED);
     assert!(first.headers.get("idempotent-replayed").is_none());
@@ -39,13 +48,10 @@ async fn same_key_same_body_replays_the_same_response_and_pays_once() {
         assert_eq!(replay.headers["idempotent-replayed"], "true");
     }
     assert_eq!(app.store.all_payments().len(), 1);
-    assert_eq!(
-        app.get_invoice("alice", &id(&invoice)).await["amount_paid"],
-        250
-    );
+    assert_eq!(app.amount_paid("alice", &invoice).await, 250);
 
     // Errors are replayed too (same status, same body), and still change nothing.
-    let over = json!({"invoice_id": id(&invoice), "amount": 5_000, "currency": "EUR"});
+    let over = payment(&id(&invoice), 5_000, "EUR");
     let refused = app.pay("alice", "too-much", over.clone()).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     let again = app.pay("alice", "too-much", over).await;
@@ -57,35 +63,14 @@ async fn same_key_same_body_replays_the_same_response_and_pays_once() {
 async fn same_key_different_body_is_422_and_keys_are_scoped_per_user() {
     let app = spawn_app();
     let invoice = app.invoice("alice", "EUR", 1_000).await;
-    let first = app
-        .pay(
-            "alice",
-            "k",
-            json!({"invoice_id": id(&invoice), "amount": 100, "currency": "EUR"}),
-        )
-        .await;
+    let first = app.pay_on("alice", "k", &invoice, 100, "EUR").await;
     assert_eq!(first.status, StatusCode::CREATED);
-    let changed = app
-        .pay(
-            "alice",
-            "k",
-            json!({"invoice_id": id(&invoice), "amount": 200, "currency": "EUR"}),
-        )
-        .await;
+    let changed = app.pay_on("alice", "k", &invoice, 200, "EUR").await;
     assert_eq!(changed.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        app.get_invoice("alice", &id(&invoice)).await["amount_paid"],
-        100
-    );
+    assert_eq!(app.amount_paid("alice", &invoice).await, 100);
     // Bob's "k" is his own.
     let bobs = app.invoice("bob", "EUR", 1_000).await;
-    let bob = app
-        .pay(
-            "bob",
-            "k",
-            json!({"invoice_id": id(&bobs), "amount": 200, "currency": "EUR"}),
-        )
-        .await;
+    let bob = app.pay_on("bob", "k", &bobs, 200, "EUR").await;
     assert_eq!(bob.status, StatusCode::CREATED);
     assert_eq!(app.store.all_payments().len(), 2);
 }
@@ -94,7 +79,7 @@ async fn same_key_different_body_is_422_and_keys_are_scoped_per_user() {
 async fn a_key_still_in_progress_is_409() {
     let app = spawn_app();
     let invoice = app.invoice("alice", "EUR", 1_000).await;
-    let body = json!({"invoice_id": id(&invoice), "amount": 100, "currency": "EUR"});
+    let body = payment(&id(&invoice), 100, "EUR");
     // Another invocation holds the key right now (claimed, not completed).
     let canonical = serde_json::to_vec(
         &serde_json::from_value::<billing::domain::NewPayment>(body.clone())
@@ -119,18 +104,8 @@ async fn a_key_still_in_progress_is_409() {
 async fn concurrent_requests_with_one_key_make_exactly_one_payment() {
     let app = spawn_app();
     let invoice = app.invoice("alice", "EUR", 1_000).await;
-    let body = json!({"invoice_id": id(&invoice), "amount": 100, "currency": "EUR"});
-    let tasks: Vec<_> = (0..10)
-        .map(|_| {
-            let client = TestClient::clone(&app);
-            let body = body.clone();
-            tokio::spawn(async move { pay_with(&client, "alice", "same", &body).await })
-        })
-        .collect();
-    let mut replies = Vec::new();
-    for task in tasks {
-        replies.push(task.await.unwrap_or_else(|e| panic!("{e}")));
-    }
+    let body = payment(&id(&invoice), 100, "EUR");
+    let replies = pay_at_once(&app, &body, vec!["same".to_owned(); 10]).await;
     let created: Vec<&Reply> = replies
         .iter()
         .filter(|r| r.status == StatusCode::CREATED)
@@ -148,37 +123,19 @@ async fn concurrent_requests_with_one_key_make_exactly_one_payment() {
         "every 201 is the same payment"
     );
     assert_eq!(app.store.all_payments().len(), 1);
-    assert_eq!(
-        app.get_invoice("alice", &id(&invoice)).await["amount_paid"],
-        100
-    );
+    assert_eq!(app.amount_paid("alice", &invoice).await, 100);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_payments_never_overpay() {
     let app = spawn_app();
     let invoice = app.invoice("alice", "EUR", 1_000).await;
-    let body = json!({"invoice_id": id(&invoice), "amount": 300, "currency": "EUR"});
-    let tasks: Vec<_> = (0..8)
-        .map(|i| {
-            let client = TestClient::clone(&app);
-            let body = body.clone();
-            tokio::spawn(async move {
-                pay_with(&client, "alice", &format!("key-{i}"), &body)
-                    .await
-                    .status
-            })
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for task in tasks {
-        statuses.push(task.await.unwrap_or_else(|e| panic!("{e}")));
-    }
-    let ok = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::CREATED)
-        .count();
-    assert_eq!(ok, 3, "{statuses:?}");
+    let body = payment(&id(&invoice), 300, "EUR");
+    let keys = (0..8).map(|i| format!("key-{i}")).collect();
+    let replies = pay_at_once(&app, &body, keys).await;
+    let statuses: Vec<StatusCode> = replies.iter().map(|r| r.status).collect();
+    let ok = statuses.iter().filter(|s| **s == StatusCode::CREATED);
+    assert_eq!(ok.count(), 3, "{statuses:?}");
     let after = app.get_invoice("alice", &id(&invoice)).await;
     assert_eq!(after["amount_paid"], 900);
     assert_eq!(after["status"], "open");

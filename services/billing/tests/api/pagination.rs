@@ -35,28 +35,26 @@ async fn invoices_and_payments_paginate_and_reject_tampered_or_foreign_tokens() 
     let mut tampered = first_token.clone().into_bytes();
     tampered[2] = if tampered[2] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).unwrap_or_default();
-    let bad = app
-        .get(format!("/invoices?next_token={tampered}"))
-        .as_user("alice")
-        .send()
-        .await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    let foreign_user = app
-        .get(format!("/invoices?next_token={first_token}"))
-        .as_user("bob")
-        .send()
-        .await;
-    assert_eq!(
-        foreign_user.status,
-        StatusCode::BAD_REQUEST,
-        "tokens are bound to their user"
-    );
-    let foreign_listing = app
-        .get(format!("/payments?next_token={first_token}"))
-        .as_user("alice")
-        .send()
-        .await;
-    assert_eq!(foreign_listing.status, StatusCode::BAD_REQUEST);
-    let limit = app.get("/payments?limit=0").as_user("alice").send().await;
-    assert_eq!(limit.status, StatusCode::BAD_REQUEST);
+    let refused = [
+        (
+            format!("/invoices?next_token={tampered}"),
+            "alice",
+            "a tampered token",
+        ),
+        (
+            format!("/invoices?next_token={first_token}"),
+            "bob",
+            "tokens are bound to their user",
+        ),
+        (
+            format!("/payments?next_token={first_token}"),
+            "alice",
+            "another listing's token",
+        ),
+        ("/payments?limit=0".to_owned(), "alice", "a zero limit"),
+    ];
+    for (uri, user, why) in refused {
+        let reply = app.get(&uri).as_user(user).send().await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{why}: {uri}");
+    }
 }

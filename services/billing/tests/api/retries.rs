@@ -6,15 +6,13 @@
 //! is rounded down; less than one minor unit is refused.
 
 use http::StatusCode;
-use serde_json::json;
 use testkit::{Reply, TestClient};
 
-use crate::helpers::{id, pay_with, spawn_app};
+use crate::helpers::{TestApp, id, pay_with, payment, spawn_app};
 
 /// `payer` pays `amount` `currency` on `invoice` through `client`.
 async fn pay(client: &TestClient, key: &str, invoice: &str, amount: i64, currency: &str) -> Reply {
-    let body = json!({"invoice_id": invoice, "amount": amount, "currency": currency});
-    pay_with(client, "payer", key, &body).await
+    pay_with(client, "payer", key, &payment(invoice, amount, currency)).await
 }
 
 fn replayed(reply: &Reply) -> bool {
@@ -54,26 +52,28 @@ async fn a_retry_after_the_invoice_changed_replays_201_not_overpayment() {
     assert_eq!(app.store.all_payments().len(), 2);
 }
 
-#[tokio::test]
-async fn converted_credit_is_rounded_down_never_up() {
+/// `payer` pays `amount` EUR cents on a 10.00 USD invoice where 1 EUR is `eur_in_usd` USD.
+async fn pay_euros_on_a_dollar_invoice(eur_in_usd: &str, amount: i64) -> (TestApp, Reply) {
     let app = spawn_app();
     app.rates.set("USD", "1");
-    app.rates.set("EUR", "0.5");
+    app.rates.set("EUR", eur_in_usd);
     let invoice = id(&app.invoice("payer", "USD", 1_000).await);
+    let reply = pay(&app, "k-1", &invoice, amount, "EUR").await;
+    (app, reply)
+}
+
+#[tokio::test]
+async fn converted_credit_is_rounded_down_never_up() {
     // 3 EUR cents = exactly 1.5 USD cents: credited 1 (half-even credited 2).
-    let reply = pay(&app, "k-1", &invoice, 3, "EUR").await;
+    let (_, reply) = pay_euros_on_a_dollar_invoice("0.5", 3).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     assert_eq!(reply.body["applied_amount"], 1);
 }
 
 #[tokio::test]
 async fn a_payment_worth_less_than_one_minor_unit_is_422() {
-    let app = spawn_app();
-    app.rates.set("USD", "1");
-    app.rates.set("EUR", "0.6");
-    let invoice = id(&app.invoice("payer", "USD", 1_000).await);
     // 1 EUR cent = 0.6 USD cents (half-even credited 1).
-    let reply = pay(&app, "k-1", &invoice, 1, "EUR").await;
+    let (app, reply) = pay_euros_on_a_dollar_invoice("0.6", 1).await;
     assert_eq!(
         reply.status,
         StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,9 +1,8 @@
 //! Conversion reads the currencies table the projector writes; listings page over DynamoDB keys.
 
 use http::StatusCode;
-use serde_json::json;
 
-use crate::helpers::{fixture, new_invoice};
+use crate::helpers::{fixture, new_invoice, pay, payment};
 
 #[tokio::test]
 async fn dynamo_conversion_reads_the_currencies_table() {
@@ -20,28 +19,12 @@ async fn dynamo_conversion_reads_the_currencies_table() {
     .await;
     let app = f.app();
     let invoice = new_invoice(&app, "EUR", 10_000).await;
-    let body = json!({"invoice_id": invoice, "amount": 1_000, "currency": "USD"});
-    let reply = app
-        .post("/payments")
-        .as_user("alice")
-        .header("idempotency-key", "usd")
-        .json(&body)
-        .send()
-        .await;
-    let (status, payment) = (reply.status, reply.body);
-    assert_eq!(status, StatusCode::CREATED, "{payment}");
-    assert_eq!(payment["applied_amount"], 800);
-    let gbp = json!({"invoice_id": invoice, "amount": 1_000, "currency": "GBP"});
-    let reply = app
-        .post("/payments")
-        .as_user("alice")
-        .header("idempotency-key", "gbp")
-        .json(&gbp)
-        .send()
-        .await;
-    let (status, problem) = (reply.status, reply.body);
+    let usd = pay(&app, "usd", &payment(&invoice, 1_000, "USD")).await;
+    assert_eq!(usd.status, StatusCode::CREATED, "{}", usd.body);
+    assert_eq!(usd.body["applied_amount"], 800);
+    let gbp = pay(&app, "gbp", &payment(&invoice, 1_000, "GBP")).await;
     assert_eq!(
-        (status, problem["code"].as_str()),
+        (gbp.status, gbp.body["code"].as_str()),
         (
             StatusCode::UNPROCESSABLE_ENTITY,
             Some("currency_not_supported")

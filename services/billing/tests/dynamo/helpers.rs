@@ -12,10 +12,10 @@ use platform::auth::testing::TestIssuer;
 use platform::idempotency::{DynamoIdempotencyStore, IdempotencyKey, Ttls};
 use platform::pagination::PageCodec;
 use serde_json::{Value, json};
-use testkit::TestClient;
 use testkit::fixtures::currency_at;
 use testkit::moto::{Moto, unique_table};
 use testkit::tables::{create_table, currencies_table, put_item};
+use testkit::{Reply, TestClient};
 
 pub struct Fixture {
     _moto: Moto,
@@ -125,6 +125,21 @@ pub async fn new_invoice(app: &TestClient, currency: &str, price: i64) -> String
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     reply.body["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// A `POST /payments` body.
+pub fn payment(invoice_id: &str, amount: i64, currency: &str) -> Value {
+    json!({"invoice_id": invoice_id, "amount": amount, "currency": currency})
+}
+
+/// Alice's `POST /payments` of `body` under the idempotency key `key`.
+pub async fn pay(app: &TestClient, key: &str, body: &Value) -> Reply {
+    app.post("/payments")
+        .as_user("alice")
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
 }
 
 /// Alice's invoice as stored now.

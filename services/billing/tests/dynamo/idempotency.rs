@@ -5,8 +5,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use billing::store::{BillingStore, DynamoBillingStore, PaymentKey, Recorded};
+use platform::idempotency::testing::assert_a_released_claim_is_claimed_again;
 use platform::idempotency::{Claim, IdempotencyError, IdempotencyStore, StoredResponse};
 use serde_json::json;
+use testkit::concurrently;
 
 use crate::helpers::{fixture, key};
 
@@ -16,17 +18,11 @@ async fn dynamo_idempotency_claims_are_exclusive_then_replay_mismatch_and_expire
     let now = Arc::new(AtomicI64::new(1_000_000));
     let store = Arc::new(f.idempotency(now.clone()));
     let k = key("pay-1");
-    let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            let store = store.clone();
-            let k = k.clone();
-            tokio::spawn(async move { store.claim("alice", &k, "fp").await })
-        })
-        .collect();
-    let mut outcomes = Vec::new();
-    for task in tasks {
-        outcomes.push(task.await.unwrap_or_else(|e| panic!("{e}")));
-    }
+    let outcomes = concurrently(8, |_| {
+        let (store, k) = (store.clone(), k.clone());
+        async move { store.claim("alice", &k, "fp").await }
+    })
+    .await;
     let acquired = outcomes
         .iter()
         .filter(|o| **o == Ok(Claim::Acquired))
@@ -64,7 +60,8 @@ async fn dynamo_idempotency_claims_are_exclusive_then_replay_mismatch_and_expire
         Err(IdempotencyError::Mismatch)
     );
 
-    // A crashed attempt's lock can be taken over after it expires (same body only).
+    // A crashed attempt's lock can be taken over after it expires (same body only); the taker releases it,
+    // and a retry can claim it again at once.
     let k2 = key("crashed");
     assert_eq!(store.claim("alice", &k2, "fp").await, Ok(Claim::Acquired));
     now.fetch_add(11, Ordering::SeqCst);
@@ -72,13 +69,7 @@ async fn dynamo_idempotency_claims_are_exclusive_then_replay_mismatch_and_expire
         store.claim("alice", &k2, "other").await,
         Err(IdempotencyError::Mismatch)
     );
-    assert_eq!(store.claim("alice", &k2, "fp").await, Ok(Claim::Acquired));
-    // Released keys can be retried at once.
-    store
-        .release("alice", &k2, "fp")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(store.claim("alice", &k2, "fp").await, Ok(Claim::Acquired));
+    assert_a_released_claim_is_claimed_again(store.as_ref(), "alice", &k2, "fp").await;
     // Records expire logically even before DynamoDB's TTL sweeper deletes them.
     now.fetch_add(200, Ordering::SeqCst);
     assert_eq!(store.claim("alice", &k, "new").await, Ok(Claim::Acquired));

@@ -1,36 +1,22 @@
 //! Payment races over DynamoDB: one payment per key, never an overpayment.
 
 use http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
+use testkit::{Reply, TestClient, concurrently};
 
-use testkit::{Reply, TestClient};
-
-use crate::helpers::{fixture, new_invoice, stored_invoice};
+use crate::helpers::{fixture, new_invoice, pay, payment, stored_invoice};
 
 /// Alice's eight `POST /payments` at once: request `i` with the key and body `payment(i)` gives.
 async fn pay_concurrently(
     app: &TestClient,
     payment: impl Fn(usize) -> (String, Value),
 ) -> Vec<Reply> {
-    let tasks: Vec<_> = (0..8)
-        .map(|i| {
-            let app = app.clone();
-            let (key, body) = payment(i);
-            tokio::spawn(async move {
-                app.post("/payments")
-                    .as_user("alice")
-                    .header("idempotency-key", &key)
-                    .json(&body)
-                    .send()
-                    .await
-            })
-        })
-        .collect();
-    let mut replies = Vec::new();
-    for task in tasks {
-        replies.push(task.await.unwrap_or_else(|e| panic!("{e}")));
-    }
-    replies
+    concurrently(8, |i| {
+        let app = app.clone();
+        let (key, body) = payment(i);
+        async move { pay(&app, &key, &body).await }
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -38,7 +24,7 @@ async fn dynamo_concurrent_duplicates_make_exactly_one_payment() {
     let f = fixture().await;
     let app = f.app();
     let invoice = new_invoice(&app, "EUR", 1_000).await;
-    let body = json!({"invoice_id": invoice, "amount": 100, "currency": "EUR"});
+    let body = payment(&invoice, 100, "EUR");
     let replies = pay_concurrently(&app, |_| ("dup".to_owned(), body.clone())).await;
     let statuses: Vec<StatusCode> = replies.iter().map(|r| r.status).collect();
     assert!(
@@ -51,13 +37,7 @@ async fn dynamo_concurrent_duplicates_make_exactly_one_payment() {
     let stored = stored_invoice(&app, &invoice).await;
     assert_eq!(stored["amount_paid"], 100);
     // After the race, the key replays the one payment.
-    let reply = app
-        .post("/payments")
-        .as_user("alice")
-        .header("idempotency-key", "dup")
-        .json(&body)
-        .send()
-        .await;
+    let reply = pay(&app, "dup", &body).await;
     let (status, replayed, raw) = (reply.status, reply.body, reply.raw);
     assert_eq!(status, StatusCode::CREATED, "{replayed}");
     for reply in &replies {
@@ -72,11 +52,8 @@ async fn dynamo_concurrent_payments_never_overpay_and_the_last_marks_paid() {
     let f = fixture().await;
     let app = f.app();
     let invoice = new_invoice(&app, "EUR", 1_000).await;
-    let replies = pay_concurrently(&app, |i| {
-        let body = json!({"invoice_id": invoice, "amount": 250, "currency": "EUR"});
-        (format!("k{i}"), body)
-    })
-    .await;
+    let replies =
+        pay_concurrently(&app, |i| (format!("k{i}"), payment(&invoice, 250, "EUR"))).await;
     let created = replies
         .iter()
         .filter(|r| r.status == StatusCode::CREATED)

@@ -1,15 +1,12 @@
 //! Health and the OpenAPI fragment.
 
-use http::StatusCode;
+use testkit::openapi::assert_bearer_scheme;
 
 use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn health_answers_ok() {
-    let app = spawn_app();
-    let reply = app.get("/health/blog").send().await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.body["service"], "blog");
+    spawn_app().assert_healthy("blog").await;
 }
 
 #[tokio::test]
@@ -25,10 +22,7 @@ async fn openapi_documents_every_route_and_bearer_security() {
             assert!(doc["paths"][path][method].is_object(), "{method} {path}");
         }
     }
-    assert_eq!(
-        doc["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
-    );
+    assert_bearer_scheme(&doc);
     assert!(doc["components"]["schemas"]["Post"]["example"].is_object());
     assert_eq!(
         doc["paths"]["/posts/{id}"]["put"]["responses"]["412"]["content"]["application/problem+json"]

@@ -1,6 +1,5 @@
 //! The app under test: the blog router over the in-memory store, and the calls many tests make.
 
-use std::ops::Deref;
 use std::sync::Arc;
 
 use blog::AppState;
@@ -9,20 +8,14 @@ use http::StatusCode;
 use platform::auth::testing::TestIssuer;
 use platform::pagination::PageCodec;
 use serde_json::{Value, json};
-use testkit::TestClient;
+use testkit::{Reply, TestClient};
 
 pub struct TestApp {
     client: TestClient,
     pub store: Arc<MemoryBlogStore>,
 }
 
-impl Deref for TestApp {
-    type Target = TestClient;
-
-    fn deref(&self) -> &TestClient {
-        &self.client
-    }
-}
+testkit::deref_to_client!(TestApp, client);
 
 pub fn spawn_app() -> TestApp {
     spawn_app_with_key(b"test-pagination-key-0123456789abcdef")
@@ -43,12 +36,14 @@ pub fn spawn_app_with_key(key: &[u8]) -> TestApp {
 }
 
 impl TestApp {
+    /// `POST /posts` of `body` as `user`.
+    pub async fn write_post(&self, user: &str, body: &Value) -> Reply {
+        self.post("/posts").as_user(user).json(body).send().await
+    }
+
     pub async fn create_post(&self, user: &str, title: &str) -> Value {
         let reply = self
-            .post("/posts")
-            .as_user(user)
-            .json(&json!({"title": title, "body": "text"}))
-            .send()
+            .write_post(user, &json!({"title": title, "body": "text"}))
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
         reply.body

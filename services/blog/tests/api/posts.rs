@@ -10,10 +10,7 @@ use crate::helpers::{app_etag, id, spawn_app};
 async fn create_then_read_a_post_with_etag_location_and_rfc3339_times() {
     let app = spawn_app();
     let reply = app
-        .post("/posts")
-        .as_user("alice")
-        .json(&json!({"title": "Hi ✓", "body": "héllo"}))
-        .send()
+        .write_post("alice", &json!({"title": "Hi ✓", "body": "héllo"}))
         .await;
     assert_eq!(reply.status, StatusCode::CREATED);
     let post = reply.body.clone();
@@ -104,7 +101,7 @@ async fn post_input_limits_are_422_and_413() {
         ),
     ];
     for (body, expected) in cases {
-        let reply = app.post("/posts").as_user("alice").json(&body).send().await;
+        let reply = app.write_post("alice", &body).await;
         assert_eq!(
             reply.status,
             expected,
@@ -113,10 +110,7 @@ async fn post_input_limits_are_422_and_413() {
         );
     }
     let invalid = app
-        .post("/posts")
-        .as_user("alice")
-        .json(&json!({"title": "", "body": "b"}))
-        .send()
+        .write_post("alice", &json!({"title": "", "body": "b"}))
         .await;
     assert_eq!(invalid.body["errors"][0]["field"], "title");
     let malformed = app

@@ -26,6 +26,26 @@ impl Fixture {
     pub fn app(&self) -> TestClient {
         app_over(self.store.clone())
     }
+
+    /// A new post by `author`, stored.
+    pub async fn stored_post(&self, author: &str, title: &str) -> Post {
+        let post = post(author, title);
+        self.store
+            .create_post(&post)
+            .await
+            .unwrap_or_else(|e| panic!("create post: {e}"));
+        post
+    }
+
+    /// A new comment by `author` on `post`, stored.
+    pub async fn stored_comment(&self, post: &Post, author: &str) -> Comment {
+        let comment = comment(&post.id, author);
+        self.store
+            .create_comment(&comment, &post.author_id)
+            .await
+            .unwrap_or_else(|e| panic!("create comment: {e}"));
+        comment
+    }
 }
 
 /// The blog app over `store`, trusting its own test issuer.

@@ -3,31 +3,24 @@
 use blog::domain::Post;
 use blog::store::{BlogStore, StoreError};
 
-use crate::helpers::{comment, fixture, item_count, post};
+use testkit::concurrently;
+
+use crate::helpers::{comment, fixture, item_count};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dynamo_concurrent_updates_with_the_same_version_have_exactly_one_winner() {
     let f = fixture().await;
-    let original = post("alice", "v1");
-    f.store
-        .create_post(&original)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let tasks: Vec<_> = (0..10)
-        .map(|i| {
-            let store = f.store.clone();
-            let edit = Post {
-                title: format!("edit {i}"),
-                version: 2,
-                ..original.clone()
-            };
-            tokio::spawn(async move { store.update_post(&edit, 1).await })
-        })
-        .collect();
-    let mut outcomes = Vec::new();
-    for task in tasks {
-        outcomes.push(task.await.unwrap_or_else(|e| panic!("{e}")));
-    }
+    let original = f.stored_post("alice", "v1").await;
+    let outcomes = concurrently(10, |i| {
+        let store = f.store.clone();
+        let edit = Post {
+            title: format!("edit {i}"),
+            version: 2,
+            ..original.clone()
+        };
+        async move { store.update_post(&edit, 1).await }
+    })
+    .await;
     let wins = outcomes.iter().filter(|o| o.is_ok()).count();
     let conflicts = outcomes
         .iter()
@@ -63,31 +56,14 @@ async fn dynamo_concurrent_updates_with_the_same_version_have_exactly_one_winner
 #[tokio::test]
 async fn dynamo_delete_post_removes_every_comment_and_pointer_in_batches() {
     let f = fixture().await;
-    let doomed = post("alice", "doomed");
-    let kept = post("alice", "kept");
-    f.store
-        .create_post(&doomed)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    f.store
-        .create_post(&kept)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let doomed = f.stored_post("alice", "doomed").await;
+    let kept = f.stored_post("alice", "kept").await;
     // 30 comments = 60 items: more than two BatchWriteItem calls.
     let mut ids = Vec::new();
     for _ in 0..30 {
-        let c = comment(&doomed.id, "bob");
-        f.store
-            .create_comment(&c, "alice")
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        ids.push(c.id);
+        ids.push(f.stored_comment(&doomed, "bob").await.id);
     }
-    let survivor = comment(&kept.id, "bob");
-    f.store
-        .create_comment(&survivor, "alice")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let survivor = f.stored_comment(&kept, "bob").await;
     assert_eq!(item_count(&f).await, 2 + 31 * 2);
 
     assert_eq!(
@@ -124,16 +100,8 @@ async fn dynamo_delete_post_removes_every_comment_and_pointer_in_batches() {
 #[tokio::test]
 async fn dynamo_comment_delete_is_atomic_with_its_pointer() {
     let f = fixture().await;
-    let p = post("alice", "p");
-    f.store
-        .create_post(&p)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let c = comment(&p.id, "bob");
-    f.store
-        .create_comment(&c, "alice")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let p = f.stored_post("alice", "p").await;
+    let c = f.stored_comment(&p, "bob").await;
     let record = f
         .store
         .get_comment(&c.id)

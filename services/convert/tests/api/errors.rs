@@ -5,7 +5,7 @@ use http::StatusCode;
 use serde_json::json;
 use testkit::fixtures::code;
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, assert_unknown_currency, spawn_app};
 
 #[tokio::test]
 async fn missing_or_malformed_parameters_are_400_problems_naming_the_parameter() {
@@ -50,22 +50,10 @@ async fn missing_or_malformed_parameters_are_400_problems_naming_the_parameter()
 async fn unknown_currencies_are_404_problems() {
     let app = spawn_app();
     // Not ISO 4217 at all: refused without a read.
-    let reply = app.convert("QQQ", "USD", 1).await;
-    assert_problem(&reply, StatusCode::NOT_FOUND);
-    assert!(
-        reply.body["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains("QQQ"))
-    );
+    assert_unknown_currency(&app.convert("QQQ", "USD", 1).await, "QQQ");
     assert_eq!(app.store.reads_of(code("USD")), 0);
     // ISO 4217, but not (or no longer) in the read model.
-    let reply = app.convert("USD", "CHF", 1).await;
-    assert_problem(&reply, StatusCode::NOT_FOUND);
-    assert!(
-        reply.body["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains("CHF"))
-    );
+    assert_unknown_currency(&app.convert("USD", "CHF", 1).await, "CHF");
     let reply = app.convert("CHF", "USD", 1).await;
     assert_problem(&reply, StatusCode::NOT_FOUND);
 }

@@ -1,8 +1,9 @@
 //! The app under test: the convert router over the in-memory rate store, and the calls many tests make.
 
-use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::task::JoinHandle;
 
 use convert::AppState;
 use convert::store::MemoryRateStore;
@@ -34,13 +35,7 @@ pub struct TestApp {
     pub store: Arc<MemoryRateStore>,
 }
 
-impl Deref for TestApp {
-    type Target = TestClient;
-
-    fn deref(&self) -> &TestClient {
-        &self.client
-    }
-}
+testkit::deref_to_client!(TestApp, client);
 
 pub fn spawn_app() -> TestApp {
     spawn_app_with(standard_rates())
@@ -62,6 +57,17 @@ impl TestApp {
             .await
     }
 
+    /// `count` conversions of `from` into `to` (of the amounts 0, 1, …) sent at once from spawned tasks; not awaited.
+    pub fn spawn_conversions(&self, from: &str, to: &str, count: i64) -> Vec<JoinHandle<Reply>> {
+        (0..count)
+            .map(|amount| {
+                let client = self.client.clone();
+                let uri = format!("/convert?from={from}&to={to}&amount={amount}");
+                tokio::spawn(async move { client.get(uri).send().await })
+            })
+            .collect()
+    }
+
     pub async fn converted(&self, from: &str, to: &str, amount: i64) -> i64 {
         let reply = self.convert(from, to, amount).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -75,4 +81,16 @@ impl TestApp {
 pub fn assert_problem(reply: &Reply, status: StatusCode) {
     reply.assert_problem(status);
     assert!(reply.body["detail"].is_string(), "{}", reply.body);
+}
+
+/// A 404 problem whose `detail` names the currency `code`.
+pub fn assert_unknown_currency(reply: &Reply, code: &str) {
+    assert_problem(reply, StatusCode::NOT_FOUND);
+    assert!(
+        reply.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(code)),
+        "{}",
+        reply.body
+    );
 }

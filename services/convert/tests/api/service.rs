@@ -10,9 +10,7 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn health_answers_without_reading_rates() {
     let app = spawn_app();
-    let reply = app.get("/health/convert").send().await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.body["service"], "convert");
+    app.assert_healthy("convert").await;
     assert_eq!(app.store.total_reads(), 0);
 }
 

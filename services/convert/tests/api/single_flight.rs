@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use http::StatusCode;
-use testkit::TestClient;
 use testkit::fixtures::code;
 
 use crate::helpers::spawn_app;
@@ -12,17 +11,7 @@ use crate::helpers::spawn_app;
 async fn concurrent_requests_share_one_read_per_currency() {
     let app = spawn_app();
     app.store.set_gate(false);
-    let requests: Vec<_> = (0..128)
-        .map(|i| {
-            let client = TestClient::clone(&app);
-            tokio::spawn(async move {
-                client
-                    .get(format!("/convert?from=EUR&to=JPY&amount={i}"))
-                    .send()
-                    .await
-            })
-        })
-        .collect();
+    let requests = app.spawn_conversions("EUR", "JPY", 128);
     // Both currencies' first reads have started; every other request is waiting for them.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while app.store.total_reads() < 2 {
@@ -45,17 +34,7 @@ async fn concurrent_requests_share_one_read_per_currency() {
 async fn a_hundred_concurrent_cold_requests_cost_exactly_one_read_per_currency() {
     let app = spawn_app();
     app.store.set_gate(false);
-    let requests: Vec<_> = (0..100)
-        .map(|i| {
-            let client = TestClient::clone(&app);
-            tokio::spawn(async move {
-                client
-                    .get(format!("/convert?from=KWD&to=USD&amount={i}"))
-                    .send()
-                    .await
-            })
-        })
-        .collect();
+    let requests = app.spawn_conversions("KWD", "USD", 100);
     // Paused clock: this sleep ends only once all 100 requests are blocked (on the gate or on the cache).
     tokio::time::sleep(Duration::from_millis(1)).await;
     assert_eq!(app.store.reads_of(code("KWD")), 1);

@@ -3,8 +3,9 @@
 use currency::domain::CommandMessage;
 use http::StatusCode;
 use serde_json::json;
+use testkit::Reply;
 
-use crate::helpers::{eur, harness};
+use crate::helpers::{Harness, eur, harness};
 
 #[tokio::test]
 async fn create_answers_202_with_location_and_queues_the_command() {
@@ -122,16 +123,18 @@ async fn same_command_id_with_another_body_is_422() {
     assert_eq!(h.queue.sent().len(), 1);
 }
 
+/// An admin's `POST /currencies` of EUR while a store or the queue is down: a 503 problem.
+async fn post_eur_during_an_outage(h: &Harness) -> Reply {
+    let reply = h.admin_post(&eur()).await;
+    reply.assert_problem(StatusCode::SERVICE_UNAVAILABLE);
+    reply
+}
+
 #[tokio::test]
 async fn queue_outage_is_503_with_the_command_id_and_a_retry_queues_it() {
     let h = harness();
     h.queue.fail_sends(true);
-    let reply = h.admin_post(&eur()).await;
-    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(
-        reply.header_or_empty("content-type"),
-        "application/problem+json"
-    );
+    let reply = post_eur_during_an_outage(&h).await;
     let id = reply.body["command_id"]
         .as_str()
         .unwrap_or_default()
@@ -152,8 +155,7 @@ async fn queue_outage_is_503_with_the_command_id_and_a_retry_queues_it() {
 async fn store_outage_is_503_and_nothing_queued() {
     let h = harness();
     h.commands.fail_inserts(true);
-    let reply = h.admin_post(&eur()).await;
-    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    post_eur_during_an_outage(&h).await;
     assert!(h.queue.sent().is_empty());
 }
 

@@ -5,6 +5,20 @@ use std::time::Duration;
 use platform::aws::SdkConfig;
 use platform::config::{ConfigError, Env};
 
+/// A state built by `from_env` out of only `pairs` fails for want of the variable `name`.
+fn assert_missing<T>(
+    from_env: impl Fn(&Env, &SdkConfig) -> Result<T, ConfigError>,
+    pairs: &[(&str, &str)],
+    name: &str,
+) {
+    let result = from_env(&Env::from_pairs(pairs.iter().copied()), &sdk());
+    assert!(
+        matches!(&result, Err(ConfigError::Missing(missing)) if missing == name),
+        "{name}: {:?}",
+        result.err()
+    );
+}
+
 fn sdk() -> SdkConfig {
     SdkConfig::builder()
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
@@ -13,8 +27,11 @@ fn sdk() -> SdkConfig {
 
 #[test]
 fn read_needs_the_table_and_bounds_the_cache_ttl() {
-    let missing = currency::read_state_from_env(&Env::from_pairs([("X", "y")]), &sdk());
-    assert!(matches!(missing, Err(ConfigError::Missing(name)) if name == "CURRENCIES_TABLE"));
+    assert_missing(
+        currency::read_state_from_env,
+        &[("X", "y")],
+        "CURRENCIES_TABLE",
+    );
     let default =
         currency::read_state_from_env(&Env::from_pairs([("CURRENCIES_TABLE", "t")]), &sdk())
             .unwrap_or_else(|e| panic!("{e}"));
@@ -39,11 +56,11 @@ fn read_needs_the_table_and_bounds_the_cache_ttl() {
 
 #[test]
 fn projector_needs_both_tables_and_reads_the_receive_count() {
-    let env = Env::from_pairs([("CURRENCIES_TABLE", "c")]);
-    assert!(matches!(
-        currency::projector_state_from_env(&env, &sdk()),
-        Err(ConfigError::Missing(name)) if name == "COMMANDS_TABLE"
-    ));
+    assert_missing(
+        currency::projector_state_from_env,
+        &[("CURRENCIES_TABLE", "c")],
+        "COMMANDS_TABLE",
+    );
     let env = Env::from_pairs([("CURRENCIES_TABLE", "c"), ("COMMANDS_TABLE", "k")]);
     let state = currency::projector_state_from_env(&env, &sdk()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(state.max_receive_count, 5);
@@ -58,9 +75,9 @@ fn projector_needs_both_tables_and_reads_the_receive_count() {
 
 #[test]
 fn write_needs_the_table_and_the_queue() {
-    let env = Env::from_pairs([("COMMANDS_TABLE", "k")]);
-    assert!(matches!(
-        currency::write_state_from_env(&env, &sdk()),
-        Err(ConfigError::Missing(name)) if name == "COMMANDS_QUEUE_URL"
-    ));
+    assert_missing(
+        currency::write_state_from_env,
+        &[("COMMANDS_TABLE", "k")],
+        "COMMANDS_QUEUE_URL",
+    );
 }

@@ -29,6 +29,15 @@ pub fn harness() -> Harness {
     harness_with_ttl(Duration::from_secs(5))
 }
 
+/// A harness whose read model holds `records`.
+pub fn harness_holding(records: &[CurrencyRecord]) -> Harness {
+    let h = harness();
+    for record in records {
+        h.currencies.put(record.clone());
+    }
+    h
+}
+
 pub fn harness_with_ttl(ttl: Duration) -> Harness {
     let issuer = TestIssuer::new();
     let currencies = Arc::new(MemoryCurrencies::new());

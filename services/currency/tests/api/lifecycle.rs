@@ -30,12 +30,7 @@ async fn command_goes_accepted_then_applied_and_becomes_readable() {
     assert_eq!(read.header_or_empty("etag"), "\"EUR-1\"");
 
     // Delete: the command applies and the currency disappears from reads.
-    let delete = h
-        .write
-        .delete("/currencies/EUR")
-        .bearer(&h.admin())
-        .send()
-        .await;
+    let delete = h.admin_delete("EUR", None).await;
     let delete_id = delete.body["id"].as_str().unwrap_or_default().to_owned();
     h.project_queue().await;
     assert_eq!(h.command(&delete_id).await.body["status"], "applied");

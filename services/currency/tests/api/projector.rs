@@ -53,6 +53,16 @@ async fn accepted(
     message
 }
 
+/// EUR at 1.1, USD at 1 and JPY at 0.0067, accepted at sequence 1 under `ids` (in that order): their queue bodies.
+async fn three_accepted(h: &crate::helpers::Harness, ids: [&str; 3]) -> [String; 3] {
+    let [eur, usd, jpy] = ids;
+    [
+        accepted(h, eur, "EUR", Some("1.1"), 1).await,
+        accepted(h, usd, "USD", Some("1"), 1).await,
+        accepted(h, jpy, "JPY", Some("0.0067"), 1).await,
+    ]
+}
+
 async fn status(h: &crate::helpers::Harness, id: &str) -> (Status, Option<String>, Option<String>) {
     let record = h
         .commands
@@ -77,9 +87,7 @@ fn rate_of(h: &crate::helpers::Harness, currency: &str) -> Option<String> {
 #[tokio::test]
 async fn a_batch_is_applied_and_every_command_marked_applied() {
     let h = harness();
-    let a = accepted(&h, "a", "EUR", Some("1.1"), 1).await;
-    let b = accepted(&h, "b", "USD", Some("1"), 1).await;
-    let c = accepted(&h, "c", "JPY", Some("0.0067"), 1).await;
+    let [a, b, c] = three_accepted(&h, ["a", "b", "c"]).await;
     let response = h
         .project(vec![h.message(&a, 1), h.message(&b, 1), h.message(&c, 1)])
         .await;
@@ -189,9 +197,7 @@ async fn a_late_create_never_resurrects_a_deleted_currency() {
 #[tokio::test]
 async fn a_failure_mid_batch_reports_only_the_failed_message() {
     let h = harness();
-    let ok1 = accepted(&h, "ok1", "EUR", Some("1.1"), 1).await;
-    let bad = accepted(&h, "bad", "USD", Some("1"), 1).await;
-    let ok2 = accepted(&h, "ok2", "JPY", Some("0.0067"), 1).await;
+    let [ok1, bad, ok2] = three_accepted(&h, ["ok1", "bad", "ok2"]).await;
     h.currencies.fail_apply(code("USD"), 1);
     let messages = vec![
         sqs_message("m-ok1", &ok1, 1),

@@ -5,13 +5,11 @@ use std::time::Duration;
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{harness, harness_with_ttl, record};
+use crate::helpers::{harness, harness_holding, harness_with_ttl, record};
 
 #[tokio::test]
 async fn list_is_sorted_with_strong_etag_and_cache_control() {
-    let h = harness();
-    h.currencies.put(record("USD", "1", 1));
-    h.currencies.put(record("EUR", "1.08", 3));
+    let h = harness_holding(&[record("USD", "1", 1), record("EUR", "1.08", 3)]);
     let reply = h.read.get("/currencies").send().await;
     assert_eq!(reply.status, StatusCode::OK);
     let codes: Vec<&str> = reply.body["items"]
@@ -36,8 +34,7 @@ async fn empty_read_model_lists_nothing() {
 
 #[tokio::test]
 async fn get_returns_the_currency_with_its_version_etag() {
-    let h = harness();
-    h.currencies.put(record("JPY", "0.0067", 4));
+    let h = harness_holding(&[record("JPY", "0.0067", 4)]);
     for path in ["/currencies/JPY", "/currencies/jpy"] {
         let reply = h.read.get(path).send().await;
         assert_eq!(reply.status, StatusCode::OK, "{path}");
@@ -53,8 +50,7 @@ async fn get_returns_the_currency_with_its_version_etag() {
 
 #[tokio::test]
 async fn unknown_or_invalid_codes_are_404_problems() {
-    let h = harness();
-    h.currencies.put(record("USD", "1", 1));
+    let h = harness_holding(&[record("USD", "1", 1)]);
     for path in [
         "/currencies/EUR",
         "/currencies/XYZ",
@@ -73,8 +69,7 @@ async fn unknown_or_invalid_codes_are_404_problems() {
 
 #[tokio::test]
 async fn if_none_match_answers_304_without_a_body() {
-    let h = harness();
-    h.currencies.put(record("USD", "1", 1));
+    let h = harness_holding(&[record("USD", "1", 1)]);
     for path in ["/currencies", "/currencies/USD"] {
         let first = h.read.get(path).send().await;
         let etag = first.header_or_empty("etag");
@@ -165,9 +160,7 @@ async fn list_etag_changes_with_any_version_and_304_stops_matching() {
 #[tokio::test]
 async fn read_router_has_no_write_routes_and_a_health_route() {
     let h = harness();
-    let health = h.read.get("/health/currency-read").send().await;
-    assert_eq!(health.status, StatusCode::OK);
-    assert_eq!(health.body["service"], "currency-read");
+    h.read.assert_healthy("currency-read").await;
     // The function's own 405 (instrumented as the bin serves it): problem+json, checked by `send`.
     let reply = h.read.post("/currencies").send().await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);

@@ -1,92 +1,61 @@
 //! Invalid commands are 422 naming every field; malformed bodies are 400, 415 or 413.
 
 use http::{StatusCode, header};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::harness;
+
+/// A valid new EUR with `field` set to `value`.
+fn valid_with(field: &str, value: &Value) -> Value {
+    let mut body = json!({"code": "EUR", "name": "Euro", "minor_units": 2, "rate_to_base": "1"});
+    body[field] = value.clone();
+    body
+}
 
 #[tokio::test]
 async fn invalid_commands_are_422_with_every_field_and_nothing_queued() {
     let h = harness();
-    let cases = [
+    // Each field with the values it refuses, one at a time in an otherwise valid command.
+    let invalid: [(&str, Vec<Value>); 5] = [
+        ("code", vec![json!("ABC"), json!("EURO")]),
+        ("name", vec![json!("")]),
+        ("minor_units", vec![json!(3), json!(-1)]),
         (
-            json!({"code": "ABC", "name": "x", "minor_units": 2, "rate_to_base": "1"}),
-            vec!["code"],
+            "rate_to_base",
+            vec![
+                json!(1.08),
+                json!("0"),
+                json!("-1.5"),
+                json!("1e3"),
+                json!("10000000000"),
+            ],
         ),
-        (
-            json!({"code": "EURO", "name": "Euro", "minor_units": 2, "rate_to_base": "1"}),
-            vec!["code"],
-        ),
-        (
-            json!({"code": "EUR", "name": "", "minor_units": 2, "rate_to_base": "1"}),
-            vec!["name"],
-        ),
-        (
-            json!({"code": "EUR", "name": "Euro", "minor_units": 3, "rate_to_base": "1"}),
-            vec!["minor_units"],
-        ),
-        (
-            json!({"code": "EUR", "name": "Euro", "minor_units": -1, "rate_to_base": "1"}),
-            vec!["minor_units"],
-        ),
-        (
-            json!({"code": "EUR", "name": "Euro", "minor_units": 2, "rate_to_base": 1.08}),
-            vec!["rate_to_base"],
-        ),
-        (
-            json!({"code": "EUR", "name": "Euro", "minor_units": 2, "rate_to_base": "0"}),
-            vec!["rate_to_base"],
-        ),
-        (
-            json!({"code": "EUR", "name": "Euro", "minor_units": 2, "rate_to_base": "-1.5"}),
-            vec!["rate_to_base"],
-        ),
-        (
-            json!({"code": "EUR", "name": "Euro", "minor_units": 2, "rate_to_base": "1e3"}),
-            vec!["rate_to_base"],
-        ),
-        (
-            json!({"code": "EUR", "name": "Euro", "minor_units": 2, "rate_to_base": "10000000000"}),
-            vec!["rate_to_base"],
-        ),
-        (
-            json!({"code": "JPY", "name": " ", "minor_units": 2, "rate_to_base": "x"}),
-            vec!["name", "minor_units", "rate_to_base"],
-        ),
-        (
-            json!({"code": "EUR", "name": "Euro", "minor_units": 2, "rate_to_base": "1", "command_id": "has space"}),
-            vec!["command_id"],
-        ),
-        (
-            json!({"code": "EUR", "name": "Euro", "minor_units": 2, "rate_to_base": "1", "command_id": "SEQ#EUR"}),
-            vec!["command_id"],
-        ),
+        ("command_id", vec![json!("has space"), json!("SEQ#EUR")]),
     ];
+    let mut cases: Vec<(Value, Vec<&str>)> = invalid
+        .iter()
+        .flat_map(|(field, values)| values.iter().map(|v| (valid_with(field, v), vec![*field])))
+        .collect();
+    // Every invalid field is named at once.
+    cases.push((
+        json!({"code": "JPY", "name": " ", "minor_units": 2, "rate_to_base": "x"}),
+        vec!["name", "minor_units", "rate_to_base"],
+    ));
     for (body, fields) in cases {
         let reply = h.admin_post(&body).await;
-        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-        assert_eq!(
-            reply.header_or_empty("content-type"),
-            "application/problem+json"
-        );
+        reply.assert_problem(StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(reply.error_fields(), fields, "{body}: {}", reply.body);
     }
     // PUT and DELETE validate the path code too.
     let put = h
-        .write
-        .put("/currencies/XXX")
-        .bearer(&h.admin())
-        .json(&json!({"name": "No", "minor_units": 2, "rate_to_base": "1"}))
-        .send()
+        .admin_put(
+            "XXX",
+            &json!({"name": "No", "minor_units": 2, "rate_to_base": "1"}),
+        )
         .await;
     assert_eq!(put.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(put.error_fields(), ["code"]);
-    let delete = h
-        .write
-        .delete("/currencies/EURO")
-        .bearer(&h.admin())
-        .send()
-        .await;
+    let delete = h.admin_delete("EURO", None).await;
     assert_eq!(delete.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(h.queue.sent().is_empty(), "nothing queued");
     assert!(h.commands.is_empty(), "nothing stored");
@@ -117,12 +86,7 @@ async fn malformed_bodies_are_400_415_413_and_unknown_fields_422() {
         json!({"code": "EUR", "name": "x".repeat(5000), "minor_units": 2, "rate_to_base": "1"});
     let reply = h.admin_post(&big).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
-    let reply = h
-        .write
-        .delete("/currencies/EUR")
-        .bearer(&admin)
-        .send()
-        .await;
+    let reply = h.admin_delete("EUR", None).await;
     assert_eq!(
         reply.status,
         StatusCode::ACCEPTED,

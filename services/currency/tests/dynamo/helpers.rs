@@ -2,8 +2,8 @@
 
 use aws_sdk_dynamodb::types::KeyType;
 use currency::domain::{CommandMessage, CommandRecord, CurrencyState, Intent, Operation, Status};
-use currency::store::{DynamoCommandStore, DynamoCurrencies};
-use money::Decimal;
+use currency::store::{CommandStore, CurrencyReader, DynamoCommandStore, DynamoCurrencies};
+use money::{CurrencyRecord, Decimal};
 use testkit::fixtures::code;
 use testkit::moto::{Moto, unique_table};
 use testkit::tables::create_table;
@@ -15,6 +15,31 @@ pub struct Env {
     pub commands: DynamoCommandStore,
     pub client: aws_sdk_dynamodb::Client,
     pub currencies_table: String,
+}
+
+impl Env {
+    /// The command `id` as stored.
+    pub async fn stored_command(&self, id: &str) -> CommandRecord {
+        self.commands
+            .get(id)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("no command {id}"))
+    }
+
+    /// The read model's currencies, as reads list them.
+    pub async fn listed(&self) -> Vec<CurrencyRecord> {
+        self.currencies
+            .list()
+            .await
+            .unwrap_or_else(|e| panic!("list: {e}"))
+    }
+}
+
+/// The codes of `records`, in order.
+pub fn codes(records: &[CurrencyRecord]) -> Vec<&str> {
+    records.iter().map(|r| r.code.as_str()).collect()
 }
 
 pub async fn env() -> Env {

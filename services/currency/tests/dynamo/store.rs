@@ -1,5 +1,6 @@
 //! The DynamoDB stores: the read model only moves forward, sequences are atomic, command statuses move forward only; failures.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use currency::domain::{Outcome, Status};
@@ -8,10 +9,11 @@ use currency::store::{
     DynamoCurrencies, Inserted, StoreError,
 };
 use money::CurrencyRecord;
+use testkit::concurrently;
 use testkit::fixtures::code;
 use testkit::moto::{client_for, dead_endpoint};
 
-use crate::helpers::{command_record, delete, env, now, upsert};
+use crate::helpers::{codes, command_record, delete, env, now, upsert};
 
 #[tokio::test]
 async fn read_model_only_moves_forward_and_hides_tombstones() {
@@ -34,11 +36,8 @@ async fn read_model_only_moves_forward_and_hides_tombstones() {
         w.apply(&upsert("a", "EUR", "1.10", 2), now()).await,
         Ok(ApplyOutcome::Stale { current: 2 })
     );
-    let listed = e.currencies.list().await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        listed.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
-        ["EUR", "USD"]
-    );
+    let listed = e.listed().await;
+    assert_eq!(codes(&listed), ["EUR", "USD"]);
     assert_eq!(listed[0].rate_to_base.to_string(), "1.1");
     assert_eq!(listed[0].version, 2);
 
@@ -70,11 +69,7 @@ async fn read_model_only_moves_forward_and_hides_tombstones() {
         w.apply(&upsert("late", "EUR", "5", 2), now()).await,
         Ok(ApplyOutcome::Stale { current: 3 })
     );
-    let listed = e.currencies.list().await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        listed.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
-        ["USD"]
-    );
+    assert_eq!(codes(&e.listed().await), ["USD"]);
     assert_eq!(
         w.apply(&upsert("new", "EUR", "1.2", 4), now()).await,
         Ok(ApplyOutcome::Written)
@@ -108,31 +103,45 @@ async fn concurrent_applies_leave_the_highest_sequence() {
     for task in tasks {
         assert!(matches!(task.await, Ok(Ok(_))));
     }
-    let listed = e.currencies.list().await.unwrap_or_else(|e| panic!("{e}"));
+    let listed = e.listed().await;
     assert_eq!(listed[0].version, 12);
     assert_eq!(listed[0].rate_to_base.to_string(), "1.12");
+}
+
+/// `count` calls of `call` at once, alternately for EUR (even `i`) and USD (odd `i`): their outputs by currency.
+async fn for_eur_and_usd<T, F, Fut>(count: usize, call: F) -> (Vec<T>, Vec<T>)
+where
+    F: Fn(usize, &'static str) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let currency = |i: usize| if i % 2 == 0 { "EUR" } else { "USD" };
+    let outputs = concurrently(count, |i| call(i, currency(i))).await;
+    let (mut eur, mut usd) = (Vec::new(), Vec::new());
+    for (i, output) in outputs.into_iter().enumerate() {
+        if currency(i) == "EUR" {
+            eur.push(output);
+        } else {
+            usd.push(output);
+        }
+    }
+    (eur, usd)
 }
 
 #[tokio::test]
 async fn sequences_are_atomic_per_currency() {
     let e = env().await;
     let store = Arc::new(e.commands.clone());
-    let tasks: Vec<_> = (0..16)
-        .map(|i| {
-            let store = store.clone();
-            let currency = if i % 2 == 0 { "EUR" } else { "USD" };
-            tokio::spawn(async move { (currency, store.next_sequence(code(currency)).await) })
-        })
-        .collect();
-    let mut eur = Vec::new();
-    let mut usd = Vec::new();
-    for task in tasks {
-        match task.await {
-            Ok(("EUR", Ok(n))) => eur.push(n),
-            Ok((_, Ok(n))) => usd.push(n),
-            other => panic!("{other:?}"),
+    let (mut eur, mut usd) = for_eur_and_usd(16, |_, currency| {
+        let store = store.clone();
+        async move {
+            store
+                .next_sequence(code(currency))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
         }
-    }
+    })
+    .await;
     eur.sort_unstable();
     usd.sort_unstable();
     assert_eq!(eur, (1..=8).collect::<Vec<u64>>());
@@ -143,39 +152,33 @@ async fn sequences_are_atomic_per_currency() {
 async fn new_commands_take_distinct_sequences_and_are_stored_as_drafted() {
     let e = env().await;
     let store = Arc::new(e.commands.clone());
-    let tasks: Vec<_> = (0..12)
-        .map(|i| {
-            let store = store.clone();
-            let currency = if i % 2 == 0 { "EUR" } else { "USD" };
-            tokio::spawn(async move {
-                let draft = move |sequence| {
-                    command_record(&upsert(&format!("cmd-{i}"), currency, "1.5", sequence))
-                };
-                (currency, store.insert_next(code(currency), &draft).await)
-            })
-        })
-        .collect();
-    let mut eur = Vec::new();
-    let mut usd = Vec::new();
-    for task in tasks {
-        let (currency, result) = task.await.unwrap_or_else(|e| panic!("{e}"));
-        let (record, inserted) = result.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(inserted, Inserted::New);
-        let stored = store
-            .get(&record.id)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(stored.as_ref(), Some(&record), "stored as drafted");
-        if currency == "EUR" {
-            eur.push(record.sequence)
-        } else {
-            usd.push(record.sequence)
+    let (eur, usd) = for_eur_and_usd(12, |i, currency| {
+        let store = store.clone();
+        async move {
+            let draft = move |sequence| {
+                command_record(&upsert(&format!("cmd-{i}"), currency, "1.5", sequence))
+            };
+            store
+                .insert_next(code(currency), &draft)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
         }
+    })
+    .await;
+    for (currency, inserted) in [("EUR", eur), ("USD", usd)] {
+        let mut sequences = Vec::new();
+        for (record, how) in inserted {
+            assert_eq!(how, Inserted::New);
+            let stored = store
+                .get(&record.id)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(stored.as_ref(), Some(&record), "stored as drafted");
+            sequences.push(record.sequence);
+        }
+        sequences.sort_unstable();
+        assert_eq!(sequences, (1..=6).collect::<Vec<u64>>(), "{currency}");
     }
-    eur.sort_unstable();
-    usd.sort_unstable();
-    assert_eq!(eur, (1..=6).collect::<Vec<u64>>());
-    assert_eq!(usd, (1..=6).collect::<Vec<u64>>());
     // insert_next takes its sequences from the counter next_sequence bumps.
     assert_eq!(store.next_sequence(code("EUR")).await, Ok(7));
 }
@@ -209,12 +212,7 @@ async fn the_projectors_write_marks_the_status_in_the_same_transaction() {
         w.apply_and_mark(&first, now()).await,
         Ok((ApplyOutcome::Written, true))
     );
-    let stored = s
-        .get("cmd-1")
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| panic!("no command"));
+    let stored = e.stored_command("cmd-1").await;
     assert_eq!(
         (stored.status, stored.outcome),
         (Status::Applied, Some(Outcome::Written))
@@ -265,12 +263,7 @@ async fn command_statuses_store_once_and_move_forward_only() {
         Ok(false)
     );
     assert_eq!(s.mark_rejected("cmd-1", "late", "t5").await, Ok(false));
-    let stored = s
-        .get("cmd-1")
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| panic!("gone"));
+    let stored = e.stored_command("cmd-1").await;
     assert_eq!(stored.status, Status::Applied);
     assert_eq!(stored.outcome, Some(Outcome::Written));
     assert_eq!(stored.reason, None);
@@ -286,16 +279,17 @@ async fn command_statuses_store_once_and_move_forward_only() {
 #[tokio::test]
 async fn unreachable_dynamodb_is_unavailable() {
     let client = client_for(&dead_endpoint());
-    let reader = DynamoCurrencies::new(client.clone(), "t");
-    assert!(matches!(
-        reader.list().await,
-        Err(StoreError::Unavailable(_))
-    ));
+    let listed = DynamoCurrencies::new(client.clone(), "t").list().await;
+    assert!(
+        matches!(listed, Err(StoreError::Unavailable(_))),
+        "{listed:?}"
+    );
     let commands = DynamoCommandStore::new(client, "t");
-    assert!(matches!(
-        commands.next_sequence(code("EUR")).await,
-        Err(StoreError::Unavailable(_))
-    ));
+    let sequence = commands.next_sequence(code("EUR")).await;
+    assert!(
+        matches!(sequence, Err(StoreError::Unavailable(_))),
+        "{sequence:?}"
+    );
 }
 
 #[tokio::test]

@@ -51,8 +51,7 @@ async fn billing_routes_reach_the_billing_module() {
 #[tokio::test]
 async fn currency_reads_and_writes_share_their_paths() {
     let app = spawn_app();
-    let list = app.get("/currencies").send().await;
-    assert_eq!(list.status, StatusCode::OK);
+    let list = app.get("/currencies").send_expecting(StatusCode::OK).await;
     assert!(
         !list.header_or_empty("etag").is_empty(),
         "the read side sets ETag"
@@ -90,9 +89,7 @@ async fn convert_route_reaches_the_convert_module() {
 async fn every_service_keeps_its_own_health_route() {
     let app = spawn_app();
     for service in fat::openapi::HEALTH_SERVICES {
-        let health = app.get(format!("/health/{service}")).send().await;
-        assert_eq!(health.status, StatusCode::OK, "/health/{service}");
-        assert_eq!(health.body["service"], *service);
+        let health = app.assert_healthy(service).await;
         // The documented `Health` schema has exactly the fields platform::health answers with.
         let mut fields: Vec<&str> = health
             .body
@@ -118,8 +115,7 @@ async fn serves_the_openapi_document() {
 #[tokio::test]
 async fn serves_swagger_ui_without_a_cdn() {
     let app = spawn_app();
-    let page = app.get("/docs").send().await;
-    assert_eq!(page.status, StatusCode::OK);
+    let page = app.get("/docs").send_expecting(StatusCode::OK).await;
     assert!(
         page.header_or_empty("content-type")
             .starts_with("text/html")
@@ -158,23 +154,13 @@ async fn serves_swagger_ui_without_a_cdn() {
                 || asset == "swagger-ui.css" && html.contains("docs/swagger-ui.css")
         );
     }
-    let missing = app.get("/docs/swagger-ui.js.map").send().await;
-    assert_eq!(missing.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        missing.header_or_empty("content-type"),
-        "application/problem+json"
-    );
+    app.assert_not_found("/docs/swagger-ui.js.map").await;
 }
 
 #[tokio::test]
 async fn unknown_paths_are_problem_json_404s() {
     let app = spawn_app();
-    let reply = app.get("/nope").send().await;
-    assert_eq!(reply.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        reply.header_or_empty("content-type"),
-        "application/problem+json"
-    );
+    app.assert_not_found("/nope").await;
 }
 
 /// Every operation of the document is served by the fat app: a request with placeholder path parameters

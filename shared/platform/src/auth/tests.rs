@@ -8,7 +8,6 @@ use axum::body::Body;
 use axum::response::Response;
 use axum::routing::get;
 use http::{HeaderMap, HeaderValue, Request, StatusCode};
-use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use super::claims::now;
@@ -314,11 +313,7 @@ async fn call(app: Router, path: &str, auth: Option<&str>) -> (Response, serde_j
         .await
         .unwrap_or_else(|never| match never {});
     let (parts, body) = response.into_parts();
-    let bytes = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let bytes = crate::testing::body_bytes(body).await;
     let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
     (Response::from_parts(parts, Body::from(bytes)), json)
 }
@@ -398,10 +393,11 @@ async fn require_role_is_403_problem() {
 
 // ---- remote JWKS and issuer from the request ---------------------------------------------------
 
-struct FakeFetcher {
-    jwks: std::sync::Mutex<JwkSet>,
+/// A JWKS endpoint: serves `jwks` (or fails while `fail` is set), counting calls and recording URLs.
+pub(super) struct FakeFetcher {
+    pub(super) jwks: std::sync::Mutex<JwkSet>,
     calls: AtomicUsize,
-    fail: std::sync::atomic::AtomicBool,
+    pub(super) fail: std::sync::atomic::AtomicBool,
     urls: std::sync::Mutex<Vec<String>>,
 }
 
@@ -423,7 +419,7 @@ impl JwksFetcher for FakeFetcher {
     }
 }
 
-fn fake(keys: &[&SigningKey]) -> Arc<FakeFetcher> {
+pub(super) fn fake(keys: &[&SigningKey]) -> Arc<FakeFetcher> {
     Arc::new(FakeFetcher {
         jwks: std::sync::Mutex::new(jwks_of(keys.iter().copied())),
         calls: AtomicUsize::new(0),
