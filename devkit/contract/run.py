@@ -34,7 +34,7 @@ EXCLUDED_CHECKS = ("unsupported_method",)
 IDENTITY_PATHS = "^/(register|login|logout|me|\\.well-known/.*|health/auth)$"
 STATELESS = "examples,coverage,fuzzing"
 # The statuses a refusal of invalid data may have (schemathesis' list plus 412 and 413; the file says why).
-CONFIG_FILE = Path(__file__).with_name("schemathesis.toml")
+CONFIG_FILE = paths.ROOT / "schemathesis.toml"
 NOT_ON_HTTP_API = "^/(register|login|logout|me|\\.well-known/.*|health/auth|openapi\\.json|docs|docs/\\{asset\\})$"
 
 

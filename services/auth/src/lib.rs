@@ -53,6 +53,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         "Accounts, access tokens (ES256 JWT) and the JWKS every service verifies against.".into(),
     );
     platform::openapi::BearerAuth.modify(&mut api);
-    platform::openapi::EdgeAuthorizerResponses.modify(&mut api);
+    platform::openapi::EdgeResponses.modify(&mut api);
     api
 }

@@ -1,6 +1,6 @@
 //! The billing service's OpenAPI fragment.
 
-use platform::openapi::{BearerAuth, EdgeAuthorizerResponses};
+use platform::openapi::{BearerAuth, EdgeResponses};
 use utoipa::OpenApi;
 
 platform::problem_doc! {
@@ -40,7 +40,7 @@ platform::problem_doc! {
         crate::error::FieldError,
         ProblemDoc,
     )),
-    modifiers(&BearerAuth, &EdgeAuthorizerResponses),
+    modifiers(&BearerAuth, &EdgeResponses),
     tags((name = "billing", description = "Invoices and payments"))
 )]
 struct BillingApi;

@@ -1,6 +1,6 @@
 //! The blog service's OpenAPI fragment.
 
-use platform::openapi::{BearerAuth, EdgeAuthorizerResponses};
+use platform::openapi::{BearerAuth, EdgeResponses};
 use utoipa::OpenApi;
 
 platform::problem_doc! {
@@ -35,7 +35,7 @@ platform::problem_doc! {
         crate::error::FieldError,
         ProblemDoc,
     )),
-    modifiers(&BearerAuth, &EdgeAuthorizerResponses),
+    modifiers(&BearerAuth, &EdgeResponses),
     tags((name = "blog", description = "Posts and comments"))
 )]
 struct BlogApi;

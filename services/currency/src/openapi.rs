@@ -1,6 +1,6 @@
 //! The currency service's OpenAPI fragment (read and write routes; the projector has no HTTP surface).
 
-use platform::openapi::{BearerAuth, EdgeAuthorizerResponses};
+use platform::openapi::{BearerAuth, EdgeResponses};
 use utoipa::OpenApi;
 
 platform::problem_doc! {
@@ -43,7 +43,7 @@ platform::problem_doc! {
         crate::error::FieldError,
         ProblemDoc,
     )),
-    modifiers(&BearerAuth, &EdgeAuthorizerResponses),
+    modifiers(&BearerAuth, &EdgeResponses),
     tags((name = "currency", description = "Currencies (read model) and currency commands"))
 )]
 struct CurrencyApi;

@@ -98,6 +98,8 @@ pub fn fragments() -> Vec<Fragment> {
 /// The whole API: what `GET /openapi.json` serves and what `openapi.json` at the repository root holds.
 pub fn document() -> Result<OpenApi, MergeError> {
     let mut api = merge(fragments())?;
+    // The edge's own answers on every route, also those of fragments that do not add them (health, docs, convert).
+    utoipa::Modify::modify(&platform::openapi::EdgeResponses, &mut api);
     api.info = InfoBuilder::new()
         .title("Rust on AWS Lambda reference API")
         .version(env!("CARGO_PKG_VERSION"))

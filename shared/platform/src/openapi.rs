@@ -37,18 +37,30 @@ pub struct EdgeUnauthorized {
     pub message: String,
 }
 
-/// Documents the edge's 401 on every secured operation (one with a non-empty security requirement), beside
-/// the service's own problem+json 401, so a client (and the contract tests) may rely on the document for both.
-/// Apply it after the operations exist (a `modifiers(...)` entry or a call on the built document).
-pub struct EdgeAuthorizerResponses;
+/// The body API Gateway answers with when it throttles a request, before any function runs (`429
+/// {"message":"Too Many Requests"}`, `application/json`; a service's own 429s are problem+json).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"message": "Too Many Requests"}))]
+pub struct EdgeThrottled {
+    pub message: String,
+}
 
-impl Modify for EdgeAuthorizerResponses {
+/// Documents what API Gateway itself answers, beside the services' own problem+json: the JWT authorizer's 401
+/// on every secured operation (one with a non-empty security requirement), and throttling's 429 on every
+/// operation (route, stage and account limits), so a client (and the contract tests) may rely on the document
+/// for both. Apply it after the operations exist (a `modifiers(...)` entry or a call on the built document).
+pub struct EdgeResponses;
+
+impl Modify for EdgeResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.schemas.insert(
             EdgeUnauthorized::name().into_owned(),
             EdgeUnauthorized::schema(),
         );
+        components
+            .schemas
+            .insert(EdgeThrottled::name().into_owned(), EdgeThrottled::schema());
         for item in openapi.paths.paths.values_mut() {
             let operations = [
                 &mut item.get,
@@ -64,6 +76,7 @@ impl Modify for EdgeAuthorizerResponses {
                 if is_secured(operation) {
                     add_edge_401(operation);
                 }
+                add_edge_429(operation);
             }
         }
     }
@@ -79,26 +92,40 @@ fn is_secured(operation: &Operation) -> bool {
 }
 
 fn add_edge_401(operation: &mut Operation) {
+    add_edge_response(
+        operation,
+        "401",
+        "Missing or invalid access token",
+        EdgeUnauthorized::name(),
+    );
+}
+
+fn add_edge_429(operation: &mut Operation) {
+    add_edge_response(
+        operation,
+        "429",
+        "Throttled by API Gateway (route, stage or account limit); retry with backoff",
+        EdgeThrottled::name(),
+    );
+}
+
+/// Adds the edge's `application/json` body to `status` (creating the response when the operation has none).
+fn add_edge_response(
+    operation: &mut Operation,
+    status: &str,
+    description: &str,
+    schema: std::borrow::Cow<'static, str>,
+) {
     let response = operation
         .responses
         .responses
-        .entry("401".to_owned())
-        .or_insert_with(|| {
-            RefOr::T(
-                ResponseBuilder::new()
-                    .description("Missing or invalid access token")
-                    .build(),
-            )
-        });
+        .entry(status.to_owned())
+        .or_insert_with(|| RefOr::T(ResponseBuilder::new().description(description).build()));
     if let RefOr::T(response) = response {
         response
             .content
             .entry("application/json".to_owned())
-            .or_insert_with(|| {
-                Content::new(Some(Ref::from_schema_name(
-                    EdgeUnauthorized::name().into_owned(),
-                )))
-            });
+            .or_insert_with(|| Content::new(Some(Ref::from_schema_name(schema.into_owned()))));
     }
 }
 
@@ -161,7 +188,11 @@ standard_problem!(
 );
 standard_problem!(
     /// 400: a listing's `limit` or `next_token` is refused.
-    BadPage, "400", "Bad `limit`, or a tampered/foreign `next_token`"
+    BadPage, "400", "Bad `limit`, or a `next_token` not of the documented shape"
+);
+standard_problem!(
+    /// 404: a listing's `next_token` has the documented shape but this listing did not issue it.
+    UnknownPage, "404", "No such page: this listing did not issue this `next_token` (edited, another listing's or user's, another stage's)"
 );
 standard_problem!(
     /// 401: the service's own refusal of the bearer token.
@@ -217,6 +248,7 @@ mod tests {
         let all = [
             (MalformedJson::responses(), "400"),
             (BadPage::responses(), "400"),
+            (UnknownPage::responses(), "404"),
             (Unauthorized::responses(), "401"),
             (NotAdmin::responses(), "403"),
             (NotJson::responses(), "415"),
@@ -276,7 +308,7 @@ mod tests {
     fn secured_operations_document_the_edge_401_beside_their_own() {
         let bearer = SecurityRequirement::new("bearer", Vec::<String>::new());
         let mut api = document(Some(vec![bearer]));
-        EdgeAuthorizerResponses.modify(&mut api);
+        EdgeResponses.modify(&mut api);
         let doc = json(&api);
         let content = &doc["paths"]["/secured"]["post"]["responses"]["401"]["content"];
         assert_eq!(
@@ -299,9 +331,29 @@ mod tests {
     }
 
     #[test]
+    fn every_operation_documents_the_edge_429() {
+        let bearer = SecurityRequirement::new("bearer", Vec::<String>::new());
+        let mut api = document(Some(vec![bearer]));
+        EdgeResponses.modify(&mut api);
+        let doc = json(&api);
+        for (path, method) in [("/secured", "post"), ("/open", "get")] {
+            assert_eq!(
+                doc["paths"][path][method]["responses"]["429"]["content"]["application/json"]["schema"]
+                    ["$ref"],
+                "#/components/schemas/EdgeThrottled",
+                "{path}"
+            );
+        }
+        assert_eq!(
+            doc["components"]["schemas"]["EdgeThrottled"]["required"],
+            serde_json::json!(["message"])
+        );
+    }
+
+    #[test]
     fn optional_security_is_not_secured() {
         let mut api = document(Some(vec![SecurityRequirement::default()]));
-        EdgeAuthorizerResponses.modify(&mut api);
+        EdgeResponses.modify(&mut api);
         let doc = json(&api);
         let content = &doc["paths"]["/secured"]["post"]["responses"]["401"]["content"];
         assert!(content.get("application/json").is_none());

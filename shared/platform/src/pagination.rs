@@ -14,7 +14,10 @@
 //! - any edited byte fails the MAC, which is compared in constant time.
 //!
 //! Tokens are opaque to clients but not secret: the payload is readable base64 of key attributes that
-//! the listing already shows. Every failure is the same 400 problem, with no hint of which check failed.
+//! the listing already shows. A token that is not of that shape is a 400; one of that shape that this listing
+//! did not issue (an edited byte, another listing's or user's, another stage's) is a 404, "no such page", with
+//! no hint of which check failed: the document can state the shape but not the MAC, so a client that
+//! validates against it can only be wrong about which pages exist.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -54,15 +57,32 @@ type HmacSha256 = Hmac<Sha256>;
 pub enum PaginationError {
     #[error("`next_token` is not a valid token for this listing")]
     InvalidToken,
+    #[error("No such page: this listing did not issue this `next_token` (start again without it)")]
+    UnknownToken,
     #[error("`limit` must be an integer from {MIN_LIMIT} to {MAX_LIMIT}")]
     InvalidLimit,
 }
 
 impl From<PaginationError> for Problem {
     fn from(err: PaginationError) -> Self {
-        Problem::client(StatusCode::BAD_REQUEST, err.to_string())
+        let status = match err {
+            PaginationError::UnknownToken => StatusCode::NOT_FOUND,
+            PaginationError::InvalidToken | PaginationError::InvalidLimit => {
+                StatusCode::BAD_REQUEST
+            }
+        };
+        Problem::client(status, err.to_string())
     }
 }
+
+/// Characters of unpadded base64url.
+fn is_base64url(text: &str) -> bool {
+    text.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Unpadded base64url length of an HMAC-SHA256 tag (32 bytes).
+const TAG_CHARS: usize = 43;
 
 /// One key attribute of a position in a listing (DynamoDB key attributes are S, N or B).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,16 +216,21 @@ impl PageCodec {
             return Err(PaginationError::InvalidToken);
         }
         let (payload, tag) = token.split_once('.').ok_or(PaginationError::InvalidToken)?;
-        let payload = URL_SAFE_NO_PAD
-            .decode(payload)
-            .map_err(|_| PaginationError::InvalidToken)?;
-        let tag = URL_SAFE_NO_PAD
-            .decode(tag)
-            .map_err(|_| PaginationError::InvalidToken)?;
+        let well_formed = !payload.is_empty()
+            && is_base64url(payload)
+            && tag.len() == TAG_CHARS
+            && is_base64url(tag);
+        if !well_formed {
+            return Err(PaginationError::InvalidToken);
+        }
+        // From here on the token has the documented shape: whatever fails, this listing did not issue it.
+        let unknown = |_| PaginationError::UnknownToken;
+        let payload = URL_SAFE_NO_PAD.decode(payload).map_err(unknown)?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(unknown)?;
         self.mac(scope, &payload)
             .verify_slice(&tag)
-            .map_err(|_| PaginationError::InvalidToken)?;
-        serde_json::from_slice(&payload).map_err(|_| PaginationError::InvalidToken)
+            .map_err(|_| PaginationError::UnknownToken)?;
+        serde_json::from_slice(&payload).map_err(|_| PaginationError::UnknownToken)
     }
 
     /// Optional token → optional cursor.
@@ -292,9 +317,11 @@ mod tests {
                 let mut edited = bytes.to_vec();
                 edited[i] = replacement;
                 let edited = String::from_utf8(edited).unwrap_or_default();
-                assert_eq!(
-                    codec().decode("posts", &edited),
-                    Err(PaginationError::InvalidToken),
+                assert!(
+                    matches!(
+                        codec().decode("posts", &edited),
+                        Err(PaginationError::UnknownToken | PaginationError::InvalidToken)
+                    ),
                     "edit at {i} accepted"
                 );
             }
@@ -310,7 +337,25 @@ mod tests {
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap_or_default());
         assert_eq!(
             codec().decode("posts", &format!("{payload}.{tag}")),
-            Err(PaginationError::InvalidToken)
+            Err(PaginationError::UnknownToken)
+        );
+    }
+
+    #[test]
+    fn a_token_of_the_documented_shape_that_was_not_issued_is_no_such_page() {
+        // Five payload characters do not even decode as base64url: still the shape, still a 404.
+        for token in [
+            format!("AAAAA.{}", "A".repeat(43)),
+            format!("e30.{}", "_".repeat(43)),
+        ] {
+            let err = codec().decode("posts", &token);
+            assert_eq!(err, Err(PaginationError::UnknownToken), "{token}");
+            let problem = Problem::from(PaginationError::UnknownToken);
+            assert_eq!(problem.status_code(), StatusCode::NOT_FOUND);
+        }
+        assert_eq!(
+            Problem::from(PaginationError::InvalidToken).status_code(),
+            StatusCode::BAD_REQUEST
         );
     }
 
@@ -319,13 +364,13 @@ mod tests {
         let token = codec().encode("posts", &cursor());
         assert_eq!(
             codec().decode("posts:author=1", &token),
-            Err(PaginationError::InvalidToken)
+            Err(PaginationError::UnknownToken)
         );
         let other = PageCodec::new(b"another-stage-key-another-stage-key!")
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             other.decode("posts", &token),
-            Err(PaginationError::InvalidToken)
+            Err(PaginationError::UnknownToken)
         );
     }
 

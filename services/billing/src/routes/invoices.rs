@@ -82,6 +82,7 @@ pub async fn create_invoice(
     responses(
         (status = 200, description = "A page of invoices (may be short or empty while `next_token` is set)", body = InvoicePage),
         platform::openapi::BadPage,
+        platform::openapi::UnknownPage,
         platform::openapi::Unauthorized,
         platform::openapi::StorageUnavailable,
     )

@@ -344,6 +344,7 @@ async fn process(
     responses(
         (status = 200, description = "A page of payments (may be short or empty while `next_token` is set)", body = PaymentPage),
         platform::openapi::BadPage,
+        platform::openapi::UnknownPage,
         platform::openapi::Unauthorized,
         platform::openapi::StorageUnavailable,
     )

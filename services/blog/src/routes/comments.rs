@@ -89,7 +89,7 @@ pub async fn create_comment(
     responses(
         (status = 200, description = "A page of comments (may be short or empty while `next_token` is set)", body = CommentPage),
         platform::openapi::BadPage,
-        (status = 404, description = "No such post", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No such post, or a `next_token` this listing did not issue", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         platform::openapi::StorageUnavailable,
     )
 )]

@@ -140,6 +140,7 @@ pub async fn create_post(
     responses(
         (status = 200, description = "A page of posts. A page may hold fewer than `limit` items (even none) while `next_token` is set; stop when it is null.", body = PostPage),
         platform::openapi::BadPage,
+        platform::openapi::UnknownPage,
         platform::openapi::StorageUnavailable,
     )
 )]

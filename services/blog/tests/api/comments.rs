@@ -33,9 +33,9 @@ async fn comments_are_listed_oldest_first_and_paginated() {
         .collect();
     assert_eq!(seen, created);
     assert_eq!(second.body["next_token"], Value::Null);
-    // A comments token is foreign to the posts listing.
+    // A comments token is foreign to the posts listing: no such page there.
     let misuse = app.get(format!("/posts?next_token={token}")).send().await;
-    assert_eq!(misuse.status, StatusCode::BAD_REQUEST);
+    assert_eq!(misuse.status, StatusCode::NOT_FOUND);
     // A blank comment, and one without a token.
     for (user, body, expected) in [
         (Some("bob"), " ", StatusCode::UNPROCESSABLE_ENTITY),

@@ -71,19 +71,26 @@ async fn tampered_foreign_and_garbage_tokens_and_bad_limits_are_400() {
     for i in 0..3 {
         other_app.create_post("alice", &format!("p{i}")).await;
     }
-    for bad in [tampered.as_str(), foreign.as_str(), "garbage", "a.b"] {
+    // Not of the documented shape: 400. Of that shape but not issued by this listing: 404, no such page.
+    let refused = [
+        (tampered.as_str(), StatusCode::NOT_FOUND),
+        (foreign.as_str(), StatusCode::NOT_FOUND),
+        ("garbage", StatusCode::BAD_REQUEST),
+        ("a.b", StatusCode::BAD_REQUEST),
+    ];
+    for (bad, status) in refused {
         let reply = app
             .get(format!("/posts?limit=1&next_token={bad}"))
             .send()
             .await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(reply.status, status, "{bad}");
     }
-    // A token from another deployment (another key) is refused too.
+    // A token from another deployment (another key) is no page there either.
     let reply = other_app
         .get(format!("/posts?limit=1&next_token={token}"))
         .send()
         .await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
     let long_author = app
         .get(format!("/posts?author={}", "a".repeat(300)))
         .send()
