@@ -91,7 +91,6 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
 
 # Rules the document cannot state in JSON Schema: its `x-rules` extension names them (see the services'
 # `platform::schema`), and positive cases are brought within them here, so schema-valid data is valid data.
-MAX_SAFE_INTEGER = 2**53 - 1
 RULES = "x-rules"
 
 
@@ -117,22 +116,6 @@ def body_rules(root: dict[str, Any], operation: dict[str, Any]) -> dict[str, tup
         prop = deref(root, prop)
         found[name] = (list(prop.get(RULES, [])), prop)
     return found
-
-
-def all_rules(root: dict[str, Any], node: Any, seen: frozenset[str] = frozenset()) -> set[str]:
-    """Every rule named anywhere in a schema (nested objects and array items included)."""
-    if isinstance(node, dict) and isinstance(node.get("$ref"), str):
-        if node["$ref"] in seen:
-            return set()
-        return all_rules(root, deref(root, node), seen | {node["$ref"]})
-    if isinstance(node, dict):
-        found = set(node.get(RULES, []))
-        for value in node.values():
-            found |= all_rules(root, value, seen)
-        return found
-    if isinstance(node, list):
-        return set().union(*(all_rules(root, v, seen) for v in node)) if node else set()
-    return set()
 
 
 def parameter_rules(root: dict[str, Any], operation: dict[str, Any], where: str) -> dict[str, list[str]]:
@@ -180,17 +163,6 @@ def _minor_units(root: dict[str, Any], operation: dict[str, Any], code: Any) -> 
     return None
 
 
-def _fit_totals(body: dict[str, Any]) -> None:
-    lines = [line for line in body.get("lines", []) if isinstance(line, dict)]
-    if not lines:
-        return
-    share = MAX_SAFE_INTEGER // (2 * len(lines))  # tax adds at most 100 %: each line stays under its share
-    for line in lines:
-        quantity, price = _integer(line.get("quantity")), _integer(line.get("unit_price"))
-        if quantity is not None and price is not None and quantity > 0 and quantity * price > share:
-            line["quantity"], line["unit_price"] = quantity, share // quantity
-
-
 def _integer(value: Any) -> int | None:
     """An integer, also when spelled as a float with an integral value (`6951.0`), as JSON Schema counts it."""
     if isinstance(value, bool):
@@ -220,8 +192,6 @@ def apply_rules(root: dict[str, Any], case: Any) -> None:
     body = case.body
     if not isinstance(body, dict):
         return
-    if "totals-at-most-2^53-1" in all_rules(root, operation.get("requestBody", {})):
-        _fit_totals(body)
     for name, (rules, _schema) in body_rules(root, operation).items():
         for rule in rules:
             if rule == "password-policy" and name in body:

@@ -57,12 +57,6 @@ def test_minor_units_follow_the_code_and_the_command_id_follows_the_key() -> Non
     assert _applied(_case("post", "/currencies", body=new)).body["minor_units"] == 3
 
 
-def test_invoice_lines_are_scaled_so_the_totals_fit() -> None:
-    lines = [{"description": "d", "quantity": 1000, "unit_price": hooks.MAX_SAFE_INTEGER, "tax_rate_bps": 10_000}] * 3
-    body = _applied(_case("post", "/invoices", body={"currency": "EUR", "lines": [dict(x) for x in lines]})).body
-    assert sum(2 * line["quantity"] * line["unit_price"] for line in body["lines"]) <= hooks.MAX_SAFE_INTEGER
-
-
 def test_a_post_body_is_cut_to_its_byte_limit() -> None:
     body = _applied(_case("post", "/posts", body={"title": "t", "body": "é" * 40_000})).body
     assert len(body["body"].encode()) <= 64 * 1024
@@ -107,9 +101,5 @@ def test_a_payment_on_an_open_invoice_pays_at_most_its_amount_due_in_its_currenc
     assert paid == {"invoice_id": "i", "amount": 5, "currency": "AED"}, "nothing is valid for a paid invoice"
 
 
-def test_integral_floats_count_as_integers_when_totals_are_fitted() -> None:
-    line = {"description": "d", "quantity": 1061872.0, "unit_price": 9007199254740991.0}
-    body = _applied(_case("post", "/invoices", body={"currency": "EUR", "lines": [line]})).body
-    fitted = body["lines"][0]
-    assert 2 * fitted["quantity"] * fitted["unit_price"] <= hooks.MAX_SAFE_INTEGER
+def test_integral_floats_count_as_integers() -> None:
     assert hooks._integer(True) is None and hooks._integer(2.5) is None and hooks._integer(3.0) == 3

@@ -2,8 +2,12 @@
 //!
 //! Totals: each line's `subtotal = quantity × unit_price`; its `tax = subtotal × tax_rate_bps / 10 000`
 //! rounded **per line, half to even** to the currency's minor unit; the invoice's subtotal and tax are
-//! the sums of the lines', `total = subtotal + tax`. Every step is checked: a result above
-//! [`money::MAX_AMOUNT`] (or an i64 overflow) is a 422, never a wrapped number.
+//! the sums of the lines', `total = subtotal + tax`.
+//!
+//! The bounds of a line ([`MAX_QUANTITY`], [`MAX_UNIT_PRICE`], [`MAX_TAX_BPS`], [`MAX_LINES`]) are chosen so
+//! that no valid invoice overflows: 100 lines × 10^5 × 10^8 × 2 (tax at most 100 %) = 2 × 10^15, below
+//! [`money::MAX_AMOUNT`] (2^53 − 1). The document states them, so a client can check an invoice before sending
+//! it. Every step is still checked: a result above the maximum would be a 422 `overflow`, never a wrapped number.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -13,7 +17,9 @@ use crate::money::{self, MAX_AMOUNT};
 
 pub const MAX_LINES: usize = 100;
 pub const DESCRIPTION_MAX_CHARS: usize = 500;
-pub const MAX_QUANTITY: i64 = 1_000_000_000;
+pub const MAX_QUANTITY: i64 = 100_000;
+/// Largest unit price, in minor units (1 000 000.00 of a two-digit currency).
+pub const MAX_UNIT_PRICE: i64 = 100_000_000;
 pub const MAX_TAX_BPS: i64 = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -49,11 +55,10 @@ pub struct NewLine {
     /// 1–500 characters, not blank.
     #[schema(schema_with = openapi_rules::description)]
     pub description: String,
-    /// 1 to 1 000 000 000.
-    #[schema(minimum = 1, maximum = 1_000_000_000)]
+    /// 1 to 100 000.
+    #[schema(minimum = 1, maximum = 100_000)]
     pub quantity: i64,
-    /// Price of one unit, in minor units (0 to 2^53 − 1); `quantity × unit_price` plus tax must stay at
-    /// most 2^53 − 1 too (422 `overflow`).
+    /// Price of one unit, in minor units, 0 to 100 000 000.
     #[schema(schema_with = openapi_rules::unit_price)]
     pub unit_price: i64,
     /// Tax rate in basis points (1900 = 19 %), 0–10 000.
@@ -69,7 +74,7 @@ pub struct NewInvoice {
     /// ISO 4217 code, upper case.
     #[schema(schema_with = openapi_rules::currency)]
     pub currency: String,
-    /// 1–100 lines; the invoice's totals must stay at most 2^53 − 1 (422 `overflow`).
+    /// 1–100 lines.
     #[schema(min_items = 1, max_items = 100)]
     pub lines: Vec<NewLine>,
 }
@@ -133,7 +138,7 @@ pub struct NewPayment {
 
 /// The rules of billing's request fields, as schemas (see `platform::schema`).
 mod openapi_rules {
-    use platform::schema::{RULE_TOTALS_FIT, with_rules};
+    use platform::schema::with_rules;
     use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
     use utoipa::openapi::{KnownFormat, SchemaFormat};
 
@@ -169,16 +174,12 @@ mod openapi_rules {
     }
 
     pub fn unit_price() -> Object {
-        let builder = ObjectBuilder::new()
-            .schema_type(SchemaType::Type(Type::Integer))
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
-            .minimum(Some(0))
-            .maximum(Some(super::MAX_AMOUNT))
-            .description(Some(
-                "Price of one unit, in minor units (0 to 2^53 − 1); each line's `quantity × unit_price` plus \
-                 tax, and the invoice's totals, must stay at most 2^53 − 1 (422 `overflow`)",
-            ));
-        with_rules(builder, &[RULE_TOTALS_FIT.to_owned()]).build()
+        platform::schema::integer(
+            0,
+            super::MAX_UNIT_PRICE,
+            "Price of one unit, in minor units, 0 to 100 000 000 (with at most 100 000 units a line and 100 \
+             lines, no invoice's totals can exceed 2^53 − 1)",
+        )
     }
 }
 
@@ -276,10 +277,10 @@ pub fn build_invoice(
                 format!("must be 1 to {MAX_QUANTITY}"),
             ));
         }
-        if !(0..=MAX_AMOUNT).contains(&line.unit_price) {
+        if !(0..=MAX_UNIT_PRICE).contains(&line.unit_price) {
             errors.push(FieldError::new(
                 &format!("lines[{i}].unit_price"),
-                format!("must be 0 to {MAX_AMOUNT} minor units"),
+                format!("must be 0 to {MAX_UNIT_PRICE} minor units"),
             ));
         }
         if !(0..=MAX_TAX_BPS).contains(&line.tax_rate_bps) {
@@ -387,15 +388,22 @@ mod tests {
     }
 
     #[test]
-    fn overflow_is_an_error_not_a_wrap() {
+    fn the_largest_valid_invoice_fits_and_larger_lines_are_invalid_not_wrapped() {
+        let largest = vec![line(MAX_QUANTITY, MAX_UNIT_PRICE, MAX_TAX_BPS); MAX_LINES];
+        let invoice = build("EUR", largest).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            invoice.total,
+            2 * MAX_LINES as i64 * MAX_QUANTITY * MAX_UNIT_PRICE
+        );
+        assert!(invoice.total <= MAX_AMOUNT);
         for lines in [
-            vec![line(MAX_QUANTITY, MAX_AMOUNT, 0)],
-            vec![line(1, MAX_AMOUNT, 1)],
-            vec![line(1, MAX_AMOUNT, 0), line(1, 1, 0)],
+            vec![line(MAX_QUANTITY + 1, 1, 0)],
+            vec![line(1, MAX_UNIT_PRICE + 1, 0)],
+            vec![line(i64::MAX, i64::MAX, 0)],
         ] {
             assert!(matches!(
                 build("EUR", lines),
-                Err(BillingError::Overflow(_))
+                Err(BillingError::Validation(_))
             ));
         }
     }

@@ -75,7 +75,7 @@ pub struct CurrencyBody {
     #[schema(schema_with = openapi_rules::rate)]
     pub rate_to_base: serde_json::Value,
     /// Client-chosen command id (or send `Idempotency-Key`): retries with the same id and body get
-    /// the same 202; the same id with another body is refused (422).
+    /// the same 202; the same id with another body is refused (409).
     #[serde(default)]
     #[schema(schema_with = openapi_rules::command_id)]
     pub command_id: Option<String>,
@@ -172,7 +172,7 @@ pub(crate) mod openapi_rules {
             pattern: Some(COMMAND_ID_PATTERN.to_owned()),
             description: "Client-chosen command id (or send `Idempotency-Key`; when both are sent they must be \
                           equal): 1–128 of `A–Z a–z 0–9 - _ . :`. Retries with the same id and body get the same \
-                          202; the same id with another body is refused (422).",
+                          202; the same id with another body is refused (409).",
             rules: vec![
                 RULE_COMMAND_ID_MATCHES_KEY.to_owned(),
                 RULE_ONE_REQUEST_PER_KEY.to_owned(),

@@ -43,7 +43,7 @@ impl ServiceError for CurrencyError {
                     .with_extension("errors", serde_json::to_value(errors).unwrap_or_default())
             }
             CurrencyError::IdempotencyConflict { command_id } => {
-                Problem::client(StatusCode::UNPROCESSABLE_ENTITY, detail)
+                Problem::client(StatusCode::CONFLICT, detail)
                     .with_extension("command_id", command_id.as_str().into())
             }
             CurrencyError::BadRequest(_) => Problem::client(StatusCode::BAD_REQUEST, detail),

@@ -6,7 +6,7 @@
 //!    and a [`fingerprint`] of the request:
 //!    - first use → [`Claim::Acquired`]: the caller now holds a lock and processes the request;
 //!    - same key, same fingerprint, finished → [`Claim::Replay`] of the recorded status and body;
-//!    - same key, other fingerprint → [`IdempotencyError::Mismatch`] (422);
+//!    - same key, other fingerprint → [`IdempotencyError::Mismatch`] (409);
 //!    - same key still being processed → [`IdempotencyError::InProgress`] (409, retry later).
 //! 3. [`IdempotencyStore::complete`] records the response (status < 500, except 409/429 which are
 //!    transient), or [`IdempotencyStore::release`] drops the lock so a retry can run (5xx).
@@ -59,9 +59,9 @@ impl From<IdempotencyError> for Problem {
             IdempotencyError::MissingKey | IdempotencyError::InvalidKey => {
                 Problem::client(StatusCode::BAD_REQUEST, err.to_string())
             }
-            IdempotencyError::Mismatch => {
-                Problem::client(StatusCode::UNPROCESSABLE_ENTITY, err.to_string())
-            }
+            // What the key was first used with is stored state, not something the request gets wrong:
+            // a conflict (409), as for a request still in progress, and nothing a schema could flag.
+            IdempotencyError::Mismatch => Problem::client(StatusCode::CONFLICT, err.to_string()),
             IdempotencyError::InProgress => Problem::client(StatusCode::CONFLICT, err.to_string()),
             IdempotencyError::Unavailable(_) => Problem::unavailable(),
             IdempotencyError::Store(_) => Problem::internal(),

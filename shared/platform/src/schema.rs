@@ -31,11 +31,9 @@ pub const RULE_VERSION_OR_IF_MATCH: &str = "version-or-if-match";
 pub const RULE_ISO_MINOR_UNITS: &str = "iso-4217-minor-units";
 /// Rule: the body's `command_id` and the `Idempotency-Key` header, when both are sent, are equal.
 pub const RULE_COMMAND_ID_MATCHES_KEY: &str = "command-id-equals-idempotency-key";
-/// Rule: a key or command id names one request: reused with another body it is refused (422), so a client
+/// Rule: a key or command id names one request: reused with another body it is refused (409), so a client
 /// (or a test-data generator) takes a new one for every new request and the same one only for a retry.
 pub const RULE_ONE_REQUEST_PER_KEY: &str = "one-request-per-key";
-/// Rule: each line's `quantity × unit_price` plus tax, and the invoice's totals, stay at most 2^53 − 1.
-pub const RULE_TOTALS_FIT: &str = "totals-at-most-2^53-1";
 /// Rule: at most this many bytes of UTF-8 (`max-utf8-bytes:<n>`); JSON Schema counts characters.
 pub fn rule_max_utf8_bytes(limit: usize) -> String {
     format!("max-utf8-bytes:{limit}")

@@ -51,7 +51,7 @@ def test_concurrent_identical_payments_charge_once_and_replay(stack: Stack, http
     mismatch = http.post(
         f"{stack.api}/payments", json=different, headers={**owner.bearer, "Idempotency-Key": key}, timeout=30
     )
-    assert mismatch.status_code == 422
+    assert mismatch.status_code == 409  # the key is bound to the first body: a conflict with stored state
 
 
 def test_overpayment_is_refused_and_full_payment_marks_paid(stack: Stack, http: requests.Session) -> None:

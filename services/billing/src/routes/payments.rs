@@ -3,7 +3,8 @@
 //! `POST /payments` requires an `Idempotency-Key` (scoped to the caller):
 //! - first use: processed; the response (2xx or 4xx other than 409/429) is recorded for 24 h;
 //! - same key, same body: the recorded status and body again (`Idempotent-Replayed: true`);
-//! - same key, different body: 422; same key while the first is still running: 409, retry later.
+//! - same key, different body: 409 (the key is bound to its first body); same key while the first is still
+//!   running: 409, retry later.
 //!
 //! Processing: first, the key's payment marker is consulted: a payment this key already committed is
 //! answered again (201) before any business check, so a retry whose first attempt committed replays it
@@ -56,7 +57,7 @@ pub struct PaymentPage {
 /// has been paid since.
 #[utoipa::path(
     post, path = "/payments", tag = "billing",
-    params(("Idempotency-Key" = String, Header, description = "Client-chosen key, 1–255 visible ASCII characters (`!`–`~`); retries reuse it, a new payment takes a new one (reused with another body: 422)", min_length = 1, max_length = 255, pattern = "^[!-~]+(?![\\s\\S])", extensions(("x-rules" = json!([platform::schema::RULE_ONE_REQUEST_PER_KEY]))))),
+    params(("Idempotency-Key" = String, Header, description = "Client-chosen key, 1–255 visible ASCII characters (`!`–`~`); retries reuse it, a new payment takes a new one (reused with another body: 409)", min_length = 1, max_length = 255, pattern = "^[!-~]+(?![\\s\\S])", extensions(("x-rules" = json!([platform::schema::RULE_ONE_REQUEST_PER_KEY]))))),
     request_body = NewPayment,
     security(("bearer" = [])),
     responses(
@@ -65,9 +66,9 @@ pub struct PaymentPage {
         (status = 400, description = "Missing or malformed `Idempotency-Key`, or malformed JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         platform::openapi::Unauthorized,
         (status = 404, description = "No such invoice of yours", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
-        (status = 409, description = "The invoice is already paid (`code` = `invoice_paid`), or a request with this key is still in progress or the invoice is too busy (retry)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "The invoice is already paid (`code` = `invoice_paid`), the key was used with another body, or a request with this key is still in progress or the invoice is too busy (retry)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         platform::openapi::NotJson,
-        (status = 422, description = "Key reused with another body; invalid fields; `code` = `overpayment`, `currency_not_supported`, `amount_too_small` or `overflow`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields; `code` = `overpayment`, `currency_not_supported`, `amount_too_small` or `overflow`", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         platform::openapi::StorageUnavailable,
     )
 )]
@@ -225,7 +226,7 @@ enum Processed {
     Existing(Payment),
 }
 
-/// The payment this key already created, if any (another request's fingerprint: 422).
+/// The payment this key already created, if any (another request's fingerprint: 409).
 async fn committed_payment(
     state: &AppState,
     owner: &str,

@@ -60,13 +60,13 @@ async fn same_key_same_body_replays_the_same_response_and_pays_once() {
 }
 
 #[tokio::test]
-async fn same_key_different_body_is_422_and_keys_are_scoped_per_user() {
+async fn same_key_different_body_is_409_and_keys_are_scoped_per_user() {
     let app = spawn_app();
     let invoice = app.invoice("alice", "EUR", 1_000).await;
     let first = app.pay_on("alice", "k", &invoice, 100, "EUR").await;
     assert_eq!(first.status, StatusCode::CREATED);
     let changed = app.pay_on("alice", "k", &invoice, 200, "EUR").await;
-    assert_eq!(changed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(changed.status, StatusCode::CONFLICT);
     assert_eq!(app.amount_paid("alice", &invoice).await, 100);
     // Bob's "k" is his own.
     let bobs = app.invoice("bob", "EUR", 1_000).await;

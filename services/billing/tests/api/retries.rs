@@ -48,7 +48,7 @@ async fn a_retry_after_the_invoice_changed_replays_201_not_overpayment() {
     assert_eq!(retry.body["id"], first.body["id"]);
     // The same key with another body is still refused.
     let changed = pay(&app.fresh_environment(), "key-1", &invoice, 50, "EUR").await;
-    assert_eq!(changed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(changed.status, StatusCode::CONFLICT);
     assert_eq!(app.store.all_payments().len(), 2);
 }
 

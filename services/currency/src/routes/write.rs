@@ -5,7 +5,7 @@
 //! Retries are safe: a command id (`Idempotency-Key` or body `command_id`) is stored once; the same id
 //! with the same request answers the same 202 (and re-queues the command while it is still
 //! `accepted`, which covers a crash between storing and queueing — the projector ignores duplicates);
-//! the same id with a different request is a 422.
+//! the same id with a different request is a 409.
 
 use std::sync::Arc;
 
@@ -193,7 +193,8 @@ fn upsert_intent(
         platform::openapi::NotAdmin,
         (status = 413, description = "Body over 4 KiB", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         platform::openapi::NotJson,
-        (status = 422, description = "Invalid command (`errors` lists the fields; nothing queued), or a command id reused with a different body", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "The command id was used before with a different body (nothing queued): take a new id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid command (`errors` lists the fields; nothing queued), ", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 503, description = "Storage or queue temporarily unavailable; retry with the same command id (`command_id` member)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
     )
 )]
@@ -231,7 +232,8 @@ pub async fn create_currency(
         platform::openapi::Unauthorized,
         platform::openapi::NotAdmin,
         platform::openapi::NotJson,
-        (status = 422, description = "Invalid command (nothing queued), or a reused command id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "The command id was used before with a different body (nothing queued): take a new id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid command (nothing queued)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 503, description = "Storage or queue temporarily unavailable; retry with the same command id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
     )
 )]
@@ -268,7 +270,8 @@ pub async fn replace_currency(
         (status = 400, description = "Malformed JSON body or header", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         platform::openapi::Unauthorized,
         platform::openapi::NotAdmin,
-        (status = 422, description = "Not an ISO 4217 code (nothing queued), or a reused command id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "The command id was used before with a different body (nothing queued): take a new id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Not an ISO 4217 code (nothing queued)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 503, description = "Storage or queue temporarily unavailable; retry with the same command id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
     )
 )]

@@ -91,7 +91,7 @@ async fn same_command_id_and_body_gives_the_same_202() {
 }
 
 #[tokio::test]
-async fn same_command_id_with_another_body_is_422() {
+async fn same_command_id_with_another_body_is_409() {
     let h = harness();
     let admin = h.admin();
     let first = h.admin_post_keyed("k-1", &eur()).await;
@@ -99,12 +99,12 @@ async fn same_command_id_with_another_body_is_422() {
     let mut changed = eur();
     changed["rate_to_base"] = json!("1.09");
     let reply = h.admin_post_keyed("k-1", &changed).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.status, StatusCode::CONFLICT);
     assert_eq!(reply.body["command_id"], "k-1");
     let delete = h.admin_delete("EUR", Some("k-1")).await;
     assert_eq!(
         delete.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
+        StatusCode::CONFLICT,
         "another operation too"
     );
     // Header and body ids must agree.
