@@ -119,3 +119,14 @@ def test_refusals_of_invalid_data_include_412_and_413() -> None:
     statuses = checks.negative_data_rejection.expected_statuses
     assert {"412", "413", "400", "422"} <= set(statuses)
     assert checks.positive_data_acceptance.expected_statuses == ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+
+
+def test_only_the_version_or_if_match_rule_widens_what_valid_data_may_get() -> None:
+    from schemathesis.config import SchemathesisConfig
+
+    project = SchemathesisConfig.from_path(str(CONFIG_FILE)).projects.default
+    widened = [op for op in project.operations.operations if op.checks.positive_data_acceptance.enabled]
+    assert len(widened) == 1
+    statuses = set(widened[0].checks.positive_data_acceptance.expected_statuses)
+    assert statuses - set(project.checks.positive_data_acceptance.expected_statuses) == {"412", "428"}
+    assert "422" not in statuses and "400" not in statuses
