@@ -5,8 +5,9 @@
 //!    still names one) is marked `rejected` with the reason right away — parsing is deterministic, so
 //!    no retry can succeed — and the message is reported failed on every receive, so the queue's
 //!    redrive policy moves it to the DLQ after `maxReceiveCount` for an operator to inspect;
-//! 2. apply it with a conditional write on the currency's version (only a higher sequence writes), so
-//!    duplicates and reordered deliveries change nothing;
+//! 2. apply it with a conditional write on the currency's version (only a higher sequence, the
+//!    command's acceptance-time order key, writes), so duplicates and reordered deliveries change
+//!    nothing;
 //! 3. mark the command `applied` (`written`, or `superseded` when a newer command was already in
 //!    place; a redelivery of a command already written logs `duplicate` and keeps `written`); a
 //!    written command's status goes in the same write as the read model where the store can
@@ -47,7 +48,8 @@ pub enum Disposition {
     Written,
     /// The read model already had exactly this version: a redelivery of a command already written.
     Duplicate,
-    /// The read model already had a newer version (late delivery): nothing written.
+    /// The read model already had a newer version (late delivery), or another command with the same
+    /// order key: nothing written.
     Superseded,
     /// Applied (or stale) but the status update failed: retried.
     StatusFailed,
@@ -200,7 +202,9 @@ pub async fn process(state: &ProjectorState, message: &SqsMessage) -> Dispositio
         Ok((ApplyOutcome::Stale { current }, _)) if current == command.sequence => {
             (Disposition::Duplicate, false)
         }
-        Ok((ApplyOutcome::Stale { .. }, _)) => (Disposition::Superseded, false),
+        Ok((ApplyOutcome::Stale { .. } | ApplyOutcome::Tied, _)) => {
+            (Disposition::Superseded, false)
+        }
         Err(e) => {
             let mut rejected = None;
             if last_receive {

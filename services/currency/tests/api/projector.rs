@@ -166,6 +166,40 @@ async fn out_of_order_delivery_ends_in_the_highest_sequence() {
 }
 
 #[tokio::test]
+async fn two_commands_with_the_same_key_the_first_projected_stays() {
+    // Two environments accepted commands for NOK in the same microsecond: equal keys.
+    for (first, second) in [("t1", "t2"), ("t2", "t1")] {
+        let h = harness();
+        let one = accepted(&h, "t1", "NOK", Some("0.091"), 5).await;
+        let two = accepted(&h, "t2", "NOK", Some("0.092"), 5).await;
+        let body = |id: &str| if id == "t1" { one.clone() } else { two.clone() };
+        assert_eq!(
+            process(&h.projector, &h.message(&body(first), 1)).await,
+            Disposition::Written
+        );
+        assert_eq!(
+            process(&h.projector, &h.message(&body(second), 1)).await,
+            Disposition::Superseded,
+            "a tie is not a duplicate"
+        );
+        // Redeliveries of either change nothing: the version never changes state once written.
+        assert_eq!(
+            process(&h.projector, &h.message(&body(first), 2)).await,
+            Disposition::Duplicate
+        );
+        assert_eq!(
+            process(&h.projector, &h.message(&body(second), 2)).await,
+            Disposition::Superseded
+        );
+        let expected = if first == "t1" { "0.091" } else { "0.092" };
+        assert_eq!(rate_of(&h, "NOK").as_deref(), Some(expected));
+        assert_eq!(status(&h, first).await.1.as_deref(), Some("written"));
+        assert_eq!(status(&h, second).await.1.as_deref(), Some("superseded"));
+        assert_eq!(h.currencies.write_counts().get(&(code("NOK"), 5)), Some(&1));
+    }
+}
+
+#[tokio::test]
 async fn a_late_create_never_resurrects_a_deleted_currency() {
     let h = harness();
     let create = accepted(&h, "create", "CHF", Some("1.1"), 1).await;

@@ -1,4 +1,5 @@
-//! The DynamoDB stores: the read model only moves forward, sequences are atomic, command statuses move forward only; failures.
+//! The DynamoDB stores: the read model only moves forward (ties between commands are told from
+//! redeliveries), a command id is stored once, command statuses move forward only; failures.
 
 use std::sync::Arc;
 
@@ -114,89 +115,97 @@ async fn concurrent_applies_leave_the_highest_sequence() {
 }
 
 #[tokio::test]
-async fn sequences_are_atomic_per_currency() {
+async fn new_commands_are_stored_as_given_with_their_keys() {
     let e = env().await;
     let store = Arc::new(e.commands.clone());
-    let tasks: Vec<_> = (0..16)
-        .map(|i| {
-            let store = store.clone();
-            let currency = if i % 2 == 0 { "EUR" } else { "USD" };
-            tokio::spawn(async move { (currency, store.next_sequence(code(currency)).await) })
-        })
-        .collect();
-    let mut eur = Vec::new();
-    let mut usd = Vec::new();
-    for task in tasks {
-        match task.await {
-            Ok(("EUR", Ok(n))) => eur.push(n),
-            Ok((_, Ok(n))) => usd.push(n),
-            other => panic!("{other:?}"),
-        }
-    }
-    eur.sort_unstable();
-    usd.sort_unstable();
-    assert_eq!(eur, (1..=8).collect::<Vec<u64>>());
-    assert_eq!(usd, (1..=8).collect::<Vec<u64>>());
-}
-
-#[tokio::test]
-async fn new_commands_take_distinct_sequences_and_are_stored_as_drafted() {
-    let e = env().await;
-    let store = Arc::new(e.commands.clone());
-    let tasks: Vec<_> = (0..12)
+    let tasks: Vec<_> = (0..12_u64)
         .map(|i| {
             let store = store.clone();
             let currency = if i % 2 == 0 { "EUR" } else { "USD" };
             tokio::spawn(async move {
-                let draft = move |sequence| {
-                    command_record(&upsert(&format!("cmd-{i}"), currency, "1.5", sequence))
-                };
-                (currency, store.insert_next(code(currency), &draft).await)
+                let record = command_record(&upsert(
+                    &format!("cmd-{i}"),
+                    currency,
+                    "1.5",
+                    1_795_479_302_118_403 + i,
+                ));
+                let inserted = store.insert(&record).await;
+                (record, inserted)
             })
         })
         .collect();
-    let mut eur = Vec::new();
-    let mut usd = Vec::new();
     for task in tasks {
-        let (currency, result) = task.await.unwrap_or_else(|e| panic!("{e}"));
-        let (record, inserted) = result.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(inserted, Inserted::New);
+        let (record, inserted) = task.await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(inserted, Ok(Inserted::New));
         let stored = store
             .get(&record.id)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(stored.as_ref(), Some(&record), "stored as drafted");
-        if currency == "EUR" {
-            eur.push(record.sequence)
-        } else {
-            usd.push(record.sequence)
-        }
+        assert_eq!(
+            stored.as_ref(),
+            Some(&record),
+            "stored as given, key included"
+        );
     }
-    eur.sort_unstable();
-    usd.sort_unstable();
-    assert_eq!(eur, (1..=6).collect::<Vec<u64>>());
-    assert_eq!(usd, (1..=6).collect::<Vec<u64>>());
-    // insert_next takes its sequences from the counter next_sequence bumps.
-    assert_eq!(store.next_sequence(code("EUR")).await, Ok(7));
 }
 
 #[tokio::test]
 async fn a_taken_command_id_is_found_not_stored_again() {
     let e = env().await;
     let s = &e.commands;
-    let draft = |sequence| command_record(&upsert("cmd-1", "EUR", "1.1", sequence));
-    let (first, inserted) = s
-        .insert_next(code("EUR"), &draft)
+    let first = command_record(&upsert("cmd-1", "EUR", "1.1", 10));
+    assert_eq!(s.insert(&first).await, Ok(Inserted::New));
+    // A retry stamps a later key: the stored command (and its key) wins.
+    let retry = command_record(&upsert("cmd-1", "EUR", "1.1", 11));
+    assert_eq!(
+        s.insert(&retry).await,
+        Ok(Inserted::Existing(Box::new(first)))
+    );
+}
+
+#[tokio::test]
+async fn equal_keys_of_two_commands_are_a_tie_not_a_duplicate() {
+    let e = env().await;
+    let (w, s) = (&e.currencies, &e.commands);
+    let first = upsert("cmd-a", "NOK", "0.091", 5);
+    let second = upsert("cmd-b", "NOK", "0.092", 5);
+    for command in [&first, &second] {
+        assert_eq!(s.insert(&command_record(command)).await, Ok(Inserted::New));
+    }
+    assert_eq!(
+        w.apply_and_mark(&first, now()).await,
+        Ok((ApplyOutcome::Written, true))
+    );
+    assert_eq!(
+        w.apply_and_mark(&second, now()).await,
+        Ok((ApplyOutcome::Tied, false))
+    );
+    assert_eq!(w.apply(&second, now()).await, Ok(ApplyOutcome::Tied));
+    // The first command's redelivery is still a duplicate.
+    assert_eq!(
+        w.apply_and_mark(&first, now()).await,
+        Ok((ApplyOutcome::Stale { current: 5 }, false))
+    );
+    let item = e
+        .client
+        .get_item()
+        .table_name(&e.currencies_table)
+        .set_key(Some(money::record::key(code("NOK"))))
+        .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(inserted, Inserted::New);
-    let (_, again) = s
-        .insert_next(code("EUR"), &draft)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(again, Inserted::Existing(Box::new(first)));
-    // The retry burned a sequence (gaps are harmless: the projector only compares).
-    assert_eq!(s.next_sequence(code("EUR")).await, Ok(3));
+        .ok()
+        .and_then(|o| o.item)
+        .unwrap_or_default();
+    assert_eq!(
+        item.get("command_id")
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str),
+        Some("cmd-a"),
+        "the read model records which command wrote it"
+    );
+    assert!(
+        matches!(CurrencyRecord::from_item(&item), Ok(Some(r)) if r.rate_to_base.to_string() == "0.091")
+    );
 }
 
 #[tokio::test]
@@ -293,7 +302,9 @@ async fn unreachable_dynamodb_is_unavailable() {
     ));
     let commands = DynamoCommandStore::new(client, "t");
     assert!(matches!(
-        commands.next_sequence(code("EUR")).await,
+        commands
+            .insert(&command_record(&upsert("cmd-1", "EUR", "1.1", 1)))
+            .await,
         Err(StoreError::Unavailable(_))
     ));
 }
