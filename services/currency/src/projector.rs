@@ -181,11 +181,21 @@ async fn process_currency(
     state: &ProjectorState,
     group: Vec<(SqsMessage, CommandMessage)>,
 ) -> Vec<Disposition> {
+    // The older commands, each once: marked `superseded` in the newest one's transaction when it writes.
+    let mut overtaken: Vec<String> = Vec::new();
+    if let Some((_, newest)) = group.first() {
+        for (_, command) in &group[1..] {
+            if command.command_id != newest.command_id && !overtaken.contains(&command.command_id) {
+                overtaken.push(command.command_id.clone());
+            }
+        }
+    }
     let mut dispositions = Vec::with_capacity(group.len());
-    // The last message handled (command id, disposition) and whether the read model is known to hold a
-    // key at least as new as every message still to come.
+    // The last message handled (command id, disposition); whether the read model is known to hold a key
+    // at least as new as every message still to come; whether the older ones' statuses are marked.
     let mut previous: Option<(String, Disposition)> = None;
     let mut settled = false;
+    let mut marked = false;
     for (message, command) in group {
         let span = message_span(&message);
         let disposition = match &previous {
@@ -193,8 +203,27 @@ async fn process_currency(
             Some((id, first)) if *id == command.command_id => {
                 copy(&message, &command, *first).instrument(span).await
             }
-            _ if settled => overtaken(state, &message, &command).instrument(span).await,
-            _ => apply(state, &message, &command).instrument(span).await,
+            // Marked in the newest one's transaction: nothing left to write.
+            _ if marked => span
+                .in_scope(|| settle_status(&message, &command, Disposition::Superseded, Ok(true))),
+            _ if settled => {
+                overtaken_alone(state, &message, &command)
+                    .instrument(span)
+                    .await
+            }
+            None => {
+                let (disposition, older_marked) = apply(state, &message, &command, &overtaken)
+                    .instrument(span)
+                    .await;
+                marked = older_marked;
+                disposition
+            }
+            Some(_) => {
+                apply(state, &message, &command, &[])
+                    .instrument(span)
+                    .await
+                    .0
+            }
         };
         settled |= disposition.settles_read_model();
         previous = Some((command.command_id.clone(), disposition));
@@ -234,7 +263,7 @@ fn salvage_command_id(body: &str) -> Option<String> {
 /// Processes one message; never panics, never returns early without logging its outcome.
 pub async fn process(state: &ProjectorState, message: &SqsMessage) -> Disposition {
     match CommandMessage::parse(message.body.as_deref().unwrap_or("")) {
-        Ok(command) => apply(state, message, &command).await,
+        Ok(command) => apply(state, message, &command, &[]).await.0,
         Err(reason) => poison(state, message, &reason).await,
     }
 }
@@ -297,7 +326,7 @@ async fn copy(message: &SqsMessage, command: &CommandMessage, first: Disposition
 
 /// A command older than one of the same batch already settled in the read model: superseded without
 /// trying the read model, its status mark is its only write.
-async fn overtaken(
+async fn overtaken_alone(
     state: &ProjectorState,
     message: &SqsMessage,
     command: &CommandMessage,
@@ -310,24 +339,30 @@ async fn overtaken(
     settle_status(message, command, Disposition::Superseded, status)
 }
 
-/// Applies a parsed command to the read model and marks its status.
+/// Applies a parsed command to the read model and marks its status (and, when it writes, those of the
+/// `overtaken` commands where the store can: the second value says whether it did).
 async fn apply(
     state: &ProjectorState,
     message: &SqsMessage,
     command: &CommandMessage,
-) -> Disposition {
+    overtaken: &[String],
+) -> (Disposition, bool) {
     let message_id = message.message_id.as_deref().unwrap_or("");
     let receives = receive_count(message);
     let last_receive = receives >= state.max_receive_count;
     let now = OffsetDateTime::now_utc();
     let at = money::record::format_time(now);
-    let (disposition, marked) = match state.currencies.apply_and_mark(command, now).await {
-        Ok((ApplyOutcome::Written, marked)) => (Disposition::Written, marked),
-        Ok((ApplyOutcome::Stale { current }, _)) if current == command.sequence => {
-            (Disposition::Duplicate, false)
+    let applied = state
+        .currencies
+        .apply_and_mark_overtaking(command, now, overtaken)
+        .await;
+    let (disposition, marked, older_marked) = match applied {
+        Ok((ApplyOutcome::Written, marked, older)) => (Disposition::Written, marked, older),
+        Ok((ApplyOutcome::Stale { current }, ..)) if current == command.sequence => {
+            (Disposition::Duplicate, false, false)
         }
-        Ok((ApplyOutcome::Stale { .. } | ApplyOutcome::Tied, _)) => {
-            (Disposition::Superseded, false)
+        Ok((ApplyOutcome::Stale { .. } | ApplyOutcome::Tied, ..)) => {
+            (Disposition::Superseded, false, false)
         }
         Err(e) => {
             let mut rejected = None;
@@ -357,7 +392,7 @@ async fn apply(
                 platform::metrics::count("CommandsRejected", 1.0);
                 platform::metrics::count("PoisonMessages", 1.0);
             }
-            return Disposition::ApplyFailed;
+            return (Disposition::ApplyFailed, false);
         }
     };
     // A duplicate is our own earlier delivery's write (whose status update may have failed): `written`.
@@ -373,7 +408,10 @@ async fn apply(
             .mark_applied(&command.command_id, applied, &at)
             .await
     };
-    settle_status(message, command, disposition, status)
+    (
+        settle_status(message, command, disposition, status),
+        older_marked,
+    )
 }
 
 /// Logs how a command whose read model write is settled ended, given its status update's result.

@@ -224,8 +224,18 @@ impl CurrencyWriter for DynamoCurrencies {
         message: &CommandMessage,
         at: OffsetDateTime,
     ) -> Result<(ApplyOutcome, bool), StoreError> {
+        let (outcome, marked, _) = self.apply_and_mark_overtaking(message, at, &[]).await?;
+        Ok((outcome, marked))
+    }
+
+    async fn apply_and_mark_overtaking(
+        &self,
+        message: &CommandMessage,
+        at: OffsetDateTime,
+        overtaken: &[String],
+    ) -> Result<(ApplyOutcome, bool, bool), StoreError> {
         let Some(commands) = &self.commands_table else {
-            return Ok((self.apply(message, at).await?, false));
+            return Ok((self.apply(message, at).await?, false, false));
         };
         let put = Put::builder()
             .table_name(&self.table)
@@ -233,20 +243,20 @@ impl CurrencyWriter for DynamoCurrencies {
             .condition_expression("attribute_not_exists(code) OR version < :seq")
             .expression_attribute_values(":seq", n(message.sequence))
             .build();
-        let mark = mark_applied_update(
-            commands,
-            &message.command_id,
-            Outcome::Written,
-            &money::record::format_time(at),
-        );
-        let (put, mark) = (built(put)?, built(mark)?);
+        let at_text = money::record::format_time(at);
+        let mut items = vec![TransactWriteItem::builder().put(built(put)?).build()];
+        let marks = std::iter::once((&message.command_id, Outcome::Written))
+            .chain(overtaken.iter().map(|id| (id, Outcome::Superseded)));
+        for (id, outcome) in marks {
+            let mark = built(mark_applied_update(commands, id, outcome, &at_text))?;
+            items.push(TransactWriteItem::builder().update(mark).build());
+        }
         let mut attempt = 1;
         let result = loop {
             let result = self
                 .client
                 .transact_write_items()
-                .transact_items(TransactWriteItem::builder().put(put.clone()).build())
-                .transact_items(TransactWriteItem::builder().update(mark.clone()).build())
+                .set_transact_items(Some(items.clone()))
                 .send()
                 .await;
             match result {
@@ -258,12 +268,18 @@ impl CurrencyWriter for DynamoCurrencies {
             }
         };
         match result {
-            Ok(_) => Ok((ApplyOutcome::Written, true)),
+            Ok(_) => Ok((ApplyOutcome::Written, true, !overtaken.is_empty())),
             Err(e) => match failed_conditions(&e).as_deref() {
                 // The read model already holds this version or a newer one.
-                Some([true, ..]) => Ok((self.refused(message).await?, false)),
-                // Only the status refused (unknown, expired or already applied): the read model alone.
-                Some([false, true]) => Ok((self.apply(message, at).await?, false)),
+                Some([true, ..]) => Ok((self.refused(message).await?, false, false)),
+                // A status refused (unknown, expired or already applied): without the overtaken
+                // commands, or the read model alone.
+                Some(_) if !overtaken.is_empty() => {
+                    let (outcome, marked, _) =
+                        Box::pin(self.apply_and_mark_overtaking(message, at, &[])).await?;
+                    Ok((outcome, marked, false))
+                }
+                Some(_) => Ok((self.apply(message, at).await?, false, false)),
                 _ => Err(sdk_error(e)),
             },
         }

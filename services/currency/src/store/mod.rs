@@ -66,6 +66,21 @@ pub trait CurrencyWriter: Send + Sync {
     ) -> Result<(ApplyOutcome, bool), StoreError> {
         Ok((self.apply(message, at).await?, false))
     }
+
+    /// [`apply_and_mark`](Self::apply_and_mark), and when the currency was written, also the commands
+    /// `overtaken` (older ones of the same currency, none of them `message`'s) marked `applied`
+    /// (`superseded`) in the same write where the store can. Returns the outcome, whether `message`'s
+    /// status was marked and whether the overtaken ones were; the default marks no overtaken one.
+    async fn apply_and_mark_overtaking(
+        &self,
+        message: &CommandMessage,
+        at: OffsetDateTime,
+        overtaken: &[String],
+    ) -> Result<(ApplyOutcome, bool, bool), StoreError> {
+        let _ = overtaken;
+        let (outcome, marked) = self.apply_and_mark(message, at).await?;
+        Ok((outcome, marked, false))
+    }
 }
 
 /// Result of storing a new command.

@@ -247,6 +247,57 @@ async fn the_projectors_write_marks_the_status_in_the_same_transaction() {
 }
 
 #[tokio::test]
+async fn the_newest_command_marks_the_ones_it_overtook_in_its_transaction() {
+    let e = env().await;
+    let (w, s) = (&e.currencies, &e.commands);
+    let commands = [
+        upsert("o-1", "HUF", "0.0025", 10),
+        upsert("o-2", "HUF", "0.0026", 20),
+        upsert("o-3", "HUF", "0.0027", 30),
+    ];
+    for command in &commands {
+        assert_eq!(s.insert(&command_record(command)).await, Ok(Inserted::New));
+    }
+    let older = ["o-1".to_owned(), "o-2".to_owned()];
+    assert_eq!(
+        w.apply_and_mark_overtaking(&commands[2], now(), &older)
+            .await,
+        Ok((ApplyOutcome::Written, true, true))
+    );
+    for (id, outcome) in [
+        ("o-1", Outcome::Superseded),
+        ("o-2", Outcome::Superseded),
+        ("o-3", Outcome::Written),
+    ] {
+        let stored = s
+            .get(id)
+            .await
+            .ok()
+            .flatten()
+            .map(|c| (c.status, c.outcome));
+        assert_eq!(stored, Some((Status::Applied, Some(outcome))), "{id}");
+    }
+    // An overtaken status that refuses (already applied here) falls back to the newest alone.
+    let newer = upsert("o-4", "HUF", "0.0028", 40);
+    assert_eq!(s.insert(&command_record(&newer)).await, Ok(Inserted::New));
+    assert_eq!(
+        w.apply_and_mark_overtaking(&newer, now(), &["o-1".to_owned()])
+            .await,
+        Ok((ApplyOutcome::Written, true, false))
+    );
+    assert_eq!(
+        w.list().await.ok().map(|l| l[0].rate_to_base.to_string()),
+        Some("0.0028".to_owned())
+    );
+    // Refused by the read model: nothing marked.
+    assert_eq!(
+        w.apply_and_mark_overtaking(&commands[2], now(), &["o-2".to_owned()])
+            .await,
+        Ok((ApplyOutcome::Stale { current: 40 }, false, false))
+    );
+}
+
+#[tokio::test]
 async fn command_statuses_store_once_and_move_forward_only() {
     let e = env().await;
     let s = &e.commands;
