@@ -12,8 +12,9 @@
 //! 3. mark the command `applied` (`written`, or `superseded` when a newer command was already in
 //!    place; a redelivery of a command already written logs `duplicate` and keeps `written`); a
 //!    written command's status goes in the same write as the read model where the store can
-//!    ([`CurrencyWriter::apply_and_mark`]: one DynamoDB transaction), so an accepted command costs
-//!    the projector one write. Any store failure reports the message failed so only it is retried; on the last
+//!    ([`CurrencyWriter::apply_and_mark`]: one DynamoDB transaction), together with the `superseded`
+//!    marks of the older commands of that currency in the batch, so an accepted command costs the
+//!    projector at most one write. Any store failure reports the message failed so only it is retried; on the last
 //!    receive (`ApproximateReceiveCount` ≥ `COMMANDS_MAX_RECEIVE_COUNT`, the template's
 //!    maxReceiveCount) the command is also marked `rejected` because the DLQ will take the message.
 //!
@@ -109,10 +110,10 @@ pub async fn handler(
 /// Applies a batch; the response names exactly the messages to retry.
 ///
 /// Currencies are processed concurrently; the messages of one currency one after another, newest key
-/// first. Once one of them is settled (the read model holds its key or a newer one), the older ones of
-/// the batch are superseded without trying the read model: their status mark is their only write. So
-/// commands of one currency in one batch never contend on its item, and each costs the projector one
-/// write request.
+/// first. The newest one's transaction also marks the older ones `superseded` (one request for all of
+/// them); when it cannot (an older status refuses), each older one is marked alone once the read model
+/// is known to hold a newer key, without trying the read model. So commands of one currency in one
+/// batch never contend on its item, and each costs the projector at most one write request.
 pub async fn handle_batch(state: &ProjectorState, event: SqsEvent) -> SqsBatchResponse {
     let total = event.records.len();
     let mut groups: HashMap<CurrencyCode, Vec<(SqsMessage, CommandMessage)>> = HashMap::new();

@@ -4,8 +4,9 @@
 //! An accepted command costs two write requests: the write function stores the command, stamped with
 //! its acceptance-time order key (see [`crate::domain::OrderKeys`]), with one conditional put; the
 //! projector writes the read model (conditional on the stored `version` being lower than the command's
-//! key) and marks the command `applied` in one transaction. Only the rare paths write again: a stale or
-//! duplicate delivery marks its status alone, a failure marks `rejected`.
+//! key) and marks the command `applied` in one transaction, which also marks the older commands of that
+//! currency in the same batch `superseded` (so a batch costs one request per currency). Only the rare
+//! paths write again: a stale or duplicate delivery marks its status alone, a failure marks `rejected`.
 //!
 //! Earlier designs, measured: a per-currency counter (`ADD` on a counter item, then the put) cost three
 //! writes per command; taking the counter and storing the command in one transaction made the write
