@@ -82,6 +82,9 @@ fn is_conflict<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
     }
 }
 
+/// The most items one `TransactWriteItems` may hold.
+const MAX_TRANSACTION_ITEMS: usize = 100;
+
 /// Attempts of a transaction that keeps losing to concurrent ones before it answers `Unavailable`.
 const CONFLICT_ATTEMPTS: u32 = 4;
 
@@ -238,6 +241,12 @@ impl CurrencyWriter for DynamoCurrencies {
         let Some(commands) = &self.commands_table else {
             return Ok((self.apply(message, at).await?, false, false));
         };
+        if overtaken.len() > MAX_TRANSACTION_ITEMS - 2 {
+            // Too many for one transaction (a very large batch): the caller marks them one by one.
+            let (outcome, marked, _) =
+                Box::pin(self.apply_and_mark_overtaking(message, at, &[])).await?;
+            return Ok((outcome, marked, false));
+        }
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(Self::item(message, at)?))

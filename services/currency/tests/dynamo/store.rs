@@ -295,6 +295,14 @@ async fn the_newest_command_marks_the_ones_it_overtook_in_its_transaction() {
             .await,
         Ok((ApplyOutcome::Stale { current: 40 }, false, false))
     );
+    // More than one transaction can hold: the newest alone; the caller marks the others.
+    let newest = upsert("o-5", "HUF", "0.0029", 50);
+    assert_eq!(s.insert(&command_record(&newest)).await, Ok(Inserted::New));
+    let many: Vec<String> = (0..99).map(|i| format!("many-{i}")).collect();
+    assert_eq!(
+        w.apply_and_mark_overtaking(&newest, now(), &many).await,
+        Ok((ApplyOutcome::Written, true, false))
+    );
 }
 
 #[tokio::test]
