@@ -11,7 +11,8 @@ The counts, once the commands queue is empty (nothing visible, nothing in flight
 - the projector's log (one line per message it handled, with command id and outcome): each command `written` at
   most once; exactly once when its status says `written`, never when it says `superseded` (a newer command of the
   same currency was already in place);
-- the read model: every currency at the highest sequence accepted for it, with that command's rate;
+- the read model: every currency at the highest sequence (the last order key) accepted for it, with that command's
+  rate;
 - the DLQ empty; the faults the local cloud injected, and the batches and messages that came back because of them.
 
 `./inv soak` runs it on a private local cloud (DynamoDB Local + ElasticMQ when Java is present) and writes

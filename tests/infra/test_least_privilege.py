@@ -64,7 +64,7 @@ EXPECTED: dict[str, tuple[set[str], set[tuple[str, str]]]] = {
     "CurrencyReadRole": ({BASIC}, _ddb(["GetItem", "Query", "Scan"], "CurrenciesTable.Arn")),
     "CurrencyWriteRole": (
         {BASIC},
-        _ddb(["PutItem", "GetItem", "UpdateItem"], "CommandsTable.Arn")
+        _ddb(["PutItem", "GetItem"], "CommandsTable.Arn")
         | _ddb(["GetItem"], "RevokedTokensTable.Arn")
         | {("sqs:SendMessage", "CommandsQueue.Arn")},
     ),
@@ -82,7 +82,7 @@ EXPECTED: dict[str, tuple[set[str], set[tuple[str, str]]]] = {
         | _ddb(_DDB_BLOG, "BlogTable.Arn", "${BlogTable.Arn}/index/author-index", "${BlogTable.Arn}/index/feed-index")
         | _ddb(_DDB_BILLING, "BillingTable.Arn")
         | _ddb(["GetItem", "Query", "Scan"], "CurrenciesTable.Arn")
-        | _ddb(["PutItem", "GetItem", "UpdateItem"], "CommandsTable.Arn")
+        | _ddb(["PutItem", "GetItem"], "CommandsTable.Arn")
         | {("sqs:SendMessage", "CommandsQueue.Arn")}
         | {("secretsmanager:GetSecretValue", s) for s in ("AuthSigningKey", "PaginationKeySecret")},
     ),

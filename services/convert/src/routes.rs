@@ -72,7 +72,8 @@ pub struct RateUsed {
     pub rate_to_base: String,
     /// ISO 4217 minor-unit digits.
     pub minor_units: u8,
-    /// The read model's per-currency version of this rate.
+    /// The read model's version of this rate: the order key (acceptance time, µs since the epoch) of
+    /// the currency command that set it.
     pub version: u64,
     /// When the projector applied that version (RFC 3339).
     pub updated_at: String,
@@ -89,8 +90,8 @@ pub struct Rates {
 #[schema(example = json!({
     "from": "USD", "to": "JPY", "amount": 12345, "converted": 18425,
     "rates": {
-        "from": {"code": "USD", "rate_to_base": "1", "minor_units": 2, "version": 3, "updated_at": "2026-01-01T00:00:00Z"},
-        "to": {"code": "JPY", "rate_to_base": "0.0067", "minor_units": 0, "version": 8, "updated_at": "2026-01-01T00:00:00Z"}
+        "from": {"code": "USD", "rate_to_base": "1", "minor_units": 2, "version": 1_767_225_599_900_000_u64, "updated_at": "2026-01-01T00:00:00Z"},
+        "to": {"code": "JPY", "rate_to_base": "0.0067", "minor_units": 0, "version": 1_767_225_599_950_000_u64, "updated_at": "2026-01-01T00:00:00Z"}
     },
     "rounding": "half-even"
 }))]

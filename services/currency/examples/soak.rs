@@ -121,9 +121,6 @@ struct FlakyCommands {
 
 #[async_trait]
 impl CommandStore for FlakyCommands {
-    async fn next_sequence(&self, code: CurrencyCode) -> Result<u64, StoreError> {
-        self.inner.next_sequence(code).await
-    }
     async fn insert(&self, record: &CommandRecord) -> Result<Inserted, StoreError> {
         self.inner.insert(record).await
     }

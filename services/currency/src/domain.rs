@@ -1,13 +1,26 @@
 //! Currency commands: what clients send, what goes on the queue, and the status clients poll.
 //!
 //! ## Ordering model (standard SQS queue + per-currency versions)
-//! Every accepted command gets the next **sequence** of its currency from an atomic counter (the write
-//! function's `ADD` on a `SEQ#<code>` item). The projector writes the read model only when the command's
-//! sequence is greater than the stored `version`, so duplicates and late (reordered) deliveries are
-//! no-ops and the final state is always that of the highest sequence. For that to hold in any order,
-//! commands carry **full state** and do not depend on the current state:
-//! `POST /currencies` and `PUT /currencies/{code}` are both "set this currency to exactly this",
-//! `DELETE` writes a tombstone at its sequence.
+//! Every accepted command gets an **order key** from its acceptance time ([`OrderKeys`]): the write
+//! function's clock in microseconds since the Unix epoch, made strictly increasing within the process.
+//! It is the command's `sequence` and, once applied, the currency's `version`. The projector writes the
+//! read model only when the command's key is greater than the stored `version`, so duplicates and late
+//! (reordered) deliveries are no-ops and the final state is always that of the command accepted last:
+//! last writer wins by acceptance time, as in DynamoDB global tables. Taking the key costs no request
+//! (there is no counter to contend on), so accepting a command is one conditional put.
+//!
+//! **Clock assumption.** Lambda hosts are time-synchronised (Amazon Time Sync, typically well under a
+//! millisecond apart). Two commands to the same currency accepted by different environments less than
+//! the clock skew apart may be ordered by the clocks rather than by arrival; commands further apart, and
+//! any two accepted by one environment, keep their order. Two environments can stamp the same key for the
+//! same currency (the same microsecond): the first one projected stays and the other is `superseded`
+//! (a version never changes state once written, so ETags stay strong validators).
+//!
+//! For the order to hold whatever the delivery order, commands carry **full state** and do not depend on
+//! the current state: `POST /currencies` and `PUT /currencies/{code}` are both "set this currency to
+//! exactly this", `DELETE` writes a tombstone at its key.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use money::{CurrencyCode, CurrencyRecord, Decimal, MoneyError};
 use serde::{Deserialize, Serialize};
@@ -20,6 +33,55 @@ use crate::error::FieldError;
 pub const REQUEST_MAX_BYTES: usize = 4 * 1024;
 /// Longest client-supplied command id.
 pub const COMMAND_ID_MAX_CHARS: usize = 128;
+
+/// The largest order key: 2^53 − 1, the largest integer every JSON parser reads exactly (year 2255 in
+/// microseconds).
+pub const MAX_ORDER_KEY: u64 = (1 << 53) - 1;
+
+/// Why no order key could be taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum OrderKeyError {
+    /// The clock reads before 1970 or after [`MAX_ORDER_KEY`] microseconds.
+    #[error("the clock is outside the range of order keys")]
+    ClockOutOfRange,
+}
+
+/// Acceptance-time order keys: microseconds since the Unix epoch, strictly increasing per instance
+/// (when the clock has not moved past the last key, or went back, the next key is the last one + 1).
+/// The write function uses one per process ([`OrderKeys::global`]).
+#[derive(Debug, Default)]
+pub struct OrderKeys {
+    last: AtomicU64,
+}
+
+impl OrderKeys {
+    pub const fn new() -> Self {
+        Self {
+            last: AtomicU64::new(0),
+        }
+    }
+
+    /// This process's keys.
+    pub fn global() -> &'static OrderKeys {
+        static KEYS: OrderKeys = OrderKeys::new();
+        &KEYS
+    }
+
+    /// The key of a command accepted at `now`: greater than every key this instance gave before.
+    pub fn next(&self, now: time::OffsetDateTime) -> Result<u64, OrderKeyError> {
+        let micros = u64::try_from(now.unix_timestamp_nanos() / 1_000)
+            .ok()
+            .filter(|m| *m <= MAX_ORDER_KEY)
+            .ok_or(OrderKeyError::ClockOutOfRange)?;
+        let next = |last: u64| micros.max(last.saturating_add(1));
+        self.last
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |last| {
+                Some(next(last)).filter(|key| *key <= MAX_ORDER_KEY)
+            })
+            .map(next)
+            .map_err(|_| OrderKeyError::ClockOutOfRange)
+    }
+}
 
 /// `POST /currencies`: set a currency (create it, or replace it if it exists).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -223,7 +285,7 @@ pub struct CurrencyState {
     pub rate_to_base: Decimal,
 }
 
-/// A validated command, before it has a sequence.
+/// A validated command, before it has an order key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Intent {
     pub operation: Operation,
@@ -317,8 +379,7 @@ pub fn parse_code(field: &str, raw: &str) -> Result<CurrencyCode, FieldError> {
     CurrencyCode::parse(raw).map_err(|e| money_field(field, &e))
 }
 
-/// A command id: 1–128 of `A–Z a–z 0–9 - _ . :` (so it is a safe URL path segment and never collides
-/// with the `SEQ#…` counter items).
+/// A command id: 1–128 of `A–Z a–z 0–9 - _ . :` (a safe URL path segment).
 pub fn valid_command_id(raw: &str) -> bool {
     !raw.is_empty()
         && raw.len() <= COMMAND_ID_MAX_CHARS
@@ -359,7 +420,7 @@ pub struct CommandMessage {
     pub command_id: String,
     pub operation: Operation,
     pub code: CurrencyCode,
-    /// The currency's version after this command; strictly increasing per currency.
+    /// The command's order key ([`OrderKeys`]): the currency's version after this command.
     pub sequence: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -400,8 +461,8 @@ impl CommandMessage {
         if !valid_command_id(&self.command_id) {
             return Err("invalid command_id".into());
         }
-        if self.sequence == 0 {
-            return Err("sequence must be at least 1".into());
+        if self.sequence == 0 || self.sequence > MAX_ORDER_KEY {
+            return Err(format!("sequence must be from 1 to {MAX_ORDER_KEY}"));
         }
         match (self.operation, self.state()) {
             (Operation::Delete, _) => Ok(()),
@@ -501,6 +562,7 @@ pub struct CommandRecord {
     pub status: Status,
     pub operation: Operation,
     pub code: CurrencyCode,
+    /// The command's order key ([`CommandMessage::sequence`]).
     pub sequence: u64,
     /// [`Intent::fingerprint`] of the request (idempotency check).
     pub fingerprint: String,
@@ -519,8 +581,8 @@ pub struct CommandRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "id": "eur-rate-2026-11-24", "status": "applied", "operation": "replace", "code": "EUR",
-    "sequence": 7, "outcome": "written", "reason": null,
-    "created_at": "2026-11-24T00:15:02Z", "updated_at": "2026-11-24T00:15:02.41Z"
+    "sequence": 1_795_479_302_118_403_u64, "outcome": "written", "reason": null,
+    "created_at": "2026-11-24T00:15:02.118403Z", "updated_at": "2026-11-24T00:15:02.41Z"
 }))]
 pub struct CommandView {
     pub id: String,
@@ -528,7 +590,8 @@ pub struct CommandView {
     pub operation: Operation,
     #[schema(value_type = String, example = "EUR")]
     pub code: CurrencyCode,
-    /// The currency version this command produces when applied.
+    /// The command's order key: microseconds since the Unix epoch when it was accepted (strictly
+    /// increasing per currency in acceptance order); the currency's `version` once applied.
     pub sequence: u64,
     /// For `applied`.
     pub outcome: Option<Outcome>,
@@ -556,7 +619,7 @@ impl From<&CommandRecord> for CommandView {
 
 /// A currency as the read API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"code": "EUR", "name": "Euro", "minor_units": 2, "rate_to_base": "1.0825", "version": 7, "updated_at": "2026-11-24T00:15:02.41Z"}))]
+#[schema(example = json!({"code": "EUR", "name": "Euro", "minor_units": 2, "rate_to_base": "1.0825", "version": 1_795_479_302_118_403_u64, "updated_at": "2026-11-24T00:15:02.41Z"}))]
 pub struct CurrencyView {
     #[schema(value_type = String)]
     pub code: CurrencyCode,
@@ -565,7 +628,8 @@ pub struct CurrencyView {
     /// Decimal string: one unit of this currency in base-currency units.
     #[schema(value_type = String)]
     pub rate_to_base: Decimal,
-    /// Increases with every applied command; the `ETag` is derived from it.
+    /// The order key of the command that set this state (`sequence` of its command): increases with
+    /// every applied command; the `ETag` is derived from it.
     pub version: u64,
     pub updated_at: String,
 }
@@ -580,5 +644,109 @@ impl From<&CurrencyRecord> for CurrencyView {
             version: record.version,
             updated_at: money::record::format_time(record.updated_at),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::{Duration, OffsetDateTime};
+
+    use super::{MAX_ORDER_KEY, OrderKeyError, OrderKeys};
+
+    fn at(micros: i128) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(micros * 1_000).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn an_order_key_is_the_acceptance_time_in_microseconds() {
+        let keys = OrderKeys::new();
+        assert_eq!(
+            keys.next(at(1_795_479_302_118_403)),
+            Ok(1_795_479_302_118_403)
+        );
+        assert_eq!(
+            keys.next(at(1_795_479_302_500_000)),
+            Ok(1_795_479_302_500_000)
+        );
+    }
+
+    #[test]
+    fn commands_accepted_in_order_get_increasing_keys_whatever_the_clock_does() {
+        let keys = OrderKeys::new();
+        let start = OffsetDateTime::now_utc();
+        // The same microsecond, a clock stepped back, then forward again.
+        let clock = [
+            start,
+            start,
+            start,
+            start - Duration::seconds(2),
+            start - Duration::microseconds(1),
+            start + Duration::microseconds(1),
+            start + Duration::milliseconds(5),
+        ];
+        let taken: Vec<u64> = clock
+            .iter()
+            .map(|now| keys.next(*now).unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        assert!(
+            taken.windows(2).all(|pair| pair[0] < pair[1]),
+            "not strictly increasing: {taken:?}"
+        );
+        let micros =
+            |t: OffsetDateTime| u64::try_from(t.unix_timestamp_nanos() / 1_000).unwrap_or(0);
+        assert_eq!(taken[0], micros(start));
+        assert_eq!(
+            taken[6],
+            micros(start + Duration::milliseconds(5)),
+            "back on the clock"
+        );
+    }
+
+    #[test]
+    fn concurrent_commands_get_distinct_keys() {
+        let keys = std::sync::Arc::new(OrderKeys::new());
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let keys = keys.clone();
+                std::thread::spawn(move || {
+                    (0..500)
+                        .map(|_| keys.next(OffsetDateTime::now_utc()))
+                        .collect::<Result<Vec<u64>, _>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for thread in threads {
+            let taken = thread
+                .join()
+                .unwrap_or_else(|_| panic!("thread panicked"))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(taken.windows(2).all(|pair| pair[0] < pair[1]));
+            all.extend(taken);
+        }
+        let count = all.len();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), count, "a key was given twice");
+    }
+
+    #[test]
+    fn keys_stay_exact_json_numbers() {
+        let keys = OrderKeys::new();
+        let max = i128::from(MAX_ORDER_KEY);
+        assert_eq!(keys.next(at(max)), Ok(MAX_ORDER_KEY));
+        assert_eq!(
+            keys.next(at(max)),
+            Err(OrderKeyError::ClockOutOfRange),
+            "no room for + 1"
+        );
+        assert_eq!(
+            OrderKeys::new().next(at(max + 1)),
+            Err(OrderKeyError::ClockOutOfRange)
+        );
+        assert_eq!(
+            OrderKeys::new().next(at(-1)),
+            Err(OrderKeyError::ClockOutOfRange)
+        );
     }
 }

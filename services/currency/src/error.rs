@@ -27,6 +27,9 @@ pub enum CurrencyError {
     /// Accepted and stored, but the queue refused it: retry with the same command id.
     #[error("The command was stored but could not be queued; retry with the same command id.")]
     QueueUnavailable { command_id: String },
+    /// The write function's clock cannot stamp an order key (a host misconfiguration).
+    #[error(transparent)]
+    OrderKey(#[from] crate::domain::OrderKeyError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -52,6 +55,7 @@ impl ServiceError for CurrencyError {
                     .with_detail(detail)
                     .with_extension("command_id", command_id.as_str().into())
             }
+            CurrencyError::OrderKey(_) => Problem::internal(),
             CurrencyError::Store(failure) => failure.problem(),
         }
     }

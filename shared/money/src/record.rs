@@ -9,9 +9,10 @@
 //! | `name` | S | display name |
 //! | `minor_units` | N | minor-unit digits, equal to ISO 4217's |
 //! | `rate_to_base` | S | decimal string: 1 major unit = this many base-currency major units |
-//! | `version` | N | per-currency sequence of the last applied command (strictly increasing) |
+//! | `version` | N | order key of the last applied command: its acceptance time in µs since the epoch (strictly increasing) |
 //! | `updated_at` | S | RFC 3339 UTC time the projector applied that command |
 //! | `deleted` | BOOL | present and `true` on a tombstone (currency deleted at `version`) |
+//! | `command_id` | S | the command that wrote this version (the projector's; readers ignore it) |
 //!
 //! Deleted currencies stay as tombstones so a reordered, older command can never resurrect them (the
 //! projector only writes when its command's version is newer). **Readers must skip tombstones**:
@@ -35,6 +36,7 @@ pub mod attr {
     pub const VERSION: &str = "version";
     pub const UPDATED_AT: &str = "updated_at";
     pub const DELETED: &str = "deleted";
+    pub const COMMAND_ID: &str = "command_id";
 }
 
 /// A `FilterExpression` that keeps only live currencies (no tombstones) in a Scan or Query.
@@ -52,7 +54,7 @@ pub struct CurrencyRecord {
     pub minor_units: u8,
     /// Normalised (no trailing zeros); serialised as a decimal string (`"1.0825"`).
     pub rate_to_base: Decimal,
-    /// The per-currency version (sequence) of the command that produced this state.
+    /// The order key (sequence) of the command that produced this state.
     pub version: u64,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,

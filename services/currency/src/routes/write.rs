@@ -1,5 +1,6 @@
 //! Admin writes: `POST /currencies`, `PUT /currencies/{code}`, `DELETE /currencies/{code}` validate a
-//! command, store its status (`accepted`), queue it and answer `202` + `Location: /commands/{id}`;
+//! command, stamp it with its acceptance-time order key (`sequence`, see [`crate::domain`]), store its
+//! status (`accepted`, one conditional put), queue it and answer `202` + `Location: /commands/{id}`;
 //! `GET /commands/{id}` shows `accepted → applied | rejected`.
 //!
 //! Retries are safe: a command id (`Idempotency-Key` or body `command_id`) is stored once; the same id
@@ -18,7 +19,7 @@ use platform::auth::{Principal, Verifier};
 
 use crate::domain::{
     self, CommandMessage, CommandRecord, CommandView, CurrencyBody, DeleteBody, Intent,
-    NewCurrency, Operation, Status,
+    NewCurrency, Operation, OrderKeys, Status,
 };
 use crate::error::{CurrencyError, FieldError};
 use crate::store::{CommandQueue, CommandStore, Inserted};
@@ -130,11 +131,12 @@ async fn submit(
     let (id, _client_chosen) = domain::command_id(idempotency_key(headers)?, body_command_id)
         .map_err(CurrencyError::Validation)?;
     let fingerprint = intent.fingerprint();
-    // No read first: a new id (the common case) costs a sequence bump and one conditional put; a retry of a
-    // known id burns a sequence number (gaps are harmless: the projector only compares) and replays below.
+    // No read first and no counter: a new id (the common case) costs one conditional put; a retry of a
+    // known id stamps a key that is dropped (the stored command's key wins) and replays below.
     let now = time::OffsetDateTime::now_utc();
+    let sequence = OrderKeys::global().next(now)?;
     let at = money::record::format_time(now);
-    let draft = |sequence| CommandRecord {
+    let record = CommandRecord {
         id: id.clone(),
         status: Status::Accepted,
         operation: intent.operation,
@@ -146,12 +148,11 @@ async fn submit(
         reason: None,
         outcome: None,
         created_at: at.clone(),
-        updated_at: at.clone(),
+        updated_at: at,
         expires_at: now.unix_timestamp().saturating_add(state.retention_seconds),
     };
-    let (record, inserted) = state.commands.insert_next(intent.code, &draft).await?;
-    if let Inserted::Existing(existing) = inserted {
-        // A retry, or a race with a concurrent request for the same id: the stored command's sequence wins.
+    if let Inserted::Existing(existing) = state.commands.insert(&record).await? {
+        // A retry, or a race with a concurrent request for the same id: the stored command's key wins.
         return replay(state, &existing, &fingerprint).await;
     }
     enqueue(state, &record.id, &record.message).await?;

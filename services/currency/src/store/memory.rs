@@ -30,6 +30,8 @@ impl Entry {
 #[derive(Default)]
 struct CurrenciesInner {
     entries: BTreeMap<CurrencyCode, Entry>,
+    /// The command that wrote each entry (none for seeded ones).
+    writers: HashMap<CurrencyCode, String>,
     /// Successful writes per (code, version): a double apply would show as a count of 2.
     writes: HashMap<(CurrencyCode, u64), u32>,
     /// Remaining injected failures of `apply` per code.
@@ -51,6 +53,7 @@ impl MemoryCurrencies {
     /// Seeds (or overwrites) a live record directly, as if projected.
     pub fn put(&self, record: CurrencyRecord) {
         if let Ok(mut inner) = self.inner.lock() {
+            inner.writers.remove(&record.code);
             inner.entries.insert(record.code, Entry::Live(record));
         }
     }
@@ -123,6 +126,10 @@ impl CurrencyWriter for MemoryCurrencies {
         }
         let current = inner.entries.get(&message.code).map(Entry::version);
         if let Some(current) = current.filter(|v| *v >= message.sequence) {
+            let writer = inner.writers.get(&message.code);
+            if current == message.sequence && writer.is_some_and(|w| *w != message.command_id) {
+                return Ok(ApplyOutcome::Tied);
+            }
             return Ok(ApplyOutcome::Stale { current });
         }
         let entry = match message.operation {
@@ -134,6 +141,9 @@ impl CurrencyWriter for MemoryCurrencies {
             }
         };
         inner.entries.insert(message.code, entry);
+        inner
+            .writers
+            .insert(message.code, message.command_id.clone());
         *inner
             .writes
             .entry((message.code, message.sequence))
@@ -145,7 +155,6 @@ impl CurrencyWriter for MemoryCurrencies {
 #[derive(Default)]
 struct CommandsInner {
     records: HashMap<String, CommandRecord>,
-    sequences: HashMap<CurrencyCode, u64>,
     /// Every status transition that happened: (id, new status).
     transitions: Vec<(String, Status)>,
     fail_inserts: bool,
@@ -191,13 +200,6 @@ impl MemoryCommandStore {
 
 #[async_trait]
 impl CommandStore for MemoryCommandStore {
-    async fn next_sequence(&self, code: CurrencyCode) -> Result<u64, StoreError> {
-        let mut inner = platform::store::locked::<_, StoreError>(&self.inner)?;
-        let next = inner.sequences.entry(code).or_default();
-        *next += 1;
-        Ok(*next)
-    }
-
     async fn insert(&self, record: &CommandRecord) -> Result<Inserted, StoreError> {
         let mut inner = platform::store::locked::<_, StoreError>(&self.inner)?;
         if inner.fail_inserts {

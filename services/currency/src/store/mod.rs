@@ -13,7 +13,7 @@ mod sqs;
 pub mod writes;
 
 use async_trait::async_trait;
-use money::{CurrencyCode, CurrencyRecord};
+use money::CurrencyRecord;
 use time::OffsetDateTime;
 
 use crate::domain::{CommandMessage, CommandRecord, Outcome};
@@ -30,8 +30,12 @@ pub type StoreError = platform::store::StoreFailure;
 pub enum ApplyOutcome {
     /// The currency moved to the command's sequence.
     Written,
-    /// The currency was already at `current` ≥ the command's sequence: nothing changed.
+    /// The currency was already at `current` ≥ the command's sequence: nothing changed. When `current`
+    /// equals the sequence, this very command wrote it (a redelivery).
     Stale { current: u64 },
+    /// Another command with the same sequence (accepted in the same microsecond by another
+    /// environment) was written first: nothing changed, and this one is superseded.
+    Tied,
 }
 
 /// The read side of the read model.
@@ -62,6 +66,21 @@ pub trait CurrencyWriter: Send + Sync {
     ) -> Result<(ApplyOutcome, bool), StoreError> {
         Ok((self.apply(message, at).await?, false))
     }
+
+    /// [`apply_and_mark`](Self::apply_and_mark), and when the currency was written, also the commands
+    /// `overtaken` (older ones of the same currency, none of them `message`'s) marked `applied`
+    /// (`superseded`) in the same write where the store can. Returns the outcome, whether `message`'s
+    /// status was marked and whether the overtaken ones were; the default marks no overtaken one.
+    async fn apply_and_mark_overtaking(
+        &self,
+        message: &CommandMessage,
+        at: OffsetDateTime,
+        overtaken: &[String],
+    ) -> Result<(ApplyOutcome, bool, bool), StoreError> {
+        let _ = overtaken;
+        let (outcome, marked) = self.apply_and_mark(message, at).await?;
+        Ok((outcome, marked, false))
+    }
 }
 
 /// Result of storing a new command.
@@ -72,28 +91,11 @@ pub enum Inserted {
     Existing(Box<CommandRecord>),
 }
 
-/// Command statuses (`COMMANDS_TABLE`) and the per-currency sequence counters.
+/// Command statuses (`COMMANDS_TABLE`).
 #[async_trait]
 pub trait CommandStore: Send + Sync {
-    /// The next sequence of `code` (1, 2, 3, … atomically; gaps are harmless).
-    async fn next_sequence(&self, code: CurrencyCode) -> Result<u64, StoreError>;
-
-    /// Stores `record` if its id is new.
+    /// Stores `record` if its id is new (one conditional write); `Existing` holds the stored one.
     async fn insert(&self, record: &CommandRecord) -> Result<Inserted, StoreError>;
-
-    /// Stores a new command under the next sequence of `code`: `draft(sequence)` is the record.
-    /// Returns the record drafted and whether it was stored (`Existing`: the id is taken, nothing
-    /// stored). The default takes a sequence, then inserts (two writes); a store that can do both in
-    /// one write overrides it.
-    async fn insert_next(
-        &self,
-        code: CurrencyCode,
-        draft: &(dyn Fn(u64) -> CommandRecord + Send + Sync),
-    ) -> Result<(CommandRecord, Inserted), StoreError> {
-        let record = draft(self.next_sequence(code).await?);
-        let inserted = self.insert(&record).await?;
-        Ok((record, inserted))
-    }
 
     async fn get(&self, id: &str) -> Result<Option<CommandRecord>, StoreError>;
 

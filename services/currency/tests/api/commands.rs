@@ -1,9 +1,11 @@
-//! Accepted commands: 202 with a location, sequences per currency, idempotent command ids, outages.
+//! Accepted commands: 202 with a location, acceptance-time order keys, idempotent command ids, outages.
 
 use currency::domain::CommandMessage;
 use http::StatusCode;
 use serde_json::json;
 use testkit::Reply;
+use testkit::fixtures::code;
+use time::OffsetDateTime;
 
 use crate::helpers::{Harness, eur, harness};
 
@@ -17,12 +19,12 @@ async fn create_answers_202_with_location_and_queues_the_command() {
     assert_eq!(reply.body["status"], "accepted");
     assert_eq!(reply.body["operation"], "create");
     assert_eq!(reply.body["code"], "EUR");
-    assert_eq!(reply.body["sequence"], 1);
+    let sequence = reply.body["sequence"].as_u64().unwrap_or_default();
     let sent = h.queue.sent();
     assert_eq!(sent.len(), 1);
     let message = CommandMessage::parse(&sent[0]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(message.command_id, id);
-    assert_eq!(message.sequence, 1);
+    assert_eq!(message.sequence, sequence);
     assert_eq!(
         message.rate_to_base.map(|r| r.to_string()).as_deref(),
         Some("1.0825")
@@ -33,26 +35,93 @@ async fn create_answers_202_with_location_and_queues_the_command() {
     assert_eq!(status.header_or_empty("cache-control"), "no-store");
 }
 
+fn micros_now() -> u64 {
+    u64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000).unwrap_or_default()
+}
+
 #[tokio::test]
-async fn put_and_delete_get_increasing_sequences_per_currency() {
+async fn commands_accepted_in_order_get_increasing_acceptance_time_sequences() {
     let h = harness();
     let put = |rate: &str| json!({"name": "Euro", "minor_units": 2, "rate_to_base": rate});
+    let before = micros_now();
     let a = h.admin_put("eur", &put("1.1")).await;
     let b = h.admin_put("EUR", &put("1.2")).await;
     let usd_body = json!({"name": "US Dollar", "minor_units": 2, "rate_to_base": "1"});
     let usd = h.admin_put("USD", &usd_body).await;
     let c = h.admin_delete("EUR", None).await;
-    for (reply, operation, sequence) in [
-        (&a, "replace", 1),
-        (&b, "replace", 2),
-        (&usd, "replace", 1),
-        (&c, "delete", 3),
+    let after = micros_now();
+    let mut sequences = Vec::new();
+    for (reply, operation) in [
+        (&a, "replace"),
+        (&b, "replace"),
+        (&usd, "replace"),
+        (&c, "delete"),
     ] {
         assert_eq!(reply.status, StatusCode::ACCEPTED);
         assert_eq!(reply.body["operation"], operation);
-        assert_eq!(reply.body["sequence"], sequence);
+        sequences.push(reply.body["sequence"].as_u64().unwrap_or_default());
     }
-    assert_eq!(h.queue.sent().len(), 4);
+    // Strictly increasing in acceptance order (across currencies too), and the acceptance time in µs
+    // (other tests of this process take keys concurrently, so a key may sit a little past the clock).
+    assert!(
+        sequences.windows(2).all(|pair| pair[0] < pair[1]),
+        "{sequences:?}"
+    );
+    assert!(
+        sequences
+            .iter()
+            .all(|s| (before..after + 1_000_000).contains(s)),
+        "{before} {sequences:?} {after}"
+    );
+    assert!(
+        sequences
+            .iter()
+            .all(|s| *s <= currency::domain::MAX_ORDER_KEY),
+        "exact as JSON numbers"
+    );
+    // The stored command and the queued message carry the same key as the 202.
+    let stored = h.command(a.body["id"].as_str().unwrap_or_default()).await;
+    assert_eq!(stored.body["sequence"], a.body["sequence"]);
+    let sent = h.queue.sent();
+    assert_eq!(sent.len(), 4);
+    let queued: Vec<u64> = sent
+        .iter()
+        .map(|m| CommandMessage::parse(m).map_or(0, |m| m.sequence))
+        .collect();
+    assert_eq!(queued, sequences);
+}
+
+#[tokio::test]
+async fn the_last_accepted_command_is_the_one_projected_whatever_the_delivery_order() {
+    let h = harness();
+    let put = |rate: &str| json!({"name": "Euro", "minor_units": 2, "rate_to_base": rate});
+    for rate in ["1.1", "1.2", "1.3"] {
+        assert_eq!(
+            h.admin_put("EUR", &put(rate)).await.status,
+            StatusCode::ACCEPTED
+        );
+    }
+    let last = h.admin_put("EUR", &put("1.4")).await;
+    // Delivered newest first, then the older ones: they are superseded.
+    let mut sent = h.queue.drain();
+    sent.reverse();
+    for body in sent {
+        let response = h.project(vec![h.message(&body, 1)]).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    let record = h
+        .currencies
+        .get(code("EUR"))
+        .unwrap_or_else(|| panic!("no EUR"));
+    assert_eq!(record.rate_to_base.to_string(), "1.4");
+    assert_eq!(Some(record.version), last.body["sequence"].as_u64());
+    let status = h
+        .command(last.body["id"].as_str().unwrap_or_default())
+        .await;
+    assert_eq!(
+        (&status.body["status"], &status.body["outcome"]),
+        (&json!("applied"), &json!("written"))
+    );
 }
 
 #[tokio::test]
@@ -71,6 +140,7 @@ async fn same_command_id_and_body_gives_the_same_202() {
         first.header_or_empty("location")
     );
     assert_eq!(again.body, first.body, "same command, same sequence");
+    assert!(first.body["sequence"].as_u64().is_some_and(|s| s > 0));
     // The body's command_id is the same key.
     let mut in_body = eur();
     in_body["command_id"] = json!("eur-2026-11-24");
@@ -102,11 +172,7 @@ async fn same_command_id_with_another_body_is_409() {
     assert_eq!(reply.status, StatusCode::CONFLICT);
     assert_eq!(reply.body["command_id"], "k-1");
     let delete = h.admin_delete("EUR", Some("k-1")).await;
-    assert_eq!(
-        delete.status,
-        StatusCode::CONFLICT,
-        "another operation too"
-    );
+    assert_eq!(delete.status, StatusCode::CONFLICT, "another operation too");
     // Header and body ids must agree.
     let mut body = eur();
     body["command_id"] = json!("k-2");
@@ -140,12 +206,14 @@ async fn queue_outage_is_503_with_the_command_id_and_a_retry_queues_it() {
         .unwrap_or_default()
         .to_owned();
     assert!(!id.is_empty());
+    let stored = h.command(&id).await.body["sequence"].clone();
+    assert!(stored.as_u64().is_some_and(|s| s > 0));
     h.queue.fail_sends(false);
     let retry = h.admin_post_keyed(&id, &eur()).await;
     assert_eq!(retry.status, StatusCode::ACCEPTED);
     assert_eq!(retry.body["id"], id.as_str());
     assert_eq!(
-        retry.body["sequence"], 1,
+        retry.body["sequence"], stored,
         "the stored command, not a new one"
     );
     assert_eq!(h.queue.sent().len(), 1);

@@ -27,7 +27,9 @@ async fn command_goes_accepted_then_applied_and_becomes_readable() {
     let read = h.read.get("/currencies/EUR").send().await;
     assert_eq!(read.status, StatusCode::OK);
     assert_eq!(read.body["rate_to_base"], "1.0825");
-    assert_eq!(read.header_or_empty("etag"), "\"EUR-1\"");
+    let sequence = &reply.body["sequence"];
+    assert_eq!(&read.body["version"], sequence);
+    assert_eq!(read.header_or_empty("etag"), format!("\"EUR-{sequence}\""));
 
     // Delete: the command applies and the currency disappears from reads.
     let delete = h.admin_delete("EUR", None).await;

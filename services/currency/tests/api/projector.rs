@@ -174,6 +174,113 @@ async fn out_of_order_delivery_ends_in_the_highest_sequence() {
 }
 
 #[tokio::test]
+async fn in_one_batch_only_the_newest_command_of_a_currency_touches_the_read_model() {
+    let h = harness();
+    let old = accepted(&h, "b1", "DKK", Some("0.131"), 10).await;
+    let mid = accepted(&h, "b2", "DKK", Some("0.132"), 20).await;
+    let new = accepted(&h, "b3", "DKK", Some("0.133"), 30).await;
+    let other = accepted(&h, "b4", "SEK", Some("0.091"), 15).await;
+    // Oldest first, the newest twice, another currency in between.
+    let response = h
+        .project(vec![
+            h.message(&old, 1),
+            h.message(&mid, 1),
+            h.message(&other, 1),
+            h.message(&new, 1),
+            h.message(&new, 1),
+        ])
+        .await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(rate_of(&h, "DKK").as_deref(), Some("0.133"));
+    let writes = h.currencies.write_counts();
+    assert_eq!(writes.get(&(code("DKK"), 30)), Some(&1));
+    assert_eq!(
+        writes.get(&(code("DKK"), 10)),
+        None,
+        "never written, then overwritten"
+    );
+    assert_eq!(writes.get(&(code("DKK"), 20)), None);
+    assert_eq!(writes.get(&(code("SEK"), 15)), Some(&1));
+    for (id, outcome) in [
+        ("b1", "superseded"),
+        ("b2", "superseded"),
+        ("b3", "written"),
+        ("b4", "written"),
+    ] {
+        assert_eq!(
+            status(&h, id).await,
+            (Status::Applied, Some(outcome.into()), None),
+            "{id}"
+        );
+    }
+    let applied = h
+        .commands
+        .transitions()
+        .iter()
+        .filter(|(_, s)| *s == Status::Applied)
+        .count();
+    assert_eq!(applied, 4, "each command marked once");
+}
+
+#[tokio::test]
+async fn when_the_newest_of_a_batch_fails_the_older_ones_are_tried_and_it_comes_back() {
+    let h = harness();
+    let old = accepted(&h, "f1", "HUF", Some("0.0025"), 10).await;
+    let new = accepted(&h, "f2", "HUF", Some("0.0026"), 20).await;
+    h.currencies.fail_apply(code("HUF"), 1);
+    let response = h
+        .project(vec![
+            sqs_message("m-old", &old, 1),
+            sqs_message("m-new", &new, 1),
+        ])
+        .await;
+    assert_eq!(failed_ids(&response), ["m-new"]);
+    assert_eq!(
+        rate_of(&h, "HUF").as_deref(),
+        Some("0.0025"),
+        "the older one applied"
+    );
+    assert_eq!(status(&h, "f1").await.1.as_deref(), Some("written"));
+    let retry = h.project(vec![sqs_message("m-new", &new, 2)]).await;
+    assert!(retry.batch_item_failures.is_empty());
+    assert_eq!(rate_of(&h, "HUF").as_deref(), Some("0.0026"));
+}
+
+#[tokio::test]
+async fn two_commands_with_the_same_key_the_first_projected_stays() {
+    // Two environments accepted commands for NOK in the same microsecond: equal keys.
+    for (first, second) in [("t1", "t2"), ("t2", "t1")] {
+        let h = harness();
+        let one = accepted(&h, "t1", "NOK", Some("0.091"), 5).await;
+        let two = accepted(&h, "t2", "NOK", Some("0.092"), 5).await;
+        let body = |id: &str| if id == "t1" { one.clone() } else { two.clone() };
+        assert_eq!(
+            process(&h.projector, &h.message(&body(first), 1)).await,
+            Disposition::Written
+        );
+        assert_eq!(
+            process(&h.projector, &h.message(&body(second), 1)).await,
+            Disposition::Superseded,
+            "a tie is not a duplicate"
+        );
+        // Redeliveries of either change nothing: the version never changes state once written.
+        assert_eq!(
+            process(&h.projector, &h.message(&body(first), 2)).await,
+            Disposition::Duplicate
+        );
+        assert_eq!(
+            process(&h.projector, &h.message(&body(second), 2)).await,
+            Disposition::Superseded
+        );
+        let expected = if first == "t1" { "0.091" } else { "0.092" };
+        assert_eq!(rate_of(&h, "NOK").as_deref(), Some(expected));
+        assert_eq!(status(&h, first).await.1.as_deref(), Some("written"));
+        assert_eq!(status(&h, second).await.1.as_deref(), Some("superseded"));
+        assert_eq!(h.currencies.write_counts().get(&(code("NOK"), 5)), Some(&1));
+    }
+}
+
+#[tokio::test]
 async fn a_late_create_never_resurrects_a_deleted_currency() {
     let h = harness();
     let create = accepted(&h, "create", "CHF", Some("1.1"), 1).await;

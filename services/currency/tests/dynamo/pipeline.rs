@@ -90,7 +90,12 @@ async fn write_queue_project_read_over_dynamodb_and_sqs() {
     assert_eq!(get.status, StatusCode::OK);
     assert_eq!(get.body["rate_to_base"], "3.25");
     assert_eq!(get.body["minor_units"], 3);
-    assert_eq!(get.header_or_empty("etag"), "\"KWD-1\"");
+    let sequence = reply.body["sequence"].as_u64().unwrap_or_default();
+    assert_eq!(
+        get.body["version"], sequence,
+        "the read model is at the command's key"
+    );
+    assert_eq!(get.header_or_empty("etag"), format!("\"KWD-{sequence}\""));
     // The queue send is a plain SendMessage (standard queue, no group id).
     let queue = SqsCommandQueue::new(sqs, &queue_url);
     assert_eq!(queue.send("{}").await, Ok(()));

@@ -1,4 +1,5 @@
-//! The DynamoDB stores: the read model only moves forward, sequences are atomic, command statuses move forward only; failures.
+//! The DynamoDB stores: the read model only moves forward (ties between commands are told from
+//! redeliveries), a command id is stored once, command statuses move forward only; failures.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -129,77 +130,90 @@ where
 }
 
 #[tokio::test]
-async fn sequences_are_atomic_per_currency() {
-    let e = env().await;
-    let store = Arc::new(e.commands.clone());
-    let (mut eur, mut usd) = for_eur_and_usd(16, |_, currency| {
-        let store = store.clone();
-        async move {
-            store
-                .next_sequence(code(currency))
-                .await
-                .unwrap_or_else(|e| panic!("{e}"))
-        }
-    })
-    .await;
-    eur.sort_unstable();
-    usd.sort_unstable();
-    assert_eq!(eur, (1..=8).collect::<Vec<u64>>());
-    assert_eq!(usd, (1..=8).collect::<Vec<u64>>());
-}
-
-#[tokio::test]
-async fn new_commands_take_distinct_sequences_and_are_stored_as_drafted() {
+async fn new_commands_are_stored_as_given_with_their_keys() {
     let e = env().await;
     let store = Arc::new(e.commands.clone());
     let (eur, usd) = for_eur_and_usd(12, |i, currency| {
         let store = store.clone();
         async move {
-            let draft = move |sequence| {
-                command_record(&upsert(&format!("cmd-{i}"), currency, "1.5", sequence))
-            };
-            store
-                .insert_next(code(currency), &draft)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"))
+            let key = 1_795_479_302_118_403 + i as u64;
+            let record = command_record(&upsert(&format!("cmd-{i}"), currency, "1.5", key));
+            let inserted = store.insert(&record).await;
+            (record, inserted)
         }
     })
     .await;
-    for (currency, inserted) in [("EUR", eur), ("USD", usd)] {
-        let mut sequences = Vec::new();
-        for (record, how) in inserted {
-            assert_eq!(how, Inserted::New);
-            let stored = store
-                .get(&record.id)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(stored.as_ref(), Some(&record), "stored as drafted");
-            sequences.push(record.sequence);
-        }
-        sequences.sort_unstable();
-        assert_eq!(sequences, (1..=6).collect::<Vec<u64>>(), "{currency}");
+    for (record, inserted) in eur.into_iter().chain(usd) {
+        assert_eq!(inserted, Ok(Inserted::New));
+        let stored = store
+            .get(&record.id)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            stored.as_ref(),
+            Some(&record),
+            "stored as given, key included"
+        );
     }
-    // insert_next takes its sequences from the counter next_sequence bumps.
-    assert_eq!(store.next_sequence(code("EUR")).await, Ok(7));
 }
 
 #[tokio::test]
 async fn a_taken_command_id_is_found_not_stored_again() {
     let e = env().await;
     let s = &e.commands;
-    let draft = |sequence| command_record(&upsert("cmd-1", "EUR", "1.1", sequence));
-    let (first, inserted) = s
-        .insert_next(code("EUR"), &draft)
+    let first = command_record(&upsert("cmd-1", "EUR", "1.1", 10));
+    assert_eq!(s.insert(&first).await, Ok(Inserted::New));
+    // A retry stamps a later key: the stored command (and its key) wins.
+    let retry = command_record(&upsert("cmd-1", "EUR", "1.1", 11));
+    assert_eq!(
+        s.insert(&retry).await,
+        Ok(Inserted::Existing(Box::new(first)))
+    );
+}
+
+#[tokio::test]
+async fn equal_keys_of_two_commands_are_a_tie_not_a_duplicate() {
+    let e = env().await;
+    let (w, s) = (&e.currencies, &e.commands);
+    let first = upsert("cmd-a", "NOK", "0.091", 5);
+    let second = upsert("cmd-b", "NOK", "0.092", 5);
+    for command in [&first, &second] {
+        assert_eq!(s.insert(&command_record(command)).await, Ok(Inserted::New));
+    }
+    assert_eq!(
+        w.apply_and_mark(&first, now()).await,
+        Ok((ApplyOutcome::Written, true))
+    );
+    assert_eq!(
+        w.apply_and_mark(&second, now()).await,
+        Ok((ApplyOutcome::Tied, false))
+    );
+    assert_eq!(w.apply(&second, now()).await, Ok(ApplyOutcome::Tied));
+    // The first command's redelivery is still a duplicate.
+    assert_eq!(
+        w.apply_and_mark(&first, now()).await,
+        Ok((ApplyOutcome::Stale { current: 5 }, false))
+    );
+    let item = e
+        .client
+        .get_item()
+        .table_name(&e.currencies_table)
+        .set_key(Some(money::record::key(code("NOK"))))
+        .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(inserted, Inserted::New);
-    let (_, again) = s
-        .insert_next(code("EUR"), &draft)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(again, Inserted::Existing(Box::new(first)));
-    // The retry burned a sequence (gaps are harmless: the projector only compares).
-    assert_eq!(s.next_sequence(code("EUR")).await, Ok(3));
+        .ok()
+        .and_then(|o| o.item)
+        .unwrap_or_default();
+    assert_eq!(
+        item.get("command_id")
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str),
+        Some("cmd-a"),
+        "the read model records which command wrote it"
+    );
+    assert!(
+        matches!(CurrencyRecord::from_item(&item), Ok(Some(r)) if r.rate_to_base.to_string() == "0.091")
+    );
 }
 
 #[tokio::test]
@@ -232,6 +246,65 @@ async fn the_projectors_write_marks_the_status_in_the_same_transaction() {
     assert_eq!(
         (listed[0].version, listed[0].rate_to_base.to_string()),
         (2, "1.2".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn the_newest_command_marks_the_ones_it_overtook_in_its_transaction() {
+    let e = env().await;
+    let (w, s) = (&e.currencies, &e.commands);
+    let commands = [
+        upsert("o-1", "HUF", "0.0025", 10),
+        upsert("o-2", "HUF", "0.0026", 20),
+        upsert("o-3", "HUF", "0.0027", 30),
+    ];
+    for command in &commands {
+        assert_eq!(s.insert(&command_record(command)).await, Ok(Inserted::New));
+    }
+    let older = ["o-1".to_owned(), "o-2".to_owned()];
+    assert_eq!(
+        w.apply_and_mark_overtaking(&commands[2], now(), &older)
+            .await,
+        Ok((ApplyOutcome::Written, true, true))
+    );
+    for (id, outcome) in [
+        ("o-1", Outcome::Superseded),
+        ("o-2", Outcome::Superseded),
+        ("o-3", Outcome::Written),
+    ] {
+        let stored = s
+            .get(id)
+            .await
+            .ok()
+            .flatten()
+            .map(|c| (c.status, c.outcome));
+        assert_eq!(stored, Some((Status::Applied, Some(outcome))), "{id}");
+    }
+    // An overtaken status that refuses (already applied here) falls back to the newest alone.
+    let newer = upsert("o-4", "HUF", "0.0028", 40);
+    assert_eq!(s.insert(&command_record(&newer)).await, Ok(Inserted::New));
+    assert_eq!(
+        w.apply_and_mark_overtaking(&newer, now(), &["o-1".to_owned()])
+            .await,
+        Ok((ApplyOutcome::Written, true, false))
+    );
+    assert_eq!(
+        w.list().await.ok().map(|l| l[0].rate_to_base.to_string()),
+        Some("0.0028".to_owned())
+    );
+    // Refused by the read model: nothing marked.
+    assert_eq!(
+        w.apply_and_mark_overtaking(&commands[2], now(), &["o-2".to_owned()])
+            .await,
+        Ok((ApplyOutcome::Stale { current: 40 }, false, false))
+    );
+    // More than one transaction can hold: the newest alone; the caller marks the others.
+    let newest = upsert("o-5", "HUF", "0.0029", 50);
+    assert_eq!(s.insert(&command_record(&newest)).await, Ok(Inserted::New));
+    let many: Vec<String> = (0..99).map(|i| format!("many-{i}")).collect();
+    assert_eq!(
+        w.apply_and_mark_overtaking(&newest, now(), &many).await,
+        Ok((ApplyOutcome::Written, true, false))
     );
 }
 
@@ -285,11 +358,12 @@ async fn unreachable_dynamodb_is_unavailable() {
         "{listed:?}"
     );
     let commands = DynamoCommandStore::new(client, "t");
-    let sequence = commands.next_sequence(code("EUR")).await;
-    assert!(
-        matches!(sequence, Err(StoreError::Unavailable(_))),
-        "{sequence:?}"
-    );
+    assert!(matches!(
+        commands
+            .insert(&command_record(&upsert("cmd-1", "EUR", "1.1", 1)))
+            .await,
+        Err(StoreError::Unavailable(_))
+    ));
 }
 
 #[tokio::test]
