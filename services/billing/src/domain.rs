@@ -139,8 +139,7 @@ pub struct NewPayment {
 /// The rules of billing's request fields, as schemas (see `platform::schema`).
 mod openapi_rules {
     use platform::schema::with_rules;
-    use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
-    use utoipa::openapi::{KnownFormat, SchemaFormat};
+    use utoipa::openapi::schema::{Object, ObjectBuilder};
 
     pub fn currency() -> Object {
         platform::schema::currency_code(

@@ -125,6 +125,66 @@ pub fn get_strings(item: &Item, name: &str) -> Vec<String> {
     }
 }
 
+/// Whether a transaction lost to another one on the same item (DynamoDB cancels rather than waits):
+/// trying again, soon, is the remedy.
+pub fn is_transaction_conflict<R>(
+    err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> bool {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    let SdkError::ServiceError(service) = err else {
+        return false;
+    };
+    match service.err() {
+        TransactWriteItemsError::TransactionCanceledException(cancelled) => cancelled
+            .cancellation_reasons()
+            .iter()
+            .any(|r| r.code() == Some("TransactionConflict")),
+        TransactWriteItemsError::TransactionInProgressException(_) => true,
+        other => other.code() == Some("TransactionConflictException"),
+    }
+}
+
+/// A short pause before trying a conflicted transaction again: 2, 4, 8 ms, …, plus up to as much jitter.
+pub async fn back_off(attempt: u32) {
+    let base = 1_u64 << attempt.min(6);
+    let jitter = u64::from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos()),
+    ) % base.max(1);
+    tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
+}
+
+/// Sends `items` as one transaction, and again after [`back_off`] while DynamoDB cancels it for a conflict
+/// with another transaction, `attempts` times at most; the last answer is returned.
+pub async fn transact_retrying_conflicts(
+    client: &aws_sdk_dynamodb::Client,
+    items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    attempts: u32,
+) -> Result<
+    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput,
+    SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+> {
+    let mut attempt = 1;
+    loop {
+        let result = client
+            .transact_write_items()
+            .set_transact_items(Some(items.clone()))
+            .send()
+            .await;
+        match result {
+            Err(e) if is_transaction_conflict(&e) && attempt < attempts => {
+                back_off(attempt).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

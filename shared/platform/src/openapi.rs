@@ -304,12 +304,17 @@ mod tests {
         serde_json::to_value(api).unwrap_or_default()
     }
 
-    #[test]
-    fn secured_operations_document_the_edge_401_beside_their_own() {
+    /// The test document with `/secured` behind a bearer requirement, after [`EdgeResponses`].
+    fn with_edge_responses() -> serde_json::Value {
         let bearer = SecurityRequirement::new("bearer", Vec::<String>::new());
         let mut api = document(Some(vec![bearer]));
         EdgeResponses.modify(&mut api);
-        let doc = json(&api);
+        json(&api)
+    }
+
+    #[test]
+    fn secured_operations_document_the_edge_401_beside_their_own() {
+        let doc = with_edge_responses();
         let content = &doc["paths"]["/secured"]["post"]["responses"]["401"]["content"];
         assert_eq!(
             content["application/json"]["schema"]["$ref"],
@@ -332,10 +337,7 @@ mod tests {
 
     #[test]
     fn every_operation_documents_the_edge_429() {
-        let bearer = SecurityRequirement::new("bearer", Vec::<String>::new());
-        let mut api = document(Some(vec![bearer]));
-        EdgeResponses.modify(&mut api);
-        let doc = json(&api);
+        let doc = with_edge_responses();
         for (path, method) in [("/secured", "post"), ("/open", "get")] {
             assert_eq!(
                 doc["paths"][path][method]["responses"]["429"]["content"]["application/json"]["schema"]

@@ -14,21 +14,15 @@ use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::{KnownFormat, RefOr, SchemaFormat};
 
-/// The vendor extension listing rules JSON Schema cannot state (values: the rule names below).
+/// The vendor extension listing rules JSON Schema cannot state (values: the `RULE_…` names of this module).
 pub const RULES: &str = "x-rules";
 
-/// Rule: a pagination token minted by the listing itself (base64url payload + HMAC); only a `next_token`
-/// from a previous page of the same listing is valid.
-pub const RULE_SIGNED_TOKEN: &str = "signed-token";
 /// Rule: a password that is not a straight run (`abcdefghijkl`), not a well-known password, and does not
 /// contain the email address or its local part.
 pub const RULE_PASSWORD: &str = "password-policy";
 /// Rule: optimistic concurrency by the `If-Match` header or the body's `version`: one of them is required
 /// (428 without either), and a stale one is refused (412 for `If-Match`, 409 for `version`).
 pub const RULE_VERSION_OR_IF_MATCH: &str = "version-or-if-match";
-/// Rule: `minor_units` equals ISO 4217's for the currency `code` (the `x-minor-units` extension of the code
-/// schema lists them).
-pub const RULE_ISO_MINOR_UNITS: &str = "iso-4217-minor-units";
 /// Rule: the body's `command_id` and the `Idempotency-Key` header, when both are sent, are equal.
 pub const RULE_COMMAND_ID_MATCHES_KEY: &str = "command-id-equals-idempotency-key";
 /// Rule: a key or command id names one request: reused with another body it is refused (409), so a client
@@ -148,6 +142,10 @@ pub fn string_enum<'a>(values: impl IntoIterator<Item = &'a str>, description: &
         .build()
 }
 
+/// Rule: a pagination token minted by the listing itself (base64url payload + HMAC); only a `next_token`
+/// from a previous page of the same listing is valid.
+pub const RULE_SIGNED_TOKEN: &str = "signed-token";
+
 /// The `next_token` query parameter of every listing.
 pub fn next_token() -> Object {
     Text {
@@ -166,6 +164,10 @@ pub fn next_token() -> Object {
 pub fn schema(object: Object) -> RefOr<Schema> {
     RefOr::T(Schema::Object(object))
 }
+
+/// Rule: `minor_units` equals ISO 4217's for the currency `code` (the `x-minor-units` extension of the code
+/// schema lists them).
+pub const RULE_ISO_MINOR_UNITS: &str = "iso-4217-minor-units";
 
 /// The vendor extension on a currency-code schema mapping each code to its ISO 4217 minor-unit digits.
 pub const MINOR_UNITS: &str = "x-minor-units";

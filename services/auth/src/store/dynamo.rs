@@ -12,8 +12,6 @@
 //! indexes, and a GSI on email would be eventually consistent). Login reads the claim, then the user
 //! (two strongly consistent GetItems), so no GSI is needed.
 
-use std::time::Duration;
-
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
@@ -140,33 +138,20 @@ fn cancellation(
 impl UserStore for DynamoUserStore {
     async fn create(&self, user: &User) -> Result<(), StoreError> {
         let items = self.puts(user)?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
+        // Another transaction on the same email item is tried again: the retry sees its outcome.
+        let result =
+            platform::dynamo::transact_retrying_conflicts(&self.client, items, CONFLICT_ATTEMPTS)
                 .await;
-            let err = match result {
-                Ok(_) => return Ok(()),
-                Err(err) => err,
-            };
-            match cancellation(&err) {
-                // A user id collision (UUID v4: practically impossible) also lands here; both mean
-                // "this email cannot be registered now" and nothing was written.
-                Some(Cancelled::EmailTaken) => return Err(StoreError::EmailTaken),
-                Some(Cancelled::Conflict) if attempt < CONFLICT_ATTEMPTS => {
-                    // Another transaction touched the same email item; the retry sees its outcome.
-                    tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
-                }
-                Some(Cancelled::Conflict) => {
-                    return Err(StoreError::unavailable("transaction conflict"));
-                }
-                Some(Cancelled::Other(detail)) => return Err(StoreError::internal(detail)),
-                None => return Err(store_error(&err)),
-            }
+        let Err(err) = result else {
+            return Ok(());
+        };
+        match cancellation(&err) {
+            // A user id collision (UUID v4: practically impossible) also lands here; both mean
+            // "this email cannot be registered now" and nothing was written.
+            Some(Cancelled::EmailTaken) => Err(StoreError::EmailTaken),
+            Some(Cancelled::Conflict) => Err(StoreError::unavailable("transaction conflict")),
+            Some(Cancelled::Other(detail)) => Err(StoreError::internal(detail)),
+            None => Err(store_error(&err)),
         }
     }
 

@@ -27,7 +27,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use money::record::{self as model, LIVE_FILTER};
 use money::{CurrencyCode, CurrencyRecord};
-use platform::dynamo::{Item, get_i64, get_s, n, s};
+use platform::dynamo::{Item, get_i64, get_s, n, s, transact_retrying_conflicts};
 use time::OffsetDateTime;
 
 use super::{ApplyOutcome, CommandStore, CurrencyReader, CurrencyWriter, Inserted, StoreError};
@@ -66,38 +66,11 @@ fn failed_conditions<R>(err: &SdkError<TransactWriteItemsError, R>) -> Option<Ve
         .then_some(failed)
 }
 
-/// Whether a transaction lost to another one on the same item (DynamoDB cancels rather than waits):
-/// trying again, soon, is the remedy.
-fn is_conflict<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
-    let SdkError::ServiceError(service) = err else {
-        return false;
-    };
-    match service.err() {
-        TransactWriteItemsError::TransactionCanceledException(cancelled) => cancelled
-            .cancellation_reasons()
-            .iter()
-            .any(|r| r.code() == Some("TransactionConflict")),
-        TransactWriteItemsError::TransactionInProgressException(_) => true,
-        other => other.code() == Some("TransactionConflictException"),
-    }
-}
-
 /// The most items one `TransactWriteItems` may hold.
 const MAX_TRANSACTION_ITEMS: usize = 100;
 
 /// Attempts of a transaction that keeps losing to concurrent ones before it answers `Unavailable`.
 const CONFLICT_ATTEMPTS: u32 = 4;
-
-/// A short pause before trying a conflicted transaction again: 2, 4, 8 ms, plus up to as much jitter.
-async fn back_off(attempt: u32) {
-    let base = 1_u64 << attempt.min(6);
-    let jitter = u64::from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos()),
-    ) % base.max(1);
-    tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
-}
 
 fn built<T, E: std::fmt::Display>(part: Result<T, E>) -> Result<T, StoreError> {
     part.map_err(|e| StoreError::Internal(format!("building a DynamoDB request: {e}")))
@@ -261,22 +234,7 @@ impl CurrencyWriter for DynamoCurrencies {
             let mark = built(mark_applied_update(commands, id, outcome, &at_text))?;
             items.push(TransactWriteItem::builder().update(mark).build());
         }
-        let mut attempt = 1;
-        let result = loop {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
-            match result {
-                Err(e) if is_conflict(&e) && attempt < CONFLICT_ATTEMPTS => {
-                    back_off(attempt).await;
-                    attempt += 1;
-                }
-                other => break other,
-            }
-        };
+        let result = transact_retrying_conflicts(&self.client, items, CONFLICT_ATTEMPTS).await;
         match result {
             Ok(_) => Ok((ApplyOutcome::Written, true, !overtaken.is_empty())),
             Err(e) => match failed_conditions(&e).as_deref() {

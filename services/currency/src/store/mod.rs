@@ -75,9 +75,8 @@ pub trait CurrencyWriter: Send + Sync {
         &self,
         message: &CommandMessage,
         at: OffsetDateTime,
-        overtaken: &[String],
+        _overtaken: &[String],
     ) -> Result<(ApplyOutcome, bool, bool), StoreError> {
-        let _ = overtaken;
         let (outcome, marked) = self.apply_and_mark(message, at).await?;
         Ok((outcome, marked, false))
     }

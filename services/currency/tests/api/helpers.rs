@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use currency::domain::Status;
 use currency::store::{MemoryCommandStore, MemoryCurrencies, MemoryQueue};
 use currency::{ProjectorState, ReadState, WriteState};
 use money::CurrencyRecord;
@@ -78,6 +79,15 @@ pub fn eur() -> Value {
 }
 
 impl Harness {
+    /// How many status transitions to `to` the command store recorded.
+    pub fn transitions_to(&self, to: Status) -> usize {
+        self.commands
+            .transitions()
+            .iter()
+            .filter(|(_, s)| *s == to)
+            .count()
+    }
+
     pub fn admin(&self) -> String {
         self.write.issuer().token("admin-1", &["admin"])
     }

@@ -44,14 +44,7 @@ async fn command_goes_accepted_then_applied_and_becomes_readable() {
         h.read.get("/currencies").send().await.body,
         json!({"items": []})
     );
-    assert_eq!(
-        h.commands
-            .transitions()
-            .iter()
-            .filter(|(_, s)| *s == Status::Applied)
-            .count(),
-        2
-    );
+    assert_eq!(h.transitions_to(Status::Applied), 2);
 }
 
 #[tokio::test]

@@ -213,13 +213,11 @@ async fn in_one_batch_only_the_newest_command_of_a_currency_touches_the_read_mod
             "{id}"
         );
     }
-    let applied = h
-        .commands
-        .transitions()
-        .iter()
-        .filter(|(_, s)| *s == Status::Applied)
-        .count();
-    assert_eq!(applied, 4, "each command marked once");
+    assert_eq!(
+        h.transitions_to(Status::Applied),
+        4,
+        "each command marked once"
+    );
 }
 
 #[tokio::test]
@@ -371,14 +369,9 @@ async fn invalid_poison_rejects_its_command_and_keeps_failing_for_the_dlq() {
     assert_eq!(state, Status::Rejected);
     assert!(reason.unwrap_or_default().starts_with("poison message"));
     assert_eq!(h.currencies.get(code("EUR")), None);
-    let rejections = h
-        .commands
-        .transitions()
-        .iter()
-        .filter(|(_, s)| *s == Status::Rejected)
-        .count();
     assert_eq!(
-        rejections, 1,
+        h.transitions_to(Status::Rejected),
+        1,
         "rejected once, later receives change nothing"
     );
 }

@@ -1,6 +1,8 @@
 //! A moto server per test with the currencies and commands tables, the stores over them, and commands.
 
-use aws_sdk_dynamodb::types::KeyType;
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeyType};
 use currency::domain::{CommandMessage, CommandRecord, CurrencyState, Intent, Operation, Status};
 use currency::store::{CommandStore, CurrencyReader, DynamoCommandStore, DynamoCurrencies};
 use money::{CurrencyRecord, Decimal};
@@ -18,6 +20,19 @@ pub struct Env {
 }
 
 impl Env {
+    /// The raw read-model item of `currency`, as DynamoDB holds it (empty when there is none).
+    pub async fn stored_currency(&self, currency: &str) -> HashMap<String, AttributeValue> {
+        self.client
+            .get_item()
+            .table_name(&self.currencies_table)
+            .set_key(Some(money::record::key(code(currency))))
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.item)
+            .unwrap_or_default()
+    }
+
     /// The command `id` as stored.
     pub async fn stored_command(&self, id: &str) -> CommandRecord {
         self.commands
@@ -103,4 +118,11 @@ pub fn command_record(message: &CommandMessage) -> CommandRecord {
 
 pub fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
+}
+
+/// A string attribute of an item.
+pub fn text<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> Option<&'a str> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
 }

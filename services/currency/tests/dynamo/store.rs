@@ -11,10 +11,9 @@ use currency::store::{
 };
 use money::CurrencyRecord;
 use testkit::concurrently;
-use testkit::fixtures::code;
 use testkit::moto::{client_for, dead_endpoint};
 
-use crate::helpers::{codes, command_record, delete, env, now, upsert};
+use crate::helpers::{codes, command_record, delete, env, now, text, upsert};
 
 #[tokio::test]
 async fn read_model_only_moves_forward_and_hides_tombstones() {
@@ -43,22 +42,8 @@ async fn read_model_only_moves_forward_and_hides_tombstones() {
     assert_eq!(listed[0].version, 2);
 
     // The stored item is the shared read-model layout: rate as a decimal string attribute.
-    let item = e
-        .client
-        .get_item()
-        .table_name(&e.currencies_table)
-        .set_key(Some(money::record::key(code("EUR"))))
-        .send()
-        .await
-        .ok()
-        .and_then(|o| o.item)
-        .unwrap_or_default();
-    assert_eq!(
-        item.get("rate_to_base")
-            .and_then(|v| v.as_s().ok())
-            .map(String::as_str),
-        Some("1.1")
-    );
+    let item = e.stored_currency("EUR").await;
+    assert_eq!(text(&item, "rate_to_base"), Some("1.1"));
     assert!(matches!(CurrencyRecord::from_item(&item), Ok(Some(r)) if r.version == 2));
 
     // Delete → tombstone: gone from the list, and a late create cannot resurrect it.
@@ -194,20 +179,9 @@ async fn equal_keys_of_two_commands_are_a_tie_not_a_duplicate() {
         w.apply_and_mark(&first, now()).await,
         Ok((ApplyOutcome::Stale { current: 5 }, false))
     );
-    let item = e
-        .client
-        .get_item()
-        .table_name(&e.currencies_table)
-        .set_key(Some(money::record::key(code("NOK"))))
-        .send()
-        .await
-        .ok()
-        .and_then(|o| o.item)
-        .unwrap_or_default();
+    let item = e.stored_currency("NOK").await;
     assert_eq!(
-        item.get("command_id")
-            .and_then(|v| v.as_s().ok())
-            .map(String::as_str),
+        text(&item, "command_id"),
         Some("cmd-a"),
         "the read model records which command wrote it"
     );
