@@ -150,7 +150,8 @@ pub async fn handle_batch(state: &ProjectorState, event: SqsEvent) -> SqsBatchRe
         let state = state.clone();
         tasks.push((
             ids,
-            tokio::spawn(async move { process_currency(&state, group).await }),
+            // In the invocation's span, so each message's span (and its lines) keeps the request id.
+            tokio::spawn(async move { process_currency(&state, group).await }.in_current_span()),
         ));
     }
     let mut response = SqsBatchResponse::default();

@@ -144,7 +144,7 @@ def test_write_queue_project_read(stack: Stack, http: requests.Session, admin_us
     again = post_currency(http, stack, admin_user, body, key)
     assert again.status_code == 202 and again.json()["sequence"] == command["sequence"]
     changed = post_currency(http, stack, admin_user, {**body, "rate_to_base": "0.75"}, key)
-    assert changed.status_code == 422, changed.text
+    assert changed.status_code == 409, changed.text  # the id is bound to its first body
 
     applied = wait_status(http, stack, admin_user, key, "applied")
     assert applied["outcome"] == "written"
