@@ -188,7 +188,7 @@ def apply_rules(root: dict[str, Any], case: Any) -> None:
             case.query.pop(name, None)  # only a token the listing returned is valid; the links pass those
     for name, rules in parameter_rules(root, operation, "header").items():
         if "one-request-per-key" in rules and _header(case, name) is not None:
-            _set_header(case, name, fresh_key())  # a new request: a key an earlier case used would be a 422
+            _set_header(case, name, fresh_key())  # a new request: a key an earlier case used would be a 409
     body = case.body
     if not isinstance(body, dict):
         return

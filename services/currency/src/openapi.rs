@@ -11,7 +11,7 @@ platform::problem_doc! {
     }))]
     /// On 422 (invalid command): the invalid fields.
     errors: Option<Vec<crate::error::FieldError>>,
-    /// On 422 (reused id) and 503 (not queued): the command id to retry with.
+    /// On 409 (reused id) and 503 (not queued): the command id to retry with.
     command_id: Option<String>,
 }
 

@@ -36,6 +36,7 @@ where
             .await
             .map_err(|rejection| rejection_to_problem(&rejection))?;
         integral_floats_to_integers(&mut value);
+        // serde's message names the field and the expected type; it never echoes secrets' values.
         serde_path_to_error::deserialize(value)
             .map(Json)
             .map_err(|err| {
@@ -91,10 +92,6 @@ fn rejection_to_problem(rejection: &JsonRejection) -> Problem {
             "Expected a request body with `Content-Type: application/json`.".to_owned()
         }
         JsonRejection::JsonSyntaxError(_) => "The request body is not valid JSON.".to_owned(),
-        // serde's message names the field and the expected type; it never echoes secrets' values.
-        JsonRejection::JsonDataError(err) => {
-            format!("The request body has the wrong shape: {}", err.body_text())
-        }
         _ if status == StatusCode::PAYLOAD_TOO_LARGE => "The request body is too large.".to_owned(),
         _ => "The request body could not be read.".to_owned(),
     };
