@@ -39,6 +39,7 @@ import aiohttp
 
 from devkit import build, paths
 from devkit.bench import peer as python_peer
+from devkit.bench.init_phases import InitLines, medians, split
 from devkit.bench.load import load_in_subprocess
 from devkit.bench.overhead import probe_function
 from devkit.bench.python_functions import PYTHON, PYTHON_DIR, python_function
@@ -48,6 +49,7 @@ from devkit.localcloud import FunctionSpec, HttpApiSpec, RouteSpec, StackSpec
 PROBE = "Probe"
 BENCH_API = "BenchApi"
 SQS_EMPTY_BATCH = b'{"Records":[]}'
+PYTHON_FUNCTIONS = (PYTHON, python_peer.PEER)  # no init line to wait for
 
 
 @dataclass(frozen=True)
@@ -74,11 +76,16 @@ class Target:
     path: str  # HTTP path, or "" for a direct invocation
     body: bytes | None = None
     route_key: str | None = None  # a direct invocation with this route's API Gateway v2 event
+    # A function whose real event the bench cannot make (the CodeDeploy hook needs a deployment): invoked with
+    # `{}`, its error answer accepted; cold start only, no warm load.
+    cold_only: bool = False
 
     @property
     def label(self) -> str:
         if self.kind == "http":
             return f"{self.method} {self.path}"
+        if self.cold_only:
+            return "invoke {} (cold start only: answered with an error)"
         return f"invoke {self.route_key} (v2 event)" if self.route_key else 'invoke {"Records": []} (SQS-shaped)'
 
 
@@ -100,9 +107,10 @@ def bench_stack(template_stack: StackSpec) -> StackSpec:
     )
 
 
-def targets_for(stack: StackSpec) -> list[Target]:
+def targets_for(stack: StackSpec, sqs_consumers: frozenset[str] | None = None) -> list[Target]:
     """The cheap request of every function: a GET /health/… route (else any GET without path parameters),
-    else a direct SQS-shaped invocation."""
+    else a direct SQS-shaped invocation; with `sqs_consumers` given, only those get the SQS-shaped event and any
+    other function without a route an empty `{}` (cold start only)."""
     out: list[Target] = []
     for logical_id in stack.functions:
         routes = [
@@ -118,8 +126,10 @@ def targets_for(stack: StackSpec) -> list[Target]:
             out.append(Target(logical_id, "http", api_id, "GET", route.path))
         elif any_route is not None:  # only parameterised or token-guarded routes: its event, invoked directly
             out.append(Target(logical_id, "invoke", None, "POST", "", v2_event(any_route), any_route.route_key))
-        else:
+        elif sqs_consumers is None or logical_id in sqs_consumers:
             out.append(Target(logical_id, "invoke", None, "POST", "", SQS_EMPTY_BATCH))
+        else:
+            out.append(Target(logical_id, "invoke", None, "POST", "", b"{}", cold_only=True))
     return out
 
 
@@ -169,7 +179,8 @@ async def _request(cloud: Any, session: aiohttp.ClientSession, target: Target) -
             status = "ok" if response.status < 400 else f"HTTP {response.status}"
     else:
         result = await cloud.invoke(target.function, target.body)
-        status = "ok" if result.ok else f"{result.status}: {result.outcome.body[:200]!r}"
+        answered = result.ok or (target.cold_only and result.status == "error")
+        status = "ok" if answered else f"{result.status}: {result.outcome.body[:200]!r}"
     return (time.perf_counter() - started) * 1000, status
 
 
@@ -179,13 +190,19 @@ def _url(cloud: Any, target: Target) -> str:
     return f"{cloud.control.url}/2015-03-31/functions/{target.function}/invocations"
 
 
-async def _measure(cloud: Any, session: aiohttp.ClientSession, target: Target, s: Settings) -> dict[str, Any]:
+async def _measure(
+    cloud: Any, session: aiohttp.ClientSession, target: Target, s: Settings, lines: InitLines | None = None
+) -> dict[str, Any]:
     pool = cloud.pools[target.function]
     inits: list[float] = []
     firsts: list[float] = []
+    splits: list[dict[str, float]] = []
+    lines = lines or InitLines()
+    prefetched_before = len(lines.prefetched[target.function])
     for _ in range(s.rounds):
         await pool.reap_idle()  # idle timeout 0: the next request starts a fresh environment
         cold_starts = pool.cold_starts
+        seen = len(lines.init[target.function])
         ms, status = await _request(cloud, session, target)
         if status != "ok":
             raise RuntimeError(f"{target.function} {target.label}: {status}")
@@ -193,8 +210,12 @@ async def _measure(cloud: Any, session: aiohttp.ClientSession, target: Target, s
             raise RuntimeError(f"{target.function}: the cold request did not start an environment")
         firsts.append(ms)
         inits.append(pool.init_durations_ms[-1])
+        started = max(pool.envs, key=lambda env: env.index, default=None)
+        line = await lines.next_init(target.function, seen) if target.function not in PYTHON_FUNCTIONS else None
+        if line is not None and started is not None and started.spawned_unix is not None:
+            splits.append(split(line, started.spawned_unix, inits[-1]))
     warm: dict[str, Any] = {"requests": 0, "errors": 0, "p50_ms": None, "p99_ms": None, "rps": None}
-    if s.requests:
+    if s.requests and not target.cold_only:
         warm = await load_in_subprocess(
             _url(cloud, target),
             requests=s.requests,
@@ -214,6 +235,7 @@ async def _measure(cloud: Any, session: aiohttp.ClientSession, target: Target, s
             "init_ms": median(inits),
             "init_ms_min": min(inits),
             "first_request_ms": median(firsts),
+            "phases_ms": medians(splits, lines.prefetched[target.function][prefetched_before:]),
         },
         "warm": {k: warm[k] for k in ("requests", "errors", "p50_ms", "p99_ms", "rps")},
         "rss": {
@@ -278,13 +300,16 @@ async def functions_async(
             python_bootstraps = {PYTHON: PYTHON_DIR / "bootstrap", python_peer.PEER: python_peer.PEER_DIR / "bootstrap"}
             bootstraps = {k: python_bootstraps.get(k) or resolve(fn.binary or k) for k, fn in stack.functions.items()}
             cloud = bench_cloud(stack, bootstraps, backend, control_port=0)
+            lines = InitLines()
+            cloud.sink.listeners.append(lines)
             async with cloud, aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
-                for target in targets_for(stack):
+                consumers = frozenset(m.function for m in template.event_source_mappings)
+                for target in targets_for(stack, consumers):
                     if target.function == python_peer.PEER:
                         continue  # measured below, beside its Rust counterpart on the same post
                     fn = stack.functions[target.function]
                     try:
-                        row = await _measure(cloud, session, target, settings)
+                        row = await _measure(cloud, session, target, settings, lines)
                     except Exception as exc:  # one broken function must not cost the figures of the others
                         row = {"function": target.function, "request": target.label, "error": str(exc)[:500]}
                     finally:
@@ -303,7 +328,7 @@ async def functions_async(
                     paired = {"error": str(exc)[:500]}
                 if python_peer.PEER in stack.functions:
                     endpoint = backend.env().get("AWS_ENDPOINT_URL", "")
-                    peer = await _measure_peer(cloud, session, stack, endpoint, settings)
+                    peer = await _measure_peer(cloud, session, stack, endpoint, settings, lines)
         finally:
             await asyncio.to_thread(backend.stop)
     return {
@@ -316,7 +341,12 @@ async def functions_async(
 
 
 async def _measure_peer(
-    cloud: Any, session: aiohttp.ClientSession, stack: StackSpec, endpoint_url: str, settings: Settings
+    cloud: Any,
+    session: aiohttp.ClientSession,
+    stack: StackSpec,
+    endpoint_url: str,
+    settings: Settings,
+    lines: InitLines,
 ) -> dict[str, Any]:
     """The Rust blog function and its Python peer on one seeded post: each measured alike, then cold starts in
     turns (devkit/bench/peer.py)."""
@@ -328,7 +358,7 @@ async def _measure_peer(
     rows: list[dict[str, Any]] = []
     for target in targets:
         try:
-            rows.append(await _measure(cloud, session, target, settings))
+            rows.append(await _measure(cloud, session, target, settings, lines))
         except Exception as exc:
             rows.append({"function": target.function, "request": target.label, "error": str(exc)[:500]})
         finally:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from devkit import build
-from devkit.bench import currency, functions, overhead, report
+from devkit.bench import currency, functions, init_phases, overhead, report
 
 
 class BenchError(RuntimeError):
@@ -191,6 +191,9 @@ def function_lines(per_function: dict[str, Any]) -> list[str]:
             f"warm p50 {_ms(row['warm']['p50_ms'])} p99 {_ms(row['warm']['p99_ms'])} "
             f"RSS idle {row['rss']['idle_mb']:.1f} peak {row['rss']['peak_mb']:.1f} MB"
         )
+        split = init_phases.console_line(row)
+        if split:
+            lines.append(f"  {'':<18}   {split}")
     ratios = per_function.get("language", {}).get("python_over_probe")
     if ratios:
         lines.append(

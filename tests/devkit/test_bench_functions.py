@@ -52,6 +52,15 @@ def test_cheap_request_prefers_health_then_open_gets_else_a_direct_sqs_shaped_in
     assert "SQS-shaped" in projector.label
 
 
+def test_only_the_queue_consumers_get_the_sqs_shaped_event_and_a_hook_is_measured_cold_only() -> None:
+    stack = _stack([_fn("Projector"), _fn("DeployCheck")], [])
+    targets = {t.function: t for t in functions.targets_for(stack, frozenset({"Projector"}))}
+    assert targets["Projector"].body == b'{"Records":[]}' and not targets["Projector"].cold_only
+    hook = targets["DeployCheck"]
+    assert (hook.kind, hook.body, hook.cold_only) == ("invoke", b"{}", True)
+    assert "cold start only" in hook.label
+
+
 def test_a_function_with_only_guarded_or_parameterised_routes_is_invoked_with_its_v2_event() -> None:
     import json
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from devkit.localcloud.awslambda.output import OutputPipe, read_lines
 from devkit.localcloud.awslambda.runtime_api import Invocation, RuntimeApi, RuntimeOutcome
-from devkit.localcloud.host import die_with_parent
+from devkit.localcloud.awslambda.spawn import Child, spawn
 from devkit.localcloud.model import DUMMY_CREDENTIALS, INIT_TIMEOUT_S, FunctionSpec
 
 
@@ -92,11 +92,12 @@ class Environment:
         self.hooks = hooks
         self.index = index
         self.api = RuntimeApi()
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: Child | None = None
         self.state = "starting"  # starting | ready | dead
         self.active = 0  # invocations assigned (reserved slots), including while starting
         self.last_used = time.monotonic()
         self.init_duration_ms: float | None = None
+        self.spawned_unix: float | None = None  # wall clock at spawn: lines up with the bootstrap's own clock
         self.init_reported = False
         self.exit_description: str | None = None
         self.max_memory_kb = 0
@@ -127,16 +128,10 @@ class Environment:
         stdout, stdout_w = os.pipe()
         stderr, stderr_w = os.pipe()
         spawned = time.monotonic()
+        self.spawned_unix = time.time()
         try:
-            self.proc = await asyncio.create_subprocess_exec(
-                str(config.bootstrap),
-                cwd=str(config.bootstrap.parent),
-                env=env,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=stdout_w,
-                stderr=stderr_w,
-                start_new_session=True,
-                preexec_fn=die_with_parent(),  # no orphan even if the local cloud is SIGKILLed (Linux)
+            self.proc = spawn(  # vfork, and the reaper in place of a parent-death signal (see `spawn`)
+                [str(config.bootstrap)], cwd=config.bootstrap.parent, env=env, stdout=stdout_w, stderr=stderr_w
             )
         except OSError as exc:
             os.close(stdout)

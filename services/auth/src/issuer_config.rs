@@ -12,6 +12,24 @@ use platform::config::{ConfigError, Env};
 
 use crate::state::StartupError;
 
+/// Whether the issuer can be resolved, without reading the secret: `JWT_ISSUER` valid, or `JWT_ISSUER_SECRET_ID`
+/// set (the checks [`resolve`] makes before any network call).
+pub fn check(env: &Env) -> Result<(), StartupError> {
+    if env.optional("JWT_ISSUER").is_some() {
+        IssuerPolicy::from_env(env)?;
+        return Ok(());
+    }
+    secret_id(env).map(drop)
+}
+
+fn secret_id(env: &Env) -> Result<String, StartupError> {
+    env.optional("JWT_ISSUER_SECRET_ID").ok_or_else(|| {
+        StartupError::Issuer(
+            "set JWT_ISSUER (the issuer URL) or JWT_ISSUER_SECRET_ID (a secret holding it)".into(),
+        )
+    })
+}
+
 /// The issuer from `JWT_ISSUER` or the secret named by `JWT_ISSUER_SECRET_ID`.
 pub async fn resolve(
     env: &Env,
@@ -20,11 +38,7 @@ pub async fn resolve(
     if env.optional("JWT_ISSUER").is_some() {
         return Ok(IssuerPolicy::from_env(env)?);
     }
-    let Some(secret_id) = env.optional("JWT_ISSUER_SECRET_ID") else {
-        return Err(StartupError::Issuer(
-            "set JWT_ISSUER (the issuer URL) or JWT_ISSUER_SECRET_ID (a secret holding it)".into(),
-        ));
-    };
+    let secret_id = secret_id(env)?;
     let output = secrets
         .get_secret_value()
         .secret_id(&secret_id)

@@ -28,7 +28,7 @@ use axum::extract::DefaultBodyLimit;
 use utoipa::Modify;
 
 pub use error::Error;
-pub use state::{AppState, AuthConfig, StartupError};
+pub use state::{AppState, AuthConfig, PendingState, StartupError};
 
 /// Request bodies above this are refused with 413 (credentials are tiny).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;

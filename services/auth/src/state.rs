@@ -34,6 +34,11 @@ pub struct AuthConfig {
 }
 
 impl AuthConfig {
+    /// Every check of [`Self::from_env`], before the issuer is known.
+    pub fn check(env: &Env) -> Result<(), ConfigError> {
+        Self::from_env(env, IssuerPolicy::Fixed(String::new())).map(drop)
+    }
+
     /// Everything but the issuer, which the caller resolves ([`crate::issuer_config::resolve`]).
     pub fn from_env(env: &Env, issuer: IssuerPolicy) -> Result<Self, ConfigError> {
         let token_ttl_seconds = env.parsed_or("ACCESS_TOKEN_TTL_SECONDS", DEFAULT_TTL_SECONDS)?;
@@ -72,6 +77,20 @@ pub enum StartupError {
     Issuer(String),
     #[error("signing keys unusable for verification: {0}")]
     Verifier(String),
+}
+
+/// A configuration checked by [`AppState::prepare`], its secrets not read yet.
+#[derive(Clone)]
+pub struct PendingState {
+    env: Env,
+    sdk: aws_config::SdkConfig,
+}
+
+impl PendingState {
+    /// Reads the signing keys (and the issuer, when it is a secret) and builds the state.
+    pub async fn load(&self) -> Result<AppState, StartupError> {
+        AppState::load(&self.env, &self.sdk).await
+    }
 }
 
 struct Inner {
@@ -154,6 +173,28 @@ impl AppState {
     /// `SIGNING_KEY_SECRET_ARN`, `JWT_*`, `LOGIN_*`, …), loading the signing keys (and, when configured
     /// so, the issuer) from Secrets Manager. Refuses to start without an issuer.
     pub async fn from_env(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, StartupError> {
+        Self::prepare(env, sdk)?.load().await
+    }
+
+    /// Every check of [`Self::from_env`] that needs no network call; [`PendingState::load`] does the rest. The
+    /// Lambda binary checks at init and loads in the background (`platform::startup::deferred_router`), so
+    /// a misconfigured function still fails its init while the secrets' reads overlap the first poll.
+    pub fn prepare(env: &Env, sdk: &aws_config::SdkConfig) -> Result<PendingState, StartupError> {
+        env.required("USERS_TABLE")?;
+        env.required("REVOKED_TOKENS_TABLE")?;
+        env.required("LOGIN_ATTEMPTS_TABLE")?;
+        LimitSettings::from_env(env)?;
+        env.required("SIGNING_KEY_SECRET_ARN")?;
+        KeyRefresh::from_env(env)?;
+        crate::issuer_config::check(env)?;
+        AuthConfig::check(env)?;
+        Ok(PendingState {
+            env: env.clone(),
+            sdk: sdk.clone(),
+        })
+    }
+
+    async fn load(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, StartupError> {
         let users_table = env.required("USERS_TABLE")?;
         let revoked_table = env.required("REVOKED_TOKENS_TABLE")?;
         let attempts_table = env.required("LOGIN_ATTEMPTS_TABLE")?;

@@ -26,7 +26,7 @@ use platform::auth::Verifier;
 use platform::aws::SdkConfig;
 use platform::config::{ConfigError, Env};
 use platform::idempotency::{DynamoIdempotencyStore, IdempotencyStore};
-use platform::pagination::PageCodec;
+use platform::pagination::Pages;
 
 pub use openapi::openapi;
 
@@ -39,7 +39,7 @@ pub struct AppState {
     pub store: Arc<dyn store::BillingStore>,
     pub rates: Arc<dyn store::CurrencyRates>,
     pub idempotency: Arc<dyn IdempotencyStore>,
-    pub pages: PageCodec,
+    pub pages: Pages,
     pub verifier: Verifier,
 }
 
@@ -57,7 +57,7 @@ impl AppState {
             )),
             rates: Arc::new(store::DynamoCurrencyRates::new(client.clone(), currencies)),
             idempotency: Arc::new(DynamoIdempotencyStore::new(client, table)),
-            pages: PageCodec::load(env, sdk).await?,
+            pages: Pages::load(env, sdk)?,
             verifier: Verifier::from_env(env, sdk)?,
         })
     }

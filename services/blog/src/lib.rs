@@ -22,7 +22,7 @@ use axum::extract::{DefaultBodyLimit, FromRef};
 use platform::auth::Verifier;
 use platform::aws::SdkConfig;
 use platform::config::{ConfigError, Env};
-use platform::pagination::PageCodec;
+use platform::pagination::Pages;
 
 pub use openapi::openapi;
 pub use routes::operation::{Operation, UnknownOperation};
@@ -31,7 +31,7 @@ pub use routes::operation::{Operation, UnknownOperation};
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub store: Arc<dyn store::BlogStore>,
-    pub pages: PageCodec,
+    pub pages: Pages,
     pub verifier: Verifier,
 }
 
@@ -44,7 +44,7 @@ impl AppState {
                 platform::aws::dynamodb(sdk),
                 table,
             )),
-            pages: PageCodec::load(env, sdk).await?,
+            pages: Pages::load(env, sdk)?,
             verifier: Verifier::from_env(env, sdk)?,
         })
     }

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use lambda_http::lambda_runtime::layers::TracingLayer;
+use platform::startup::{InitTimer, Phase};
 use platform::{config::Env, http_log::instrument};
 
 use crate::drain::{self, Drain};
@@ -24,14 +25,21 @@ pub enum Mode {
 /// Runs the convert service until the runtime stops, SIGTERM has drained in-flight work (exit 0), or, under
 /// [`Mode::ManagedInstances`], the Runtime API is gone (exit 1).
 pub async fn serve(mode: Mode) -> Result<(), lambda_http::Error> {
+    let mut init = InitTimer::start();
     platform::telemetry::init();
+    init.mark(Phase::Telemetry);
     let env = Env::from_process();
     let deadline = drain_deadline(&env)?;
     let signal = drain::termination_signal()?; // installed before the first /next
     let sdk = platform::aws::sdk_config().await;
-    let service = buffered::buffered(instrument(app(Arc::new(AppState::from_env(&env, &sdk)?))));
+    init.mark(Phase::SdkConfig);
+    let state = Arc::new(AppState::from_env(&env, &sdk)?);
+    init.mark(Phase::State);
+    let service = buffered::buffered(instrument(app(state)));
+    init.mark(Phase::Router);
     let drain = Drain::new();
     let stopped = drain.shutdown_on(signal, deadline);
+    init.ready();
     match mode {
         Mode::Standard => {
             let runtime = lambda_http::runtime(service)

@@ -35,6 +35,17 @@ pub struct FatState {
 }
 
 impl FatState {
+    /// The checks of [`Self::from_env`] that need no network call and start no background read: the auth
+    /// service's `prepare`, the currency and convert states. (Blog's and billing's configuration is checked
+    /// when [`Self::from_env`] runs, in the background; a failure there answers 503 and is logged.)
+    pub fn check(env: &Env, sdk: &SdkConfig) -> Result<(), StartupError> {
+        auth::AppState::prepare(env, sdk)?;
+        currency::read_state_from_env(env, sdk).map_err(config("currency-read"))?;
+        currency::write_state_from_env(env, sdk).map_err(config("currency-write"))?;
+        convert::AppState::from_env(env, sdk).map_err(config("convert"))?;
+        Ok(())
+    }
+
     /// Every service's `from_env`, the three that read Secrets Manager (signing key, pagination key ×2)
     /// concurrently, then [`FatState::sharing_auth_verifier`].
     pub async fn from_env(env: &Env, sdk: &SdkConfig) -> Result<Self, StartupError> {

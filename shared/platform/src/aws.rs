@@ -7,6 +7,17 @@ use std::time::Duration;
 
 pub use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_http_client::{Builder, ConnectorBuilder};
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_types::config_bag::ConfigBag;
 
 /// Time limits on every AWS call. Without them a stalled dependency (a frozen DynamoDB node, a black-holed
 /// connection) holds the request until the Lambda timeout kills it and the client sees a generic 500; with
@@ -20,12 +31,80 @@ pub fn timeouts() -> TimeoutConfig {
         .build()
 }
 
-/// Loads region, credentials and endpoint overrides from the standard sources, with [`timeouts`].
+/// Loads region, credentials and endpoint overrides from the standard sources, with [`timeouts`] and
+/// [`https_client`].
 pub async fn sdk_config() -> SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .timeout_config(timeouts())
+        .http_client(https_client())
         .load()
         .await
+}
+
+/// The SDK's default HTTPS client (hyper, rustls with aws-lc, the system's root certificates, proxies from the
+/// environment), minus one cost at init. The default builds a throwaway TLS connector each time an SDK client is
+/// constructed, so that a broken certificate store shows at construction: every client (the config loader's
+/// own, DynamoDB, Secrets Manager, …) re-read and parsed the system's roots during init, 3–4 ms per phase on a
+/// laptop. Here a thread loads them once in the background at start ([`tls_roots_loaded`] tells when), and the
+/// first request's connector (built once, cached by the client) finds them ready. A broken store then fails
+/// the first AWS call, loudly.
+pub fn https_client() -> SharedHttpClient {
+    let connectors = Builder::new().build_with_connector_fn(|settings, components| {
+        let mut builder =
+            ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::AwsLc));
+        builder.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            builder.set_sleep_impl(components.sleep_impl());
+        }
+        builder.set_proxy_config(Some(ProxyConfig::from_env()));
+        builder.build()
+    });
+    let warm = connectors.clone();
+    let (loaded, ready) = tokio::sync::watch::channel(false);
+    let _ = ROOTS_READY.set(ready);
+    let _ = std::thread::Builder::new()
+        .name("tls-roots".into())
+        .spawn(move || {
+            // The default's own eager check, off the init path: it loads the roots into the process-wide cache.
+            if let Err(err) = warm.validate_base_client_config(
+                &RuntimeComponentsBuilder::new("warm"),
+                &ConfigBag::base(),
+            ) {
+                tracing::warn!(error = %err, "cannot load the TLS root certificates");
+            }
+            let _ = loaded.send(true);
+        });
+    SharedHttpClient::new(CheckedOnFirstUse(connectors))
+}
+
+static ROOTS_READY: std::sync::OnceLock<tokio::sync::watch::Receiver<bool>> =
+    std::sync::OnceLock::new();
+
+/// Resolves once [`https_client`]'s thread has loaded the root certificates (at once without that thread).
+/// A background read awaits it before its first SDK call, so that call never blocks the runtime's thread on
+/// the roots while the runtime still has to poll for the first event.
+pub async fn tls_roots_loaded() {
+    if let Some(ready) = ROOTS_READY.get() {
+        let _ = ready.clone().wait_for(|loaded| *loaded).await;
+    }
+}
+
+/// An HTTP client whose connectors are only built when a request needs one (see [`https_client`]).
+#[derive(Debug)]
+struct CheckedOnFirstUse(SharedHttpClient);
+
+impl HttpClient for CheckedOnFirstUse {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 pub fn dynamodb(config: &SdkConfig) -> aws_sdk_dynamodb::Client {

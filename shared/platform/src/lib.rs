@@ -19,6 +19,7 @@ pub mod pagination;
 pub mod problem;
 pub mod redact;
 pub mod schema;
+pub mod startup;
 pub mod store;
 pub mod telemetry;
 #[cfg(any(test, feature = "test-util"))]

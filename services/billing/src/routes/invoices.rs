@@ -96,15 +96,14 @@ pub async fn list_invoices(
     let limit = parse_limit(query.limit.as_deref())?;
     // Tokens are bound to the caller: another user's token is foreign.
     let scope = format!("invoices:{}", principal.user_id);
-    let after = state
-        .pages
-        .decode_opt(&scope, query.next_token.as_deref())?;
+    let pages = state.pages.codec().await?;
+    let after = pages.decode_opt(&scope, query.next_token.as_deref())?;
     let page = state
         .store
         .list_invoices(&principal.user_id, limit, after.as_ref())
         .await?;
     Ok(Json(InvoicePage {
-        next_token: page.next.as_ref().map(|c| state.pages.encode(&scope, c)),
+        next_token: page.next.as_ref().map(|c| pages.encode(&scope, c)),
         items: page.items,
     }))
 }

@@ -358,15 +358,14 @@ pub async fn list_payments(
     let Query(query) = query.map_err(query_rejection)?;
     let limit = parse_limit(query.limit.as_deref())?;
     let scope = format!("payments:{}", principal.user_id);
-    let after = state
-        .pages
-        .decode_opt(&scope, query.next_token.as_deref())?;
+    let pages = state.pages.codec().await?;
+    let after = pages.decode_opt(&scope, query.next_token.as_deref())?;
     let page = state
         .store
         .list_payments(&principal.user_id, limit, after.as_ref())
         .await?;
     Ok(Json(PaymentPage {
-        next_token: page.next.as_ref().map(|c| state.pages.encode(&scope, c)),
+        next_token: page.next.as_ref().map(|c| pages.encode(&scope, c)),
         items: page.items,
     }))
 }

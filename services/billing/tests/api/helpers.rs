@@ -45,7 +45,8 @@ fn state(
         rates: rates.clone(),
         idempotency: idempotency.clone(),
         pages: PageCodec::new(b"billing-test-pagination-key-0123456789")
-            .unwrap_or_else(|e| panic!("{e}")),
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into(),
         verifier: issuer.verifier(),
     }
 }

@@ -25,7 +25,8 @@ async fn dynamodb_unreachable_is_503_and_other_failures_are_500_without_internal
             )),
             idempotency: Arc::new(DynamoIdempotencyStore::new(client, table)),
             pages: PageCodec::new(b"moto-billing-pagination-key-0123456789")
-                .unwrap_or_else(|e| panic!("{e}")),
+                .unwrap_or_else(|e| panic!("{e}"))
+                .into(),
             verifier: app.issuer().verifier(),
         }))
     };

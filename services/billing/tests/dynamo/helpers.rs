@@ -84,7 +84,8 @@ impl Fixture {
                 self.billing_table.clone(),
             )),
             pages: PageCodec::new(b"moto-billing-pagination-key-0123456789")
-                .unwrap_or_else(|e| panic!("{e}")),
+                .unwrap_or_else(|e| panic!("{e}"))
+                .into(),
             verifier: issuer.verifier(),
         });
         TestClient::new(router, issuer)

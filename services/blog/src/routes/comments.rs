@@ -102,9 +102,8 @@ pub async fn list_comments(
     let Query(query) = query.map_err(query_rejection)?;
     let limit = parse_limit(query.limit.as_deref())?;
     let scope = format!("comments:{post_id}");
-    let after = state
-        .pages
-        .decode_opt(&scope, query.next_token.as_deref())?;
+    let pages = state.pages.codec().await?;
+    let after = pages.decode_opt(&scope, query.next_token.as_deref())?;
     if state.store.get_post(&post_id).await?.is_none() {
         return Err(BlogError::PostNotFound);
     }
@@ -113,7 +112,7 @@ pub async fn list_comments(
         .list_comments(&post_id, limit, after.as_ref())
         .await?;
     Ok(Json(CommentPage {
-        next_token: page.next.as_ref().map(|c| state.pages.encode(&scope, c)),
+        next_token: page.next.as_ref().map(|c| pages.encode(&scope, c)),
         items: page.items,
     }))
 }

@@ -160,15 +160,14 @@ pub async fn list_posts(
         Some(author) => format!("posts:author={author}"),
         None => "posts".to_owned(),
     };
-    let after = state
-        .pages
-        .decode_opt(&scope, query.next_token.as_deref())?;
+    let pages = state.pages.codec().await?;
+    let after = pages.decode_opt(&scope, query.next_token.as_deref())?;
     let page = state
         .store
         .list_posts(author.as_deref(), limit, after.as_ref())
         .await?;
     Ok(Json(PostPage {
-        next_token: page.next.as_ref().map(|c| state.pages.encode(&scope, c)),
+        next_token: page.next.as_ref().map(|c| pages.encode(&scope, c)),
         items: page.items,
     }))
 }

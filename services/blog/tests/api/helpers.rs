@@ -26,7 +26,7 @@ pub fn spawn_app_with_key(key: &[u8]) -> TestApp {
     let store = Arc::new(MemoryBlogStore::new());
     let state = AppState {
         store: store.clone(),
-        pages: PageCodec::new(key).unwrap_or_else(|e| panic!("{e}")),
+        pages: PageCodec::new(key).unwrap_or_else(|e| panic!("{e}")).into(),
         verifier: issuer.verifier(),
     };
     TestApp {

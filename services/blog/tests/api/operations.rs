@@ -14,7 +14,8 @@ fn state(issuer: &TestIssuer, store: Arc<MemoryBlogStore>) -> AppState {
     AppState {
         store,
         pages: PageCodec::new(b"test-pagination-key-0123456789abcdef")
-            .unwrap_or_else(|e| panic!("{e}")),
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into(),
         verifier: issuer.verifier(),
     }
 }

@@ -1,6 +1,7 @@
-//! `AppState::from_env` reads the pagination key from Secrets Manager.
+//! `AppState::from_env` reads the pagination key from Secrets Manager, in the background: an unreadable secret
+//! fails the listings that need it (503, retried by the next one), not the start.
 
-use platform::pagination::PageCodec;
+use platform::pagination::{PageCodec, PaginationError};
 use testkit::moto::{Moto, unique_table};
 
 #[tokio::test]
@@ -33,7 +34,8 @@ async fn app_state_from_env_reads_the_pagination_key_from_secrets_manager() {
         "id".to_owned(),
         platform::pagination::CursorValue::S("x".into()),
     )]);
-    let token = state.pages.encode("posts", &cursor);
+    let codec = state.pages.codec().await.unwrap_or_else(|e| panic!("{e}"));
+    let token = codec.encode("posts", &cursor);
     let same = PageCodec::new(key.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(same.decode("posts", &token), Ok(cursor));
 
@@ -44,7 +46,15 @@ async fn app_state_from_env_reads_the_pagination_key_from_secrets_manager() {
         ("REVOKED_TOKENS_TABLE", "revoked"),
         ("PAGINATION_KEY_SECRET_ARN", "no-such-secret"),
     ]);
-    assert!(blog::AppState::from_env(&missing, &sdk).await.is_err());
+    let unreadable = blog::AppState::from_env(&missing, &sdk)
+        .await
+        .unwrap_or_else(|e| panic!("the secret is read after the start: {e}"));
+    assert_eq!(
+        unreadable.pages.codec().await.err(),
+        Some(PaginationError::KeyUnavailable)
+    );
+    let problem = platform::Problem::from(PaginationError::KeyUnavailable);
+    assert_eq!(problem.status_code(), http::StatusCode::SERVICE_UNAVAILABLE);
     let unset = platform::config::Env::from_pairs([("BLOG_TABLE", "blog")]);
     assert!(blog::AppState::from_env(&unset, &sdk).await.is_err());
 }

@@ -54,7 +54,8 @@ pub fn app_over(store: Arc<dyn BlogStore>) -> TestClient {
     let router = blog::app(blog::AppState {
         store,
         pages: PageCodec::new(b"moto-test-pagination-key-0123456789")
-            .unwrap_or_else(|e| panic!("{e}")),
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into(),
         verifier: issuer.verifier(),
     });
     TestClient::new(router, issuer)

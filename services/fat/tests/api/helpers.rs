@@ -30,14 +30,14 @@ pub fn state() -> FatState {
         auth,
         blog: blog::AppState {
             store: Arc::new(blog::store::MemoryBlogStore::new()),
-            pages: pages(),
+            pages: pages().into(),
             verifier: placeholder.clone(),
         },
         billing: billing::AppState {
             store: Arc::new(billing::store::MemoryBillingStore::new()),
             rates: Arc::new(billing::store::MemoryCurrencyRates::new()),
             idempotency: Arc::new(MemoryIdempotencyStore::default()),
-            pages: pages(),
+            pages: pages().into(),
             verifier: placeholder.clone(),
         },
         currency_read: currency::ReadState::new(currencies, Duration::from_secs(5)),

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{Jwk, KeyAlgorithm, PublicKeyUse, ThumbprintHash};
@@ -194,52 +194,67 @@ pub trait JwksFetcher: Send + Sync + 'static {
     fn fetch<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<JwkSet, String>>;
 }
 
+type JwksClient = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    http_body_util::Empty<axum::body::Bytes>,
+>;
+
+/// The fetcher's client, over the system's root certificates (or none: plain HTTP only).
+fn jwks_client() -> JwksClient {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let connector = match hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_native_roots(provider.clone())
+    {
+        Ok(builder) => builder.https_or_http().enable_http1().build(),
+        Err(err) => {
+            // No system CA bundle: only plain-HTTP issuers (the local cloud) can be fetched.
+            tracing::warn!(error = %err, "no native root certificates; HTTPS JWKS fetches will fail");
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_protocol_versions(rustls::DEFAULT_VERSIONS)
+                .map(|b| {
+                    b.with_root_certificates(rustls::RootCertStore::empty())
+                        .with_no_client_auth()
+                });
+            match config {
+                Ok(config) => hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_tls_config(config)
+                    .https_or_http()
+                    .enable_http1()
+                    .build(),
+                Err(_) => hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_tls_config(
+                        rustls::ClientConfig::builder()
+                            .with_root_certificates(rustls::RootCertStore::empty())
+                            .with_no_client_auth(),
+                    )
+                    .https_or_http()
+                    .enable_http1()
+                    .build(),
+            }
+        }
+    };
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build(connector)
+}
+
 /// `GET {url}` over HTTPS (or HTTP, for the local cloud) with a timeout and a body size limit.
+///
+/// Its client reads the system's root certificates (a few milliseconds) when the first fetch needs it, not when
+/// the verifier is built at init: a service that verifies with its own keys, or serves no token before it
+/// refreshes, never pays for it.
 pub struct HttpJwksFetcher {
-    client: hyper_util::client::legacy::Client<
-        hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-        http_body_util::Empty<axum::body::Bytes>,
-    >,
+    client: OnceLock<JwksClient>,
 }
 
 impl HttpJwksFetcher {
     pub fn new() -> Self {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let connector = match hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(provider.clone())
-        {
-            Ok(builder) => builder.https_or_http().enable_http1().build(),
-            Err(err) => {
-                // No system CA bundle: only plain-HTTP issuers (the local cloud) can be fetched.
-                tracing::warn!(error = %err, "no native root certificates; HTTPS JWKS fetches will fail");
-                let config = rustls::ClientConfig::builder_with_provider(provider)
-                    .with_protocol_versions(rustls::DEFAULT_VERSIONS)
-                    .map(|b| {
-                        b.with_root_certificates(rustls::RootCertStore::empty())
-                            .with_no_client_auth()
-                    });
-                match config {
-                    Ok(config) => hyper_rustls::HttpsConnectorBuilder::new()
-                        .with_tls_config(config)
-                        .https_or_http()
-                        .enable_http1()
-                        .build(),
-                    Err(_) => hyper_rustls::HttpsConnectorBuilder::new()
-                        .with_tls_config(
-                            rustls::ClientConfig::builder()
-                                .with_root_certificates(rustls::RootCertStore::empty())
-                                .with_no_client_auth(),
-                        )
-                        .https_or_http()
-                        .enable_http1()
-                        .build(),
-                }
-            }
-        };
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build(connector);
-        Self { client }
+        Self {
+            client: OnceLock::new(),
+        }
+    }
+
+    fn client(&self) -> &JwksClient {
+        self.client.get_or_init(jwks_client)
     }
 
     async fn get(&self, url: &str) -> Result<JwkSet, String> {
@@ -248,7 +263,7 @@ impl HttpJwksFetcher {
             .header(http::header::ACCEPT, "application/json")
             .body(http_body_util::Empty::new())
             .map_err(|e| format!("bad JWKS URL {url}: {e}"))?;
-        let response = tokio::time::timeout(FETCH_TIMEOUT, self.client.request(request))
+        let response = tokio::time::timeout(FETCH_TIMEOUT, self.client().request(request))
             .await
             .map_err(|_| format!("GET {url} timed out"))?
             .map_err(|e| format!("GET {url} failed: {e}"))?;
