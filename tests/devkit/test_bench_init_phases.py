@@ -100,3 +100,10 @@ def test_the_report_shows_where_init_goes_with_the_target_and_the_first_request(
     assert "met" in row and "signing keys" in row and "6.00 ms" in row  # first request beside init
     line = init_phases.console_line(_with_phases(9.0)["functions"]["functions"][0])
     assert line is not None and "NOT MET" in line and "process start 0.80" in line
+
+
+def test_a_function_with_a_target_but_no_timer_is_listed_unsplit() -> None:
+    markdown = report.render_markdown(sample())  # the probe logs no init line
+    section = markdown[markdown.index("### Where init goes") :]
+    row = next(line for line in section.splitlines() if line.startswith("| Probe |"))
+    assert "—" in row and "≤ 3 ms **not met**" in row  # the sample's probe takes 4 ms

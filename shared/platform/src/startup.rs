@@ -135,7 +135,9 @@ where
     T: Send + Sync + 'static,
     E: std::fmt::Display + Send + 'static,
 {
-    /// Starts `fetch` now on the current Tokio runtime (named `what` in the log line that times it).
+    /// Starts `fetch` now on the current Tokio runtime (named `what` in the log line that times it). That line is
+    /// written outside any invocation, while one may be in flight: it says so with `"background": true` (and has no
+    /// request id of its own).
     pub fn start<F, Fut>(what: &'static str, fetch: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
@@ -156,8 +158,8 @@ where
         tokio::spawn(
             async move {
                 match background.get().await {
-                    Ok(_) => tracing::info!(fetch_ms = ms(began.elapsed()), what, "prefetched"),
-                    Err(err) => tracing::warn!(error = %err, what, "prefetch failed; the next request retries"),
+                    Ok(_) => tracing::info!(fetch_ms = ms(began.elapsed()), what, background = true, "prefetched"),
+                    Err(err) => tracing::warn!(error = %err, what, background = true, "prefetch failed; the next request retries"),
                 }
             }
             .in_current_span(),
