@@ -214,6 +214,23 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    /// One GET through `app`: its status and body.
+    async fn get_through(app: Router, uri: &str) -> (http::StatusCode, axum::body::Bytes) {
+        let request = Request::builder()
+            .uri(uri)
+            .body(axum::body::Body::empty())
+            .unwrap_or_default();
+        let response = app
+            .oneshot(request)
+            .await
+            .unwrap_or_else(|never| match never {});
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap_or_default();
+        (status, body)
+    }
+
     #[test]
     fn marks_add_up_per_phase() {
         let mut timer = InitTimer::start();
@@ -273,7 +290,6 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn a_deferred_router_serves_once_built_and_503s_while_it_cannot_be() {
-        use axum::body::Body;
         use axum::routing::get;
         use http::StatusCode;
 
@@ -289,51 +305,28 @@ mod tests {
                 }
             }
         });
-        let call = |app: Router| async move {
-            let request = Request::builder()
-                .uri("/items/42")
-                .body(Body::empty())
-                .unwrap_or_default();
-            let response = app
-                .oneshot(request)
-                .await
-                .unwrap_or_else(|never| match never {});
-            let status = response.status();
-            let body = axum::body::to_bytes(response.into_body(), 1024)
-                .await
-                .unwrap_or_default();
-            (status, body)
-        };
         tokio::task::yield_now().await; // the first build runs (and fails) in the background
         assert_eq!(attempts.load(Ordering::SeqCst), 1);
-        let (status, _) = call(app.clone()).await;
+        let (status, _) = get_through(app.clone(), "/items/42").await;
         assert_eq!(
             status,
             StatusCode::OK,
             "the request built it again, then was served"
         );
-        let (status, body) = call(app).await;
+        let (status, body) = get_through(app, "/items/42").await;
         assert_eq!((status, &body[..]), (StatusCode::OK, &b"42"[..]));
         assert_eq!(attempts.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test(flavor = "current_thread")]
     async fn a_deferred_router_that_cannot_be_built_answers_503() {
-        use axum::body::Body;
         use http::StatusCode;
 
         let app = deferred_router("test router", || async {
             Err::<Router, _>("secret unreadable")
         });
-        let request = Request::builder()
-            .uri("/anything")
-            .body(Body::empty())
-            .unwrap_or_default();
-        let response = app
-            .oneshot(request)
-            .await
-            .unwrap_or_else(|never| match never {});
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let (status, _) = get_through(app, "/anything").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     }
 
     #[tokio::test(flavor = "current_thread")]
