@@ -112,7 +112,8 @@ def render(peer: dict[str, Any], fmt: Any) -> list[str]:
     rounds = (peer.get("paired_cold_starts") or {}).get(PEER, {}).get("rounds")
     lines.append(
         "\nBoth read one seeded post with a strongly consistent `GetItem`; the Python peer imports boto3 and builds "
-        "its client at init, the Rust function builds its SDK clients and loads the pagination key at init. "
+        "its client at init, the Rust function builds its SDK clients at init and reads its pagination key in "
+        "the background. "
         + (f"Cold starts: {rounds} of each taken in turns. " if rounds else "")
         + "Warm: concurrency 1."
     )
