@@ -8,26 +8,60 @@
 //! - neither: the function refuses to start.
 
 use platform::auth::verifier::IssuerPolicy;
+use platform::aws::SecretError;
 use platform::config::{ConfigError, Env};
 
 use crate::state::StartupError;
 
-/// Whether the issuer can be resolved, without reading the secret: `JWT_ISSUER` valid, or `JWT_ISSUER_SECRET_ID`
-/// set (the checks [`resolve`] makes before any network call).
-pub fn check(env: &Env) -> Result<(), StartupError> {
-    if env.optional("JWT_ISSUER").is_some() {
-        IssuerPolicy::from_env(env)?;
-        return Ok(());
-    }
-    secret_id(env).map(drop)
+/// Where the issuer comes from, as configured: checked without a network call.
+#[derive(Debug, Clone)]
+pub enum IssuerSource {
+    /// `JWT_ISSUER`, valid.
+    Fixed(IssuerPolicy),
+    /// The secret named by `JWT_ISSUER_SECRET_ID`, to read.
+    Secret(String),
 }
 
-fn secret_id(env: &Env) -> Result<String, StartupError> {
-    env.optional("JWT_ISSUER_SECRET_ID").ok_or_else(|| {
-        StartupError::Issuer(
-            "set JWT_ISSUER (the issuer URL) or JWT_ISSUER_SECRET_ID (a secret holding it)".into(),
-        )
-    })
+impl IssuerSource {
+    pub fn from_env(env: &Env) -> Result<Self, StartupError> {
+        if env.optional("JWT_ISSUER").is_some() {
+            return Ok(Self::Fixed(IssuerPolicy::from_env(env)?));
+        }
+        env.optional("JWT_ISSUER_SECRET_ID")
+            .map(Self::Secret)
+            .ok_or_else(|| {
+                StartupError::Issuer(
+                    "set JWT_ISSUER (the issuer URL) or JWT_ISSUER_SECRET_ID (a secret holding it)"
+                        .into(),
+                )
+            })
+    }
+
+    /// The issuer: as configured, or read from the secret.
+    pub async fn resolve(
+        &self,
+        secrets: &aws_sdk_secretsmanager::Client,
+    ) -> Result<IssuerPolicy, StartupError> {
+        let secret_id = match self {
+            Self::Fixed(policy) => return Ok(policy.clone()),
+            Self::Secret(secret_id) => secret_id,
+        };
+        let raw = match platform::aws::secret_string(secrets, secret_id).await {
+            Ok(raw) => raw,
+            Err(SecretError::NoString) => String::new(), // refused below, as an empty issuer
+            Err(SecretError::Unreadable(context)) => {
+                return Err(StartupError::Issuer(format!(
+                    "cannot read the issuer secret {secret_id}: {context}"
+                )));
+            }
+        };
+        IssuerPolicy::parse(&raw).map_err(|e| match e {
+            ConfigError::Invalid { reason, .. } => {
+                StartupError::Issuer(format!("the secret {secret_id} {reason}"))
+            }
+            other => StartupError::Config(other),
+        })
+    }
 }
 
 /// The issuer from `JWT_ISSUER` or the secret named by `JWT_ISSUER_SECRET_ID`.
@@ -35,28 +69,7 @@ pub async fn resolve(
     env: &Env,
     secrets: &aws_sdk_secretsmanager::Client,
 ) -> Result<IssuerPolicy, StartupError> {
-    if env.optional("JWT_ISSUER").is_some() {
-        return Ok(IssuerPolicy::from_env(env)?);
-    }
-    let secret_id = secret_id(env)?;
-    let output = secrets
-        .get_secret_value()
-        .secret_id(&secret_id)
-        .send()
-        .await
-        .map_err(|e| {
-            StartupError::Issuer(format!(
-                "cannot read the issuer secret {secret_id}: {}",
-                aws_sdk_secretsmanager::error::DisplayErrorContext(e)
-            ))
-        })?;
-    let raw = output.secret_string().unwrap_or_default();
-    IssuerPolicy::parse(raw).map_err(|e| match e {
-        ConfigError::Invalid { reason, .. } => {
-            StartupError::Issuer(format!("the secret {secret_id} {reason}"))
-        }
-        other => StartupError::Config(other),
-    })
+    IssuerSource::from_env(env)?.resolve(secrets).await
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 use jsonwebtoken::jwk::JwkSet;
 use platform::auth::SigningKey;
 use platform::auth::keys::jwks_of;
+use platform::aws::SecretError;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -149,18 +150,13 @@ impl SigningKeys {
         client: &aws_sdk_secretsmanager::Client,
         secret_id: &str,
     ) -> Result<Self, SigningKeysError> {
-        let output = client
-            .get_secret_value()
-            .secret_id(secret_id)
-            .send()
+        let json = platform::aws::secret_string(client, secret_id)
             .await
-            .map_err(|e| {
-                SigningKeysError::Fetch(
-                    aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
-                )
+            .map_err(|err| match err {
+                SecretError::Unreadable(context) => SigningKeysError::Fetch(context),
+                SecretError::NoString => SigningKeysError::Empty,
             })?;
-        let json = output.secret_string().ok_or(SigningKeysError::Empty)?;
-        Self::from_secret_json(json)
+        Self::from_secret_json(&json)
     }
 
     pub fn current(&self) -> &SigningKey {

@@ -12,6 +12,7 @@ use platform::auth::keys::KeyRefresh;
 use platform::auth::verifier::JWKS_PATH;
 
 use crate::domain::PasswordHasher;
+use crate::issuer_config::IssuerSource;
 use crate::key_ring::{FixedKeys, KeyRing, RingJwks, SecretKeySource};
 use crate::login_limits::{DynamoAttemptStore, LimitSettings, LoginLimits};
 use crate::signing::{SigningKeys, SigningKeysError};
@@ -84,12 +85,51 @@ pub enum StartupError {
 pub struct PendingState {
     env: Env,
     sdk: aws_config::SdkConfig,
+    users_table: String,
+    revoked_table: String,
+    attempts_table: String,
+    limits: LimitSettings,
+    key_secret: String,
+    refresh: KeyRefresh,
+    issuer: IssuerSource,
 }
 
 impl PendingState {
     /// Reads the signing keys (and the issuer, when it is a secret) and builds the state.
     pub async fn load(&self) -> Result<AppState, StartupError> {
-        AppState::load(&self.env, &self.sdk).await
+        let secrets = aws_sdk_secretsmanager::Client::new(&self.sdk);
+        let source = Arc::new(SecretKeySource {
+            client: secrets.clone(),
+            secret_id: self.key_secret.clone(),
+        });
+        let (keys, issuer) = tokio::join!(
+            KeyRing::load(source, self.refresh.clone()),
+            self.issuer.resolve(&secrets)
+        );
+        let config = AuthConfig::from_env(&self.env, issuer?)?;
+        let dynamodb = platform::aws::dynamodb(&self.sdk);
+        let limits = LoginLimits::new(
+            Arc::new(DynamoAttemptStore::new(
+                dynamodb.clone(),
+                self.attempts_table.clone(),
+            )),
+            self.limits,
+            crate::login_limits::system_clock(),
+        );
+        Ok(AppState::with_key_ring(
+            Arc::new(DynamoUserStore::new(
+                dynamodb.clone(),
+                self.users_table.clone(),
+            )),
+            Arc::new(DynamoRevocationStore::new(
+                dynamodb,
+                self.revoked_table.clone(),
+            )),
+            Arc::new(keys?),
+            self.refresh.clone(),
+            config,
+        )?
+        .with_throttle(Arc::new(limits)))
     }
 }
 
@@ -180,51 +220,19 @@ impl AppState {
     /// Lambda binary checks at init and loads in the background (`platform::startup::deferred_router`), so
     /// a misconfigured function still fails its init while the secrets' reads overlap the first poll.
     pub fn prepare(env: &Env, sdk: &aws_config::SdkConfig) -> Result<PendingState, StartupError> {
-        env.required("USERS_TABLE")?;
-        env.required("REVOKED_TOKENS_TABLE")?;
-        env.required("LOGIN_ATTEMPTS_TABLE")?;
-        LimitSettings::from_env(env)?;
-        env.required("SIGNING_KEY_SECRET_ARN")?;
-        KeyRefresh::from_env(env)?;
-        crate::issuer_config::check(env)?;
-        AuthConfig::check(env)?;
-        Ok(PendingState {
+        let pending = PendingState {
+            users_table: env.required("USERS_TABLE")?,
+            revoked_table: env.required("REVOKED_TOKENS_TABLE")?,
+            attempts_table: env.required("LOGIN_ATTEMPTS_TABLE")?,
+            limits: LimitSettings::from_env(env)?,
+            key_secret: env.required("SIGNING_KEY_SECRET_ARN")?,
+            refresh: KeyRefresh::from_env(env)?,
+            issuer: IssuerSource::from_env(env)?,
             env: env.clone(),
             sdk: sdk.clone(),
-        })
-    }
-
-    async fn load(env: &Env, sdk: &aws_config::SdkConfig) -> Result<Self, StartupError> {
-        let users_table = env.required("USERS_TABLE")?;
-        let revoked_table = env.required("REVOKED_TOKENS_TABLE")?;
-        let attempts_table = env.required("LOGIN_ATTEMPTS_TABLE")?;
-        let limits = LimitSettings::from_env(env)?;
-        let secret = env.required("SIGNING_KEY_SECRET_ARN")?;
-        let refresh = KeyRefresh::from_env(env)?;
-        let secrets = aws_sdk_secretsmanager::Client::new(sdk);
-        let source = Arc::new(SecretKeySource {
-            client: secrets.clone(),
-            secret_id: secret,
-        });
-        let (keys, issuer) = tokio::join!(
-            KeyRing::load(source, refresh.clone()),
-            crate::issuer_config::resolve(env, &secrets)
-        );
-        let config = AuthConfig::from_env(env, issuer?)?;
-        let dynamodb = platform::aws::dynamodb(sdk);
-        let limits = LoginLimits::new(
-            Arc::new(DynamoAttemptStore::new(dynamodb.clone(), attempts_table)),
-            limits,
-            crate::login_limits::system_clock(),
-        );
-        Ok(Self::with_key_ring(
-            Arc::new(DynamoUserStore::new(dynamodb.clone(), users_table)),
-            Arc::new(DynamoRevocationStore::new(dynamodb, revoked_table)),
-            Arc::new(keys?),
-            refresh,
-            config,
-        )?
-        .with_throttle(Arc::new(limits)))
+        };
+        AuthConfig::check(env)?;
+        Ok(pending)
     }
 
     /// In-memory stores, a fresh random key, cheap hashing and no login limits: for router tests (here and

@@ -107,6 +107,35 @@ impl HttpClient for CheckedOnFirstUse {
     }
 }
 
+/// Why a secret's string could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    /// Secrets Manager refused or could not be reached (the SDK's error, with its context).
+    #[error("cannot read the secret: {0}")]
+    Unreadable(String),
+    /// The secret holds binary data, not a string.
+    #[error("the secret has no SecretString")]
+    NoString,
+}
+
+/// The `SecretString` of `secret_id`: the one read of a secret every service shares.
+pub async fn secret_string(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+) -> Result<String, SecretError> {
+    let output = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|e| {
+            SecretError::Unreadable(
+                aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
+            )
+        })?;
+    output.secret_string.ok_or(SecretError::NoString)
+}
+
 pub fn dynamodb(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(config)
 }

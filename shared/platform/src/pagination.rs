@@ -262,20 +262,9 @@ async fn read_key(
         name: KEY_SECRET_VAR.to_owned(),
         reason,
     };
-    let secret = client
-        .get_secret_value()
-        .secret_id(&secret_id)
-        .send()
+    let key = crate::aws::secret_string(&client, &secret_id)
         .await
-        .map_err(|e| {
-            invalid(format!(
-                "cannot read the secret: {}",
-                aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
-            ))
-        })?;
-    let key = secret
-        .secret_string()
-        .ok_or_else(|| invalid("the secret has no SecretString".into()))?;
+        .map_err(|err| invalid(err.to_string()))?;
     PageCodec::new(key.trim())
         .map_err(|_| invalid(format!("must be at least {MIN_KEY_BYTES} bytes")))
 }
